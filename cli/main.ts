@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * The scratchlm command line: a thin shell over the public API in src/index.ts. Each command lives
+ * in cli/commands/<name>.ts and exports `run(args)`; errors the user can fix are printed as one
+ * line, without a stack trace.
+ */
+import { ScratchError } from '../src/index.js';
+
+type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number | void> }> };
+
+const COMMANDS: Record<string, Command> = {
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: scratchlm <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'scratchlm <command> --help' for a command's options.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 1;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`scratchlm: unknown command '${name}'; run 'scratchlm --help' for the list`);
+    return 1;
+  }
+  const mod = await cmd.load();
+  return (await mod.run(rest)) ?? 0;
+}
+
+/** Errors a user can act on print as one line; anything else is a bug and keeps its stack. */
+export function reportError(err: unknown): number {
+  if (err instanceof ScratchError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+    console.error(`scratchlm: ${(err as Error).message}`);
+    return 1;
+  }
+  console.error(err);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.exitCode = reportError(err);
+  },
+);

@@ -1,0 +1,46 @@
+import type { Backend, Kernels } from '../types.js';
+import { attentionBackward, attentionForward } from './attention.js';
+import {
+  encoderBackward,
+  encoderForward,
+  geluBackward,
+  geluForward,
+  layernormBackward,
+  layernormForward,
+  residualBackward,
+  residualForward,
+} from './layers.js';
+import { adamw, crossEntropyBackward, crossEntropyForward, scale, sumSquares } from './loss.js';
+import { matmulBackward, matmulForward } from './matmul.js';
+
+/** The plain TypeScript kernels: naive loops, the reference every fast backend is checked against. */
+export const refKernels: Kernels = Object.freeze({
+  name: 'ref',
+  encoderForward,
+  encoderBackward,
+  matmulForward,
+  matmulBackward,
+  layernormForward,
+  layernormBackward,
+  attentionForward,
+  attentionBackward,
+  geluForward,
+  geluBackward,
+  residualForward,
+  residualBackward,
+  crossEntropyForward,
+  crossEntropyBackward,
+  adamw,
+  sumSquares,
+  scale,
+});
+
+/** The reference backend: JavaScript heap memory, reclaimed by the garbage collector. */
+export const refBackend: Backend = Object.freeze({
+  name: 'ref',
+  kernels: refKernels,
+  threads: 1,
+  allocF32: (n: number) => new Float32Array(n),
+  allocI32: (n: number) => new Int32Array(n),
+  scope: <T>(fn: () => T): T => fn(),
+});

@@ -1,0 +1,46 @@
+import type { MatmulBackwardArgs, MatmulForwardArgs } from '../types.js';
+
+/** out (BT, OC) = inp (BT, C) @ weight(OC, C)^T + bias (OC). Each output is a dot of two rows. */
+export function matmulForward({ out, inp, weight, bias, BT, C, OC }: MatmulForwardArgs): void {
+  for (let i = 0; i < BT; i++) {
+    const ir = i * C;
+    const or = i * OC;
+    for (let o = 0; o < OC; o++) {
+      const wr = o * C;
+      let acc = bias ? bias[o] : 0;
+      for (let c = 0; c < C; c++) acc += inp[ir + c] * weight[wr + c];
+      out[or + o] = acc;
+    }
+  }
+}
+
+/** The three products of the backward pass, each accumulated into its buffer. */
+export function matmulBackward({ dinp, dweight, dbias, dout, inp, weight, BT, C, OC }: MatmulBackwardArgs): void {
+  if (dinp) {
+    // dinp (BT, C) += dout (BT, OC) @ weight (OC, C)
+    for (let i = 0; i < BT; i++) {
+      const ir = i * C;
+      for (let o = 0; o < OC; o++) {
+        const d = dout[i * OC + o];
+        if (d === 0) continue;
+        const wr = o * C;
+        for (let c = 0; c < C; c++) dinp[ir + c] += d * weight[wr + c];
+      }
+    }
+  }
+  if (dweight || dbias) {
+    // dweight (OC, C) += dout^T (OC, BT) @ inp (BT, C); dbias (OC) += column sums of dout
+    for (let o = 0; o < OC; o++) {
+      const wr = o * C;
+      let db = 0;
+      for (let i = 0; i < BT; i++) {
+        const d = dout[i * OC + o];
+        db += d;
+        if (!dweight || d === 0) continue;
+        const ir = i * C;
+        for (let c = 0; c < C; c++) dweight[wr + c] += d * inp[ir + c];
+      }
+      if (dbias) dbias[o] += db;
+    }
+  }
+}

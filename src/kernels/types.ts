@@ -1,0 +1,230 @@
+/**
+ * The Kernels interface: llm.c's layer set as coarse, fused operations over flat typed arrays.
+ *
+ * Contract, for every backend:
+ * - Kernels know no Tensor. They take flat arrays and explicit dimensions, write into the buffers
+ *   they are given, and never allocate.
+ * - Forward kernels overwrite their outputs. Backward kernels ACCUMULATE (+=) into every gradient
+ *   buffer, so a tensor used twice (the tied token embedding) gathers both contributions.
+ * - Layouts are row-major. Linear weights are (OC, C), as in PyTorch's nn.Linear; Hugging Face's
+ *   Conv1D (C, OC) layout is transposed once at load time.
+ * - Float64Array is accepted by the reference backend (gradient checks); fast backends take
+ *   Float32Array.
+ */
+export type Buf = Float32Array | Float64Array;
+
+export interface EncoderForwardArgs {
+  out: Buf; // (B, T, C)
+  inp: Int32Array; // (B, T) token ids
+  wte: Buf; // (V, C)
+  wpe: Buf; // (maxT, C)
+  B: number;
+  T: number;
+  C: number;
+}
+export interface EncoderBackwardArgs {
+  dwte: Buf; // (V, C)
+  dwpe: Buf; // (maxT, C)
+  dout: Buf; // (B, T, C)
+  inp: Int32Array; // (B, T)
+  B: number;
+  T: number;
+  C: number;
+}
+export interface MatmulForwardArgs {
+  out: Buf; // (BT, OC) = inp @ weight^T + bias
+  inp: Buf; // (BT, C)
+  weight: Buf; // (OC, C)
+  bias: Buf | null; // (OC)
+  BT: number;
+  C: number;
+  OC: number;
+}
+export interface MatmulBackwardArgs {
+  dinp: Buf | null; // (BT, C)   += dout @ weight
+  dweight: Buf | null; // (OC, C) += dout^T @ inp
+  dbias: Buf | null; // (OC)     += sum over rows of dout
+  dout: Buf; // (BT, OC)
+  inp: Buf; // (BT, C)
+  weight: Buf; // (OC, C)
+  BT: number;
+  C: number;
+  OC: number;
+}
+export interface LayernormForwardArgs {
+  out: Buf; // (N, C)
+  mean: Buf; // (N) saved for backward
+  rstd: Buf; // (N) saved for backward
+  inp: Buf; // (N, C)
+  weight: Buf; // (C)
+  bias: Buf | null; // (C)
+  N: number;
+  C: number;
+  eps: number;
+}
+export interface LayernormBackwardArgs {
+  dinp: Buf; // (N, C)
+  dweight: Buf; // (C)
+  dbias: Buf | null; // (C)
+  dout: Buf; // (N, C)
+  inp: Buf; // (N, C)
+  weight: Buf; // (C)
+  mean: Buf; // (N)
+  rstd: Buf; // (N)
+  N: number;
+  C: number;
+}
+export interface AttentionForwardArgs {
+  out: Buf; // (B, T, C)
+  att: Buf; // (B, NH, T, T) softmax probabilities, saved for backward; zero above the diagonal
+  inp: Buf; // (B, T, 3C) q, k, v side by side, heads of size C/NH inside each
+  B: number;
+  T: number;
+  C: number;
+  NH: number;
+}
+export interface AttentionBackwardArgs {
+  dinp: Buf; // (B, T, 3C)
+  scratch: Buf; // (B, NH, T, T) free working space, contents undefined afterwards
+  dout: Buf; // (B, T, C)
+  inp: Buf; // (B, T, 3C)
+  att: Buf; // (B, NH, T, T)
+  B: number;
+  T: number;
+  C: number;
+  NH: number;
+}
+export interface GeluForwardArgs {
+  out: Buf;
+  inp: Buf;
+  N: number;
+}
+export interface GeluBackwardArgs {
+  dinp: Buf;
+  inp: Buf;
+  dout: Buf;
+  N: number;
+}
+export interface ResidualForwardArgs {
+  out: Buf;
+  inp1: Buf;
+  inp2: Buf;
+  N: number;
+}
+export interface ResidualBackwardArgs {
+  dinp1: Buf;
+  dinp2: Buf;
+  dout: Buf;
+  N: number;
+}
+export interface CrossEntropyForwardArgs {
+  losses: Buf; // (BT) -log p(target); 0 where target < 0 (ignored position)
+  probs: Buf; // (BT, V) softmax of logits, saved for backward
+  logits: Buf; // (BT, V)
+  targets: Int32Array; // (BT)
+  BT: number;
+  V: number;
+}
+export interface CrossEntropyBackwardArgs {
+  dlogits: Buf; // (BT, V) += scale * (probs - onehot(target)); rows with target < 0 get nothing
+  probs: Buf; // (BT, V)
+  targets: Int32Array; // (BT)
+  scale: number; // d(loss)/d(losses[i]), e.g. 1 / (number of counted positions) for a mean
+  BT: number;
+  V: number;
+}
+export interface AdamWArgs {
+  params: Buf;
+  grads: Buf;
+  m: Buf; // first moment
+  v: Buf; // second moment
+  N: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  t: number; // 1-based step, for bias correction
+}
+export interface SumSquaresArgs {
+  inp: Buf;
+  N: number;
+}
+export interface ScaleArgs {
+  inout: Buf;
+  N: number;
+  s: number;
+}
+
+/** Every op, in one list: a new op must appear here, in `Kernels`, in `ref` and in the tests. */
+export const KERNEL_OPS = [
+  'encoderForward',
+  'encoderBackward',
+  'matmulForward',
+  'matmulBackward',
+  'layernormForward',
+  'layernormBackward',
+  'attentionForward',
+  'attentionBackward',
+  'geluForward',
+  'geluBackward',
+  'residualForward',
+  'residualBackward',
+  'crossEntropyForward',
+  'crossEntropyBackward',
+  'adamw',
+  'sumSquares',
+  'scale',
+] as const;
+export type KernelOp = (typeof KERNEL_OPS)[number];
+
+export interface Kernels {
+  readonly name: string;
+  encoderForward(a: EncoderForwardArgs): void;
+  encoderBackward(a: EncoderBackwardArgs): void;
+  matmulForward(a: MatmulForwardArgs): void;
+  matmulBackward(a: MatmulBackwardArgs): void;
+  layernormForward(a: LayernormForwardArgs): void;
+  layernormBackward(a: LayernormBackwardArgs): void;
+  attentionForward(a: AttentionForwardArgs): void;
+  attentionBackward(a: AttentionBackwardArgs): void;
+  geluForward(a: GeluForwardArgs): void;
+  geluBackward(a: GeluBackwardArgs): void;
+  residualForward(a: ResidualForwardArgs): void;
+  residualBackward(a: ResidualBackwardArgs): void;
+  crossEntropyForward(a: CrossEntropyForwardArgs): void;
+  crossEntropyBackward(a: CrossEntropyBackwardArgs): void;
+  adamw(a: AdamWArgs): void;
+  /** Sum of squares of inp[0..N), accumulated in float64 (for gradient-norm clipping). */
+  sumSquares(a: SumSquaresArgs): number;
+  /** inout[i] *= s. */
+  scale(a: ScaleArgs): void;
+}
+
+/** Compile-time guard: Kernels has exactly the ops of KERNEL_OPS (plus its name). */
+type _Exact = Exclude<keyof Kernels, KernelOp | 'name'> extends never
+  ? Exclude<KernelOp, keyof Kernels> extends never
+    ? true
+    : never
+  : never;
+export const _kernelsMatchOps: _Exact = true;
+
+/**
+ * A backend: kernels plus the memory they work on. Fast backends (WebAssembly) can only read
+ * buffers that live in their own memory, so every buffer a model uses comes from `allocF32`.
+ */
+export interface Backend {
+  readonly name: string;
+  readonly kernels: Kernels;
+  readonly threads: number;
+  /** A zeroed float32 buffer these kernels can use. Lives until the program ends, unless made in `scope`. */
+  allocF32(n: number): Float32Array;
+  /** A zeroed int32 buffer these kernels can use. */
+  allocI32(n: number): Int32Array;
+  /**
+   * Runs fn; buffers allocated inside are reclaimed when it returns and handed out again, in the
+   * same order, by the next scope (so a steady-state training step allocates nothing new).
+   * Values that must outlive the scope (a loss number) are copied out by fn.
+   */
+  scope<T>(fn: () => T): T;
+}
