@@ -1,0 +1,36 @@
+/** Hugging Face GPT-2 folders (config.json + model.safetensors) on disk: load and save. */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScratchError } from '../core/errors.js';
+import { GPT } from '../model/gpt.js';
+import type { Backend } from '../kernels/types.js';
+import { readBytes, readJson, writeAtomic } from './files.js';
+import { gpt2WeightEntries, gptConfigFromHf, hfConfigFromGpt, loadGpt2Weights } from './gpt2-weights.js';
+import { parseSafetensors, serializeSafetensors, type SafeTensor } from './safetensors.js';
+
+export function readSafetensorsFile(path: string): Map<string, SafeTensor> {
+  return parseSafetensors(readBytes(path, 'safetensors file'), path).tensors;
+}
+
+/** Loads a GPT-2 model from a Hugging Face folder (config.json + model.safetensors). */
+export function loadHfGpt2(dir: string, opts: { backend?: Backend; f64?: boolean } = {}): GPT {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ScratchError(`${dir}: no such folder; expected a Hugging Face GPT-2 folder with config.json and model.safetensors`);
+  const cfgPath = join(dir, 'config.json');
+  const { config, eps } = gptConfigFromHf(readJson(cfgPath, 'model config'), cfgPath);
+  const wPath = join(dir, 'model.safetensors');
+  const tensors = readSafetensorsFile(wPath);
+  const model = new GPT(config, { backend: opts.backend, f64: opts.f64, layerNormEps: eps });
+  loadGpt2Weights(model, tensors, wPath);
+  return model;
+}
+
+/** Writes config.json and model.safetensors, each atomically, into dir (created if needed). */
+export function saveHfGpt2(model: GPT, dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new ScratchError(`${dir}: cannot create this folder (${(e as Error).message})`);
+  }
+  writeAtomic(join(dir, 'model.safetensors'), serializeSafetensors(gpt2WeightEntries(model), { format: 'pt' }));
+  writeAtomic(join(dir, 'config.json'), JSON.stringify(hfConfigFromGpt(model.config, model.eps), null, 2) + '\n');
+}

@@ -1,0 +1,106 @@
+/**
+ * GPT-2's parameters, laid out once (llm.c): one flat buffer for the weights, one for their
+ * gradients. Tensors of 2+ dimensions (weight-decayed, nanoGPT's groups) come first, then the
+ * 1-D gains and biases, so the optimizer updates each group with one kernel call.
+ *
+ * Names are Hugging Face GPT-2's; linear weights are stored (OC, C) like nn.Linear, the transpose
+ * of GPT-2's Conv1D files, which io/ converts on load and save.
+ */
+import type { Backend, Buf } from '../kernels/types.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { GPTConfig } from './config.js';
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  /** How it starts: normal(0, std), zeros, or ones. */
+  init: { normal: number } | 'zeros' | 'ones';
+  /** Linear weights stored (OC, C) here, (C, OC) in GPT-2's Conv1D files. */
+  conv1d: boolean;
+}
+
+export function paramSpecs(c: GPTConfig): ParamSpec[] {
+  const C = c.nEmbd;
+  const std = 0.02;
+  const projStd = 0.02 / Math.sqrt(2 * c.nLayer);
+  const specs: ParamSpec[] = [
+    { name: 'wte.weight', shape: [c.vocabSize, C], init: { normal: std }, conv1d: false },
+    { name: 'wpe.weight', shape: [c.blockSize, C], init: { normal: std }, conv1d: false },
+  ];
+  const lin = (name: string, oc: number, ic: number, s: number) => {
+    specs.push({ name: `${name}.weight`, shape: [oc, ic], init: { normal: s }, conv1d: true });
+    if (c.bias) specs.push({ name: `${name}.bias`, shape: [oc], init: 'zeros', conv1d: false });
+  };
+  const ln = (name: string) => {
+    specs.push({ name: `${name}.weight`, shape: [C], init: 'ones', conv1d: false });
+    if (c.bias) specs.push({ name: `${name}.bias`, shape: [C], init: 'zeros', conv1d: false });
+  };
+  for (let l = 0; l < c.nLayer; l++) {
+    ln(`h.${l}.ln_1`);
+    lin(`h.${l}.attn.c_attn`, 3 * C, C, std);
+    lin(`h.${l}.attn.c_proj`, C, C, projStd);
+    ln(`h.${l}.ln_2`);
+    lin(`h.${l}.mlp.c_fc`, 4 * C, C, std);
+    lin(`h.${l}.mlp.c_proj`, C, 4 * C, projStd);
+  }
+  ln('ln_f');
+  return specs;
+}
+
+/** One group of parameters that share an optimizer setting, contiguous in memory. */
+export interface ParamGroup {
+  readonly params: Buf;
+  readonly grads: Buf;
+  readonly weightDecay: boolean;
+}
+
+export class ParamStore {
+  readonly specs: ParamSpec[];
+  readonly tensors: Map<string, Tensor> = new Map();
+  readonly data: Buf; // all parameters
+  readonly grads: Buf; // their gradients, same layout
+  readonly groups: ParamGroup[];
+  readonly offsets: Map<string, number> = new Map();
+
+  constructor(specs: ParamSpec[], backend: Backend, f64 = false) {
+    // decayed (2+ dims) first, then the rest; order within a group as listed
+    const decay = specs.filter((s) => s.shape.length >= 2);
+    const rest = specs.filter((s) => s.shape.length < 2);
+    this.specs = [...decay, ...rest];
+    const size = (s: ParamSpec) => s.shape.reduce((a, b) => a * b, 1);
+    const total = this.specs.reduce((a, s) => a + size(s), 0);
+    const nDecay = decay.reduce((a, s) => a + size(s), 0);
+    this.data = f64 ? new Float64Array(total) : backend.allocF32(total);
+    this.grads = f64 ? new Float64Array(total) : backend.allocF32(total);
+    let off = 0;
+    for (const s of this.specs) {
+      const n = size(s);
+      const t = new Tensor(this.data.subarray(off, off + n), s.shape, backend, true, this.grads.subarray(off, off + n));
+      this.tensors.set(s.name, t);
+      this.offsets.set(s.name, off);
+      off += n;
+    }
+    this.groups = [
+      { params: this.data.subarray(0, nDecay), grads: this.grads.subarray(0, nDecay), weightDecay: true },
+      { params: this.data.subarray(nDecay), grads: this.grads.subarray(nDecay), weightDecay: false },
+    ].filter((g) => g.params.length > 0);
+  }
+
+  get(name: string): Tensor {
+    const t = this.tensors.get(name);
+    if (!t) throw new Error(`no parameter named ${name}`);
+    return t;
+  }
+
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
+
+  get count(): number {
+    return this.data.length;
+  }
+
+  zeroGrad(): void {
+    this.grads.fill(0);
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The differentiable ops of a GPT, each one kernel forward and one kernel backward.
+ * Shapes are explicit: B batch, T time, C channels, NH heads, V vocabulary, OC output channels.
+ */
+import { ScratchError } from '../core/errors.js';
+import type { Rng } from '../core/rng.js';
+import type { Buf } from '../kernels/types.js';
+import { gradOf, makeResult, Tensor } from './tensor.js';
+
+function scratchGrad(x: Tensor): Buf {
+  // an input that needs no gradient still needs somewhere for the kernel to write
+  return gradOf(x) ?? x.alloc(x.size);
+}
+
+/** Token + position embedding: idx (B, T) → (B, T, C). */
+export function embedding(idx: Int32Array, wte: Tensor, wpe: Tensor, B: number, T: number): Tensor {
+  const [V, C] = wte.shape;
+  if (T > wpe.shape[0]) throw new ScratchError(`sequence of ${T} tokens is longer than the block size ${wpe.shape[0]}`);
+  for (let i = 0; i < B * T; i++) {
+    const id = idx[i];
+    if (!(id >= 0 && id < V && Number.isInteger(id))) throw new ScratchError(`token id ${id} is outside the vocabulary (0..${V - 1})`);
+  }
+  const out = wte.alloc(B * T * C); // (B, T, C)
+  wte.kernels.encoderForward({ out, inp: idx, wte: wte.data, wpe: wpe.data, B, T, C });
+  return makeResult(out, [B, T, C], wte, [wte, wpe], (o) => {
+    wte.kernels.encoderBackward({ dwte: scratchGrad(wte), dwpe: scratchGrad(wpe), dout: o.grad!, inp: idx, B, T, C });
+  });
+}
+
+/** x (..., C) @ weight (OC, C)^T + bias (OC) → (..., OC). */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  const [OC, C] = weight.shape;
+  const xc = x.shape[x.shape.length - 1];
+  if (xc !== C) throw new Error(`linear: input has ${xc} channels, weight expects ${C}`);
+  const BT = x.size / C;
+  const out = x.alloc(BT * OC); // (BT, OC)
+  x.kernels.matmulForward({ out, inp: x.data, weight: weight.data, bias: bias ? bias.data : null, BT, C, OC });
+  const parents = bias ? [x, weight, bias] : [x, weight];
+  return makeResult(out, [...x.shape.slice(0, -1), OC], x, parents, (o) => {
+    x.kernels.matmulBackward({
+      dinp: gradOf(x),
+      dweight: gradOf(weight),
+      dbias: bias ? gradOf(bias) : null,
+      dout: o.grad!,
+      inp: x.data,
+      weight: weight.data,
+      BT,
+      C,
+      OC,
+    });
+  });
+}
+
+/** LayerNorm over the last dimension. */
+export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor | null, eps = 1e-5): Tensor {
+  const C = x.shape[x.shape.length - 1];
+  const N = x.size / C;
+  const out = x.alloc(N * C); // (N, C)
+  const mean = x.alloc(N); // (N)
+  const rstd = x.alloc(N); // (N)
+  x.kernels.layernormForward({ out, mean, rstd, inp: x.data, weight: weight.data, bias: bias ? bias.data : null, N, C, eps });
+  const parents = bias ? [x, weight, bias] : [x, weight];
+  return makeResult(out, x.shape, x, parents, (o) => {
+    x.kernels.layernormBackward({
+      dinp: scratchGrad(x),
+      dweight: scratchGrad(weight),
+      dbias: bias ? scratchGrad(bias) : null,
+      dout: o.grad!,
+      inp: x.data,
+      weight: weight.data,
+      mean,
+      rstd,
+      N,
+      C,
+    });
+  });
+}
+
+/** Causal self-attention: qkv (B, T, 3C) → (B, T, C), NH heads. */
+export function attention(qkv: Tensor, NH: number): Tensor {
+  const [B, T, C3] = qkv.shape;
+  const C = C3 / 3;
+  const out = qkv.alloc(B * T * C); // (B, T, C)
+  const att = qkv.alloc(B * NH * T * T); // (B, NH, T, T)
+  qkv.kernels.attentionForward({ out, att, inp: qkv.data, B, T, C, NH });
+  return makeResult(out, [B, T, C], qkv, [qkv], (o) => {
+    const scratch = qkv.alloc(B * NH * T * T); // (B, NH, T, T)
+    qkv.kernels.attentionBackward({ dinp: scratchGrad(qkv), scratch, dout: o.grad!, inp: qkv.data, att, B, T, C, NH });
+  });
+}
+
+export function gelu(x: Tensor): Tensor {
+  const N = x.size;
+  const out = x.alloc(N);
+  x.kernels.geluForward({ out, inp: x.data, N });
+  return makeResult(out, x.shape, x, [x], (o) => {
+    x.kernels.geluBackward({ dinp: scratchGrad(x), inp: x.data, dout: o.grad!, N });
+  });
+}
+
+/** Elementwise a + b (the residual connection). */
+export function add(a: Tensor, b: Tensor): Tensor {
+  if (a.size !== b.size) throw new Error(`add: sizes differ (${a.size} vs ${b.size})`);
+  const N = a.size;
+  const out = a.alloc(N);
+  a.kernels.residualForward({ out, inp1: a.data, inp2: b.data, N });
+  return makeResult(out, a.shape, a, [a, b], (o) => {
+    a.kernels.residualBackward({ dinp1: scratchGrad(a), dinp2: scratchGrad(b), dout: o.grad!, N });
+  });
+}
+
+/**
+ * Mean cross-entropy of logits (..., V) against targets; positions whose target is negative are
+ * ignored (and not counted in the mean). Returns a scalar.
+ */
+export function crossEntropy(logits: Tensor, targets: Int32Array): Tensor {
+  const V = logits.shape[logits.shape.length - 1];
+  const BT = logits.size / V;
+  if (targets.length !== BT) throw new Error(`crossEntropy: ${targets.length} targets for ${BT} rows`);
+  let counted = 0;
+  for (let i = 0; i < BT; i++) {
+    const t = targets[i];
+    if (t >= V || !Number.isInteger(t)) throw new ScratchError(`target id ${t} is outside the vocabulary (0..${V - 1})`);
+    if (t >= 0) counted++;
+  }
+  const losses = logits.alloc(BT); // (BT)
+  const probs = logits.alloc(BT * V); // (BT, V)
+  logits.kernels.crossEntropyForward({ losses, probs, logits: logits.data, targets, BT, V });
+  let sum = 0;
+  for (let i = 0; i < BT; i++) sum += losses[i];
+  const out = logits.alloc(1);
+  out[0] = counted ? sum / counted : 0;
+  return makeResult(out, [1], logits, [logits], (o) => {
+    const scale = counted ? o.grad![0] / counted : 0;
+    logits.kernels.crossEntropyBackward({ dlogits: scratchGrad(logits), probs, targets, scale, BT, V });
+  });
+}
+
+/** Inverted dropout with probability p, seeded; the identity when p is 0. */
+export function dropout(x: Tensor, p: number, rng: Rng): Tensor {
+  if (p <= 0) return x;
+  const N = x.size;
+  const keep = 1 / (1 - p);
+  const mask = x.alloc(N); // 0 or 1/(1-p)
+  const out = x.alloc(N);
+  for (let i = 0; i < N; i++) {
+    const m = rng.random() >= p ? keep : 0;
+    mask[i] = m;
+    out[i] = x.data[i] * m;
+  }
+  return makeResult(out, x.shape, x, [x], (o) => {
+    const dx = scratchGrad(x);
+    const d = o.grad!;
+    for (let i = 0; i < N; i++) dx[i] += d[i] * mask[i];
+  });
+}
+
+/** Rows [start, start + count) of a (rows, C) tensor, as a new tensor (e.g. the last position). */
+export function rows(x: Tensor, pick: ArrayLike<number>): Tensor {
+  const C = x.shape[x.shape.length - 1];
+  const out = x.alloc(pick.length * C);
+  for (let r = 0; r < pick.length; r++) out.set(x.data.subarray(pick[r] * C, pick[r] * C + C), r * C);
+  return makeResult(out, [pick.length, C], x, [x], (o) => {
+    const dx = scratchGrad(x);
+    const d = o.grad!;
+    for (let r = 0; r < pick.length; r++) for (let c = 0; c < C; c++) dx[pick[r] * C + c] += d[r * C + c];
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * AdamW over parameter groups (nanoGPT's: weight decay on 2+-dimensional tensors only) and
+ * gradient-norm clipping. It knows nothing of GPT: only flat parameter and gradient buffers.
+ */
+import { refKernels } from '../kernels/ref/index.js';
+import type { Backend, Buf } from '../kernels/types.js';
+
+export interface OptimGroup {
+  readonly params: Buf;
+  readonly grads: Buf;
+  readonly weightDecay: boolean;
+}
+
+export interface AdamWSettings {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+}
+
+export interface AdamWState {
+  t: number;
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
+export class AdamW {
+  /** Steps taken (PyTorch's bias correction uses t starting at 1). */
+  t = 0;
+  readonly m: Buf[];
+  readonly v: Buf[];
+
+  constructor(
+    readonly groups: readonly OptimGroup[],
+    readonly backend: Backend,
+    readonly settings: AdamWSettings,
+  ) {
+    // moments live beside the parameters, allocated once
+    const alloc = (n: number, like: Buf) => (like instanceof Float64Array ? new Float64Array(n) : backend.allocF32(n));
+    this.m = groups.map((g) => alloc(g.params.length, g.params));
+    this.v = groups.map((g) => alloc(g.params.length, g.params));
+  }
+
+  step(lr: number): void {
+    this.t++;
+    const { beta1, beta2, eps, weightDecay } = this.settings;
+    this.groups.forEach((g, i) => {
+      const k = g.params instanceof Float64Array ? refKernels : this.backend.kernels;
+      const args = { params: g.params, grads: g.grads, m: this.m[i], v: this.v[i], N: g.params.length, lr, beta1, beta2, eps, weightDecay: g.weightDecay ? weightDecay : 0, t: this.t };
+      k.adamw(args);
+    });
+  }
+
+  getState(): AdamWState {
+    return { t: this.t, m: this.m.map((x) => Float32Array.from(x)), v: this.v.map((x) => Float32Array.from(x)) };
+  }
+
+  setState(s: AdamWState): void {
+    if (s.m.length !== this.m.length || s.m.some((x, i) => x.length !== this.m[i].length)) throw new Error('optimizer state does not match the parameters');
+    this.t = s.t;
+    s.m.forEach((x, i) => this.m[i].set(x));
+    s.v.forEach((x, i) => this.v[i].set(x));
+  }
+}
+
+
+
+/**
+ * Scales all gradients so their global L2 norm is at most maxNorm (torch.nn.utils.clip_grad_norm_).
+ * Returns the norm before clipping; a non-finite norm is returned as is and nothing is scaled.
+ */
+export function clipGradNorm(groups: readonly OptimGroup[], maxNorm: number, backend: Backend): number {
+  let ss = 0;
+  for (const g of groups) ss += backend.kernels.sumSquares({ inp: g.grads, N: g.grads.length });
+  const norm = Math.sqrt(ss);
+  if (maxNorm > 0 && Number.isFinite(norm) && norm > maxNorm) {
+    const s = maxNorm / (norm + 1e-6);
+    for (const g of groups) backend.kernels.scale({ inout: g.grads, N: g.grads.length, s });
+  }
+  return norm;
+}
