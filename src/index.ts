@@ -16,3 +16,12 @@ export { loadGpt2Weights, gpt2WeightEntries, gptConfigFromHf, hfConfigFromGpt, t
 export { loadHfGpt2, saveHfGpt2, readSafetensorsFile } from './io/hf-folder.js';
 export { readBytes, readText, readJson, writeAtomic } from './io/files.js';
 export { runFixtureCheck, type CheckReport, type CheckRow } from './check/fixture.js';
+
+// tokenizer
+export type { Tokenizer, EncodeOptions, AllowedSpecial, StreamDecoder } from './tokenizer/types.js';
+export { CharTokenizer } from './tokenizer/char.js';
+export { BpeTokenizer, type BpeSpec } from './tokenizer/bpe.js';
+export { trainBpe, type TrainBpeOptions, type TrainBpeResult } from './tokenizer/train.js';
+export { pretokenize, GPT2_PATTERN, GPT4_PATTERN } from './tokenizer/pretokenize.js';
+export { ENDOFTEXT, parseGpt2Files, parseTiktokenRanks, tokenizerFromJSON, toHuggingFace, fromHuggingFace, formatTokenizerJSON } from './tokenizer/formats.js';
+export { readUtf8File, gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer, writeFileAtomic } from './io/tokenizer-files.js';
