@@ -25,3 +25,22 @@ export { trainBpe, type TrainBpeOptions, type TrainBpeResult } from './tokenizer
 export { pretokenize, GPT2_PATTERN, GPT4_PATTERN } from './tokenizer/pretokenize.js';
 export { ENDOFTEXT, parseGpt2Files, parseTiktokenRanks, tokenizerFromJSON, toHuggingFace, fromHuggingFace, formatTokenizerJSON } from './tokenizer/formats.js';
 export { readUtf8File, gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer, writeFileAtomic } from './io/tokenizer-files.js';
+
+// training
+export { TokenFile, TokenFileWriter, bytesPerId, TOKEN_FILE_MAGIC, TOKEN_FILE_VERSION } from './io/token-file.js';
+export { prepareData, openDataFolder, DATA_FORMAT, DATA_VERSION, type PrepareOptions, type DataMeta, type DataFolder } from './io/prepare.js';
+export { brownText, brownTextFile, brownCorpusDir, stripBrownTags } from './io/brown.js';
+export { saveCheckpoint, readCheckpointMeta, loadCheckpointWeights, hasCheckpoint, checkpointPath, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './io/checkpoint.js';
+export { readMetrics, appendMetrics, truncateMetrics, ensureRunFolder, metricsPath, type MetricsRecord } from './io/run-files.js';
+export { loadRun, evaluateRun, type LoadedRun, type SplitLoss } from './io/run-load.js';
+export {
+  TRAIN_CONFIG_SCHEMA, MODEL_SETTINGS_SCHEMA, MODEL_KEYS, PRESETS, RESUMABLE_KEYS, presetNames, keyKind, allKeys, flagName, keyFromFlag, parseSetting,
+  resolveRunConfig, flattenSettings, buildRunConfig, runSettings, learningRate, type TrainConfig, type RunConfig, type ModelSettings,
+} from './train/config.js';
+export { getBatch, evalRng, checkBlockFits, type TokenSource, type Batch } from './train/batches.js';
+export { estimateMemory, checkMemory, gib, type MemoryEstimate } from './train/memory.js';
+export { trainLoop, estimateLoss, NonFiniteLossError, type TrainableModel, type TrainState, type TrainHooks, type TrainData, type StepRecord, type EvalRecord } from './train/trainer.js';
+export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressInfo, type CurvePoint } from './train/report.js';
+export { trainRun, type TrainRunOptions, type TrainRunResult } from './train/run.js';
+export { prepareBuiltinCorpus, freshRunDir, type BuiltinData } from './train/builtin.js';
+export { generateText, promptIds, type TextSampleOptions } from './generate/text.js';

@@ -1,0 +1,139 @@
+/**
+ * Training checkpoints in a run folder. A checkpoint NAME ('latest' or 'best') is three files:
+ *   NAME.json                      step, configs, tokenizer, generator states, checksums
+ *   NAME-<step>.safetensors        the weights (Hugging Face GPT-2 names)
+ *   NAME-<step>.optim.safetensors  AdamW's two moments per parameter group
+ * The binaries are written first under new names, then NAME.json is renamed over the old one,
+ * then the old binaries are removed: a crash at any moment leaves a complete checkpoint, and a
+ * damaged file is caught on load by its SHA-256.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScratchError } from '../core/errors.js';
+import type { RngState } from '../core/rng.js';
+import type { GPT } from '../model/gpt.js';
+import type { AdamW } from '../train/adamw.js';
+import { readBytes, readJson, writeAtomic } from './files.js';
+import { gpt2WeightEntries, loadGpt2Weights } from './gpt2-weights.js';
+import { parseSafetensors, serializeSafetensors } from './safetensors.js';
+
+export const CHECKPOINT_FORMAT = 'scratchlm-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+export interface CheckpointMeta {
+  format: string;
+  version: number;
+  /** Steps taken; a resumed run continues with this step. */
+  step: number;
+  /** The run config's flat settings and the model config. */
+  config: { model: Record<string, unknown>; train: Record<string, unknown> };
+  tokenizer: object;
+  dataRng: RngState;
+  dropoutRng: RngState;
+  optimizerStep: number;
+  bestValLoss: number | null;
+  valLoss: number | null;
+  files: { weights: string; optimizer: string };
+  sha256: { weights: string; optimizer: string };
+  savedAt: string;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function checkpointPath(runDir: string, name: string): string {
+  return join(runDir, `${name}.json`);
+}
+
+export function hasCheckpoint(runDir: string, name = 'latest'): boolean {
+  return existsSync(checkpointPath(runDir, name));
+}
+
+/** Writes checkpoint `name` of the model and optimizer with `meta` (files and checksums filled in). */
+export function saveCheckpoint(runDir: string, name: string, model: GPT, optimizer: AdamW | null, meta: Omit<CheckpointMeta, 'format' | 'version' | 'files' | 'sha256' | 'savedAt'>): void {
+  const jsonPath = checkpointPath(runDir, name);
+  const old = existsSync(jsonPath) ? tryReadMeta(jsonPath) : null;
+  const stem = `${name}-${String(meta.step).padStart(6, '0')}`;
+  const files = { weights: `${stem}.safetensors`, optimizer: `${stem}.optim.safetensors` };
+  if (old && (old.files.weights === files.weights || old.files.optimizer === files.optimizer)) {
+    // same step saved again: use other names so the old pair stays valid until the rename
+    files.weights = `${stem}b.safetensors`;
+    files.optimizer = `${stem}b.optim.safetensors`;
+  }
+  const weights = serializeSafetensors(gpt2WeightEntries(model), { format: 'pt' });
+  const moments: [string, { shape: number[]; data: Float32Array }][] = [];
+  if (optimizer) {
+    optimizer.m.forEach((m, i) => moments.push([`m.${i}`, { shape: [m.length], data: Float32Array.from(m) }]));
+    optimizer.v.forEach((v, i) => moments.push([`v.${i}`, { shape: [v.length], data: Float32Array.from(v) }]));
+  }
+  const optim = serializeSafetensors(moments, { step: String(optimizer?.t ?? 0) });
+  writeAtomic(join(runDir, files.weights), weights);
+  writeAtomic(join(runDir, files.optimizer), optim);
+  const full: CheckpointMeta = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...meta, files, sha256: { weights: sha256(weights), optimizer: sha256(optim) }, savedAt: new Date().toISOString() };
+  writeAtomic(jsonPath, JSON.stringify(full, null, 1) + '\n');
+  if (old) {
+    for (const f of [old.files.weights, old.files.optimizer]) {
+      if (f !== files.weights && f !== files.optimizer) {
+        try {
+          unlinkSync(join(runDir, f));
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+  }
+}
+
+function tryReadMeta(path: string): CheckpointMeta | null {
+  try {
+    const m = readJson(path, 'checkpoint') as CheckpointMeta;
+    return m?.files ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Reads and checks checkpoint `name`'s description (not yet its weights). */
+export function readCheckpointMeta(runDir: string, name = 'latest'): CheckpointMeta {
+  const path = checkpointPath(runDir, name);
+  if (!existsSync(path)) throw new ScratchError(`${runDir}: no checkpoint '${name}' (${path} is missing); is this a run folder? start a run with 'scratchlm train --out ${runDir}'`);
+  const m = readJson(path, 'checkpoint') as CheckpointMeta;
+  const bad = (why: string) => new ScratchError(`${path}: corrupt checkpoint (${why}); use the other checkpoint of the run or start again`);
+  if (m?.format !== CHECKPOINT_FORMAT) throw bad(`format is not ${CHECKPOINT_FORMAT}`);
+  if (m.version !== CHECKPOINT_VERSION) throw new ScratchError(`${path}: checkpoint version ${m.version}; this scratchlm reads version ${CHECKPOINT_VERSION}`);
+  if (!Number.isInteger(m.step) || m.step < 0) throw bad("'step' is not a whole number");
+  if (!m.config?.model || !m.config?.train || !m.tokenizer) throw bad('config or tokenizer missing');
+  if (!Array.isArray(m.dataRng) || !Array.isArray(m.dropoutRng)) throw bad('generator states missing');
+  if (!m.files?.weights || !m.files?.optimizer || !m.sha256) throw bad('file list missing');
+  return m;
+}
+
+/** Loads a checkpoint's weights into `model` and, when given, its moments into `optimizer`. */
+export function loadCheckpointWeights(runDir: string, meta: CheckpointMeta, model: GPT, optimizer: AdamW | null): void {
+  const load = (file: string, sum: string) => {
+    const path = join(runDir, file);
+    if (!existsSync(path)) throw new ScratchError(`${path}: missing; the checkpoint is incomplete (use the other checkpoint of the run or start again)`);
+    const bytes = readBytes(path, 'checkpoint file');
+    if (sha256(bytes) !== sum) throw new ScratchError(`${path}: corrupt checkpoint file (its SHA-256 does not match the one recorded in the checkpoint); use the other checkpoint of the run or start again`);
+    return { path, bytes };
+  };
+  const w = load(meta.files.weights, meta.sha256.weights);
+  loadGpt2Weights(model, parseSafetensors(w.bytes, w.path).tensors, w.path);
+  if (optimizer) {
+    const o = load(meta.files.optimizer, meta.sha256.optimizer);
+    const t = parseSafetensors(o.bytes, o.path).tensors;
+    const get = (k: string) => {
+      const x = t.get(k);
+      if (!x || !(x.data instanceof Float32Array)) throw new ScratchError(`${o.path}: optimizer moment '${k}' missing or not F32`);
+      return x.data;
+    };
+    try {
+      optimizer.setState({ t: meta.optimizerStep, m: optimizer.m.map((_, i) => get(`m.${i}`)), v: optimizer.v.map((_, i) => get(`v.${i}`)) });
+    } catch (e) {
+      if (e instanceof ScratchError) throw e;
+      throw new ScratchError(`${o.path}: ${(e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * `scratchlm prepare`: text files → a data folder with train.bin, val.bin (token files), the
+ * tokenizer (tokenizer.json) and meta.json. Text streams through in chunks, so inputs of a
+ * gigabyte and more are never held whole; the split is nanoGPT's (first 90 % of the tokens
+ * train, the rest val).
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScratchError } from '../core/errors.js';
+import { CharTokenizer } from '../tokenizer/char.js';
+import type { Tokenizer } from '../tokenizer/types.js';
+import { fileErrorMessage, readJson, writeAtomic } from './files.js';
+import { TokenFile, TokenFileWriter } from './token-file.js';
+import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
+import { loadTokenizer } from './tokenizer-files.js';
+
+export const DATA_FORMAT = 'scratchlm-data';
+export const DATA_VERSION = 1;
+const CHUNK = 4 << 20;
+
+export interface PrepareOptions {
+  /** 'char' (built from the inputs), 'gpt2', or a tokenizer file. */
+  tokenizer: string;
+  /** Share of the tokens, from the start, that go to train (nanoGPT: 0.9). */
+  trainFraction?: number;
+  /** Called as text is read: phase, bytes done, bytes in all. */
+  onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface DataMeta {
+  format: string;
+  version: number;
+  tokenizer: string;
+  vocabSize: number;
+  train: number;
+  val: number;
+  sources: string[];
+  bytes: number;
+}
+
+/** Streams the UTF-8 text of `paths`, one after another, in decoded chunks. */
+function streamText(paths: readonly string[], total: number, phase: string, onChunk: (text: string) => void, onProgress?: PrepareOptions['onProgress']): void {
+  const buf = new Uint8Array(CHUNK);
+  let done = 0;
+  for (const path of paths) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw new ScratchError(fileErrorMessage(path, e, 'text file'));
+    }
+    const dec = new TextDecoder('utf-8', { fatal: true });
+    let pos = 0;
+    try {
+      for (;;) {
+        const n = readSync(fd, buf, 0, CHUNK, pos);
+        let text: string;
+        try {
+          text = n === 0 ? dec.decode() : dec.decode(buf.subarray(0, n), { stream: true });
+        } catch {
+          throw new ScratchError(`${path}: not valid UTF-8 text near byte ${pos}; convert it first (e.g. iconv -t UTF-8)`);
+        }
+        if (text) onChunk(text);
+        if (n === 0) break;
+        pos += n;
+        done += n;
+        onProgress?.(phase, done, total);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Tokenizes `paths` into `outDir`. Returns what meta.json says. */
+export function prepareData(paths: readonly string[], outDir: string, opts: PrepareOptions): DataMeta {
+  if (paths.length === 0) throw new ScratchError('prepare needs at least one text file');
+  const trainFraction = opts.trainFraction ?? 0.9;
+  if (!(trainFraction > 0 && trainFraction < 1)) throw new ScratchError(`the train fraction must be between 0 and 1, got ${trainFraction}`);
+  let total = 0;
+  for (const p of paths) {
+    try {
+      total += statSync(p).size;
+    } catch (e) {
+      throw new ScratchError(fileErrorMessage(p, e, 'text file'));
+    }
+  }
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new ScratchError(fileErrorMessage(outDir, e, 'folder', 'create'));
+  }
+
+  let tok: Tokenizer;
+  if (opts.tokenizer === 'char') {
+    const seen = new Set<string>();
+    streamText(paths, total, 'scanning characters', (t) => {
+      for (const ch of t) seen.add(ch);
+    }, opts.onProgress);
+    if (seen.size === 0) throw new ScratchError(`${paths.join(', ')}: no text to build a character tokenizer from`);
+    tok = CharTokenizer.fromText([...seen].join(''));
+  } else {
+    tok = loadTokenizer(opts.tokenizer);
+  }
+
+  // all tokens into one temporary file, then split it (the count is known only at the end)
+  const allPath = join(outDir, 'all.bin');
+  const all = new TokenFileWriter(allPath, tok.vocabSize);
+  let carry = '';
+  const encode = (text: string) => all.append(tok.encode(text, { allowedSpecial: 'none' }));
+  try {
+    streamText(paths, total, 'tokenizing', (t) => {
+      if (tok.kind === 'char') return encode(t);
+      // BPE: cut at a line end so no word is split between chunks
+      carry += t;
+      const cut = carry.lastIndexOf('\n');
+      if (cut < 0 && carry.length < CHUNK * 4) return;
+      const at = cut < 0 ? carry.length : cut + 1;
+      encode(carry.slice(0, at));
+      carry = carry.slice(at);
+    }, opts.onProgress);
+    if (carry) encode(carry);
+    all.finish();
+  } catch (e) {
+    all.abort();
+    throw e;
+  }
+
+  const src = TokenFile.open(allPath);
+  try {
+    const n = src.count;
+    const nTrain = Math.floor(n * trainFraction);
+    if (nTrain < 2 || n - nTrain < 2) throw new ScratchError(`${paths.join(', ')}: only ${n} tokens; too little text to split into train and val`);
+    copyRange(src, 0, nTrain, join(outDir, 'train.bin'));
+    copyRange(src, nTrain, n - nTrain, join(outDir, 'val.bin'));
+    writeAtomic(join(outDir, 'tokenizer.json'), formatTokenizerJSON(tok));
+    const meta: DataMeta = { format: DATA_FORMAT, version: DATA_VERSION, tokenizer: tok.kind, vocabSize: tok.vocabSize, train: nTrain, val: n - nTrain, sources: [...paths], bytes: total };
+    writeAtomic(join(outDir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+    return meta;
+  } finally {
+    src.close();
+    unlinkSync(allPath);
+  }
+}
+
+function copyRange(src: TokenFile, start: number, n: number, path: string): void {
+  const w = new TokenFileWriter(path, src.vocabSize);
+  const buf = new Int32Array(1 << 20);
+  try {
+    for (let off = 0; off < n; off += buf.length) {
+      const k = Math.min(buf.length, n - off);
+      src.read(start + off, k, buf);
+      w.append(buf.subarray(0, k));
+    }
+    w.finish();
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+}
+
+/** A prepared data folder, opened: its tokenizer and both splits. */
+export interface DataFolder {
+  dir: string;
+  meta: DataMeta;
+  tokenizer: Tokenizer;
+  /** The tokenizer's canonical JSON text, to compare with a run's. */
+  tokenizerText: string;
+  train: TokenFile;
+  val: TokenFile;
+}
+
+export function openDataFolder(dir: string): DataFolder {
+  const metaPath = join(dir, 'meta.json');
+  if (!existsSync(metaPath)) throw new ScratchError(`${dir}: not a prepared data folder (no meta.json); make one with 'scratchlm prepare <text files> --tokenizer char --out ${dir}'`);
+  const meta = readJson(metaPath, 'data description') as DataMeta;
+  if (meta?.format !== DATA_FORMAT || meta.version !== DATA_VERSION) throw new ScratchError(`${metaPath}: not a scratchlm data folder of version ${DATA_VERSION}; run 'scratchlm prepare' again`);
+  const tokPath = join(dir, 'tokenizer.json');
+  const tokenizer = tokenizerFromJSON(readJson(tokPath, 'tokenizer file'), tokPath);
+  const train = TokenFile.open(join(dir, 'train.bin'));
+  const val = TokenFile.open(join(dir, 'val.bin'));
+  for (const f of [train, val]) {
+    if (f.vocabSize !== tokenizer.vocabSize) throw new ScratchError(`${f.path}: made for a vocabulary of ${f.vocabSize}, but ${tokPath} has ${tokenizer.vocabSize}; run 'scratchlm prepare' again`);
+  }
+  return { dir, meta, tokenizer, tokenizerText: formatTokenizerJSON(tokenizer), train, val };
+}

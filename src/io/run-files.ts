@@ -1,0 +1,58 @@
+/**
+ * The plain files of a run folder: metrics.jsonl (one JSON object per logged step or
+ * evaluation, appended as the run goes) and its truncation when a run resumes.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScratchError } from '../core/errors.js';
+import { fileErrorMessage, writeAtomic } from './files.js';
+
+export interface MetricsRecord {
+  iter: number;
+  [key: string]: number | boolean | string;
+}
+
+/** Creates the run folder and checks that files can be written there. */
+export function ensureRunFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new ScratchError(fileErrorMessage(dir, e, 'output folder', 'create') + '; choose another --out');
+  }
+  writeAtomic(join(dir, '.write-test'), 'ok');
+  unlinkSync(join(dir, '.write-test'));
+}
+
+export function metricsPath(dir: string): string {
+  return join(dir, 'metrics.jsonl');
+}
+
+export function readMetrics(dir: string): MetricsRecord[] {
+  const path = metricsPath(dir);
+  if (!existsSync(path)) return [];
+  const out: MetricsRecord[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as MetricsRecord);
+    } catch {
+      // a line cut by a crash: ignore it
+    }
+  }
+  return out;
+}
+
+/** Keeps the records before step `iter` (a resumed run writes the rest again). */
+export function truncateMetrics(dir: string, iter: number): MetricsRecord[] {
+  const kept = readMetrics(dir).filter((r) => r.iter < iter);
+  writeAtomic(metricsPath(dir), kept.map((r) => JSON.stringify(r) + '\n').join(''));
+  return kept;
+}
+
+export function appendMetrics(dir: string, r: MetricsRecord): void {
+  try {
+    appendFileSync(metricsPath(dir), JSON.stringify(r) + '\n');
+  } catch (e) {
+    throw new ScratchError(fileErrorMessage(metricsPath(dir), e, 'metrics file', 'write'));
+  }
+}

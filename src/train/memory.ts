@@ -1,0 +1,44 @@
+/**
+ * What a training run will need before it allocates: parameters, gradients, the two AdamW moments
+ * (4 bytes each) and the activations the forward pass saves for backward, with their gradients.
+ */
+import { ScratchError } from '../core/errors.js';
+import { countParams, type GPTConfig } from '../model/config.js';
+
+export interface MemoryEstimate {
+  params: number;
+  grads: number;
+  optimizer: number;
+  activations: number;
+  total: number;
+}
+
+const GiB = 1024 ** 3;
+
+export function gib(bytes: number): string {
+  return `${(bytes / GiB).toFixed(bytes < GiB / 10 ? 3 : 2)} GiB`;
+}
+
+/** Bytes for one micro-batch of B sequences of T tokens. */
+export function estimateMemory(c: GPTConfig, B: number, T: number): MemoryEstimate {
+  const P = countParams(c);
+  const C = c.nEmbd;
+  const BT = B * T;
+  // per layer: ~10 tensors of (B, T, C) (norms, residuals, projections, dropout masks),
+  // q/k/v (3C), the MLP's (B, T, 4C) twice, attention probabilities (B, NH, T, T) and backward scratch
+  const perLayer = BT * C * 10 + BT * 3 * C + BT * 4 * C * 2 + B * c.nHead * T * T * 2;
+  const head = BT * C * 3 + BT * c.vocabSize * 2; // embeddings, final norm; logits and probabilities
+  const actFloats = (c.nLayer * perLayer + head) * 2; // and their gradients
+  const e = { params: 4 * P, grads: 4 * P, optimizer: 8 * P, activations: 4 * actFloats, total: 0 };
+  e.total = e.params + e.grads + e.optimizer + e.activations;
+  return e;
+}
+
+/** Refuses a run whose estimate exceeds `available` bytes, with the estimate in the message. */
+export function checkMemory(e: MemoryEstimate, available: number, what: string): void {
+  if (e.total > available) {
+    throw new ScratchError(
+      `${what} needs about ${gib(e.total)} (parameters ${gib(e.params)}, gradients ${gib(e.grads)}, optimizer ${gib(e.optimizer)}, activations ${gib(e.activations)}) but only ${gib(available)} is available; lower --batch-size or --block-size, use a smaller model, or raise --max-memory`,
+    );
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * A training run, start to end: resolve the config, open the data, build or load the model
+ * (fresh, --init-from, or --resume), check memory, then train while writing metrics.jsonl,
+ * loss.svg and checkpoints into the run folder. The CLI's `train` is a shell around `trainRun`.
+ */
+import { join } from 'node:path';
+import { ScratchError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import type { Backend } from '../kernels/types.js';
+import { GPT } from '../model/gpt.js';
+import { readJson, writeAtomic } from '../io/files.js';
+import { hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from '../io/checkpoint.js';
+import { loadHfGpt2 } from '../io/hf-folder.js';
+import { openDataFolder, type DataFolder } from '../io/prepare.js';
+import { appendMetrics, ensureRunFolder, truncateMetrics, type MetricsRecord } from '../io/run-files.js';
+import { gpt2Tokenizer } from '../io/tokenizer-files.js';
+import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
+import { existsSync } from 'node:fs';
+import { AdamW } from './adamw.js';
+import { checkBlockFits } from './batches.js';
+import { buildRunConfig, flattenSettings, keyKind, resolveRunConfig, RESUMABLE_KEYS, runSettings, type RunConfig } from './config.js';
+import { checkMemory, estimateMemory, gib } from './memory.js';
+import { lossCurveSvg, type CurvePoint } from './report.js';
+import { NonFiniteLossError, trainLoop, type EvalRecord, type StepRecord, type TrainState } from './trainer.js';
+
+export interface TrainRunOptions {
+  dataDir: string;
+  outDir: string;
+  preset?: string;
+  configFile?: string;
+  /** Settings from flags, by key. */
+  overrides?: Record<string, unknown>;
+  initFrom?: string;
+  resume?: boolean;
+  backend: Backend;
+  /** Bytes the run may use when the config's maxMemory is 0. */
+  availableMemory: number;
+  shouldStop?: () => boolean;
+  onStart?: (info: { config: RunConfig; params: number; memory: number; startIter: number; data: DataFolder }) => void;
+  onStep?: (r: StepRecord) => void;
+  onEval?: (r: EvalRecord) => void;
+  onCheckpoint?: (name: string, step: number) => void;
+}
+
+export interface TrainRunResult {
+  status: 'done' | 'stopped';
+  config: RunConfig;
+  model: GPT;
+  data: DataFolder;
+  steps: number;
+  bestVal: number;
+  lastVal: number | null;
+}
+
+/** Seeds of the three generators, derived from the one seed. */
+function seeds(seed: number): { init: number; data: number; dropout: number } {
+  return { init: seed >>> 0, data: (seed + 0x68e31da4) >>> 0, dropout: (seed + 0xb5297a4d) >>> 0 };
+}
+
+function sameTokenizer(a: object, data: DataFolder, what: string): void {
+  const text = formatTokenizerJSON(tokenizerFromJSON(a, what));
+  if (text !== data.tokenizerText) {
+    throw new ScratchError(`${data.dir} was prepared with another tokenizer (${data.tokenizer.kind}, ${data.tokenizer.vocabSize} ids) than ${what}; prepare the data with the run's tokenizer (scratchlm prepare --tokenizer ...)`);
+  }
+}
+
+/** Copies weights between models of the same shape except a shorter position table (cropping). */
+function copyWeights(src: GPT, dst: GPT): void {
+  for (const spec of dst.params.specs) {
+    const d = dst.params.get(spec.name).data;
+    d.set(src.params.get(spec.name).data.subarray(0, d.length));
+  }
+}
+
+interface Built {
+  config: RunConfig;
+  model: GPT;
+  state: TrainState;
+  tokenizerJson: object;
+}
+
+function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Record<string, unknown> | undefined): Built {
+  const overrides = opts.overrides ?? {};
+  let config = resolveRunConfig({ preset: opts.preset, file: fileSettings, fileName: opts.configFile, overrides, vocabSize: data.tokenizer.vocabSize });
+  let source: GPT | null = null;
+  if (opts.initFrom) {
+    const p = opts.initFrom;
+    let shape: Record<string, unknown>;
+    if (existsSync(join(p, 'config.json')) && existsSync(join(p, 'model.safetensors'))) {
+      sameTokenizer(gpt2Tokenizer().toJSON(), data, `${p} (a Hugging Face GPT-2 folder needs the gpt2 tokenizer)`);
+      source = loadHfGpt2(p, { backend: opts.backend });
+    } else if (hasCheckpoint(p, 'best') || hasCheckpoint(p, 'latest')) {
+      const meta = readCheckpointMeta(p, hasCheckpoint(p, 'best') ? 'best' : 'latest');
+      sameTokenizer(meta.tokenizer, data, `the run ${p}`);
+      const { vocabSize: _v, ...ms } = meta.config.model;
+      void _v;
+      const cfg = buildRunConfig(ms, data.tokenizer.vocabSize);
+      source = new GPT(cfg.model, { backend: opts.backend });
+      loadCheckpointWeights(p, meta, source, null);
+    } else {
+      throw new ScratchError(`--init-from ${p}: neither a Hugging Face GPT-2 folder (config.json + model.safetensors) nor a run folder with a checkpoint`);
+    }
+    const sc = source.config;
+    if (sc.vocabSize !== data.tokenizer.vocabSize) throw new ScratchError(`--init-from ${p}: the model has ${sc.vocabSize} token ids, the data's tokenizer ${data.tokenizer.vocabSize}`);
+    shape = { nLayer: sc.nLayer, nHead: sc.nHead, nEmbd: sc.nEmbd, bias: sc.bias };
+    for (const k of Object.keys(shape)) {
+      const given = overrides[k] ?? fileSettings?.[k];
+      if (given !== undefined && given !== shape[k]) throw new ScratchError(`--init-from ${p}: '${k}' is ${shape[k]} in that model; it cannot be changed to ${given}`);
+    }
+    const blockSize = (overrides.blockSize ?? fileSettings?.blockSize ?? sc.blockSize) as number;
+    if (blockSize > sc.blockSize) throw new ScratchError(`--init-from ${p}: block size ${blockSize} is longer than the model's ${sc.blockSize}`);
+    config = buildRunConfig({ ...runSettings(config), ...shape, blockSize }, data.tokenizer.vocabSize);
+  }
+  const s = seeds(config.train.seed);
+  checkRunMemory(config, opts);
+  const model = new GPT(config.model, { backend: opts.backend, rng: source ? undefined : new Rng(s.init), layerNormEps: source?.eps });
+  if (source) copyWeights(source, model);
+  const t = config.train;
+  const optimizer = new AdamW(model.params.groups, opts.backend, { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay });
+  const state: TrainState = { iter: 0, dataRng: new Rng(s.data), dropoutRng: new Rng(s.dropout), optimizer, bestVal: Infinity };
+  return { config, model, state, tokenizerJson: data.tokenizer.toJSON() };
+}
+
+function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Record<string, unknown> | undefined): Built {
+  if (opts.initFrom) throw new ScratchError('--resume continues a run from its own checkpoint; drop --init-from');
+  if (opts.preset) throw new ScratchError('--resume takes the settings saved with the run; drop --preset');
+  const meta: CheckpointMeta = readCheckpointMeta(opts.outDir, 'latest');
+  sameTokenizer(meta.tokenizer, data, `the run ${opts.outDir}`);
+  const saved = { ...meta.config.model, ...meta.config.train };
+  delete (saved as Record<string, unknown>).vocabSize;
+  const changes = { ...(fileSettings ?? {}), ...(opts.overrides ?? {}) };
+  for (const [k, v] of Object.entries(changes)) {
+    if (!keyKind(k)) throw new ScratchError(`unknown setting '${k}'`);
+    if (saved[k as keyof typeof saved] !== v && !RESUMABLE_KEYS.includes(k)) {
+      throw new ScratchError(`--resume cannot change '${k}' (${String(saved[k as keyof typeof saved])} → ${String(v)}): it would change the steps; only ${RESUMABLE_KEYS.join(', ')} may change`);
+    }
+  }
+  const config = buildRunConfig({ ...saved, ...changes }, data.tokenizer.vocabSize);
+  checkRunMemory(config, opts);
+  const model = new GPT(config.model, { backend: opts.backend });
+  const t = config.train;
+  const optimizer = new AdamW(model.params.groups, opts.backend, { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay });
+  loadCheckpointWeights(opts.outDir, meta, model, optimizer);
+  const state: TrainState = {
+    iter: meta.step,
+    dataRng: Rng.fromState(meta.dataRng),
+    dropoutRng: Rng.fromState(meta.dropoutRng),
+    optimizer,
+    bestVal: meta.bestValLoss ?? Infinity,
+  };
+  return { config, model, state, tokenizerJson: meta.tokenizer };
+}
+
+function checkRunMemory(config: RunConfig, opts: TrainRunOptions): void {
+  const avail = config.train.maxMemory > 0 ? config.train.maxMemory * 1024 ** 3 : opts.availableMemory;
+  checkMemory(estimateMemory(config.model, config.train.batchSize, config.model.blockSize), avail, `this run (${gib(avail)} allowed)`);
+}
+
+export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
+  const data = openDataFolder(opts.dataDir);
+  const fileSettings = opts.configFile ? flattenSettings(readJson(opts.configFile, 'config file'), opts.configFile) : undefined;
+  for (const k of Object.keys(opts.overrides ?? {})) if (!keyKind(k)) throw new ScratchError(`unknown setting '${k}'`);
+  if (!opts.resume && hasCheckpoint(opts.outDir)) {
+    throw new ScratchError(`${opts.outDir} already holds a run; continue it with --resume, or choose another --out`);
+  }
+  const built = opts.resume ? buildResumed(opts, data, fileSettings) : buildFresh(opts, data, fileSettings);
+  const { config, model, state } = built;
+  const T = config.model.blockSize;
+  checkBlockFits(data.train, T, 'train');
+  checkBlockFits(data.val, T, 'val');
+  ensureRunFolder(opts.outDir);
+  const dir = opts.outDir;
+  const settings = runSettings(config);
+  writeAtomic(join(dir, 'config.json'), JSON.stringify({ ...settings, vocabSize: config.model.vocabSize, preset: opts.preset ?? null, data: opts.dataDir, initFrom: opts.initFrom ?? null, tokenizer: data.tokenizer.kind }, null, 2) + '\n');
+
+  const past = opts.resume ? truncateMetrics(dir, state.iter) : (truncateMetrics(dir, 0), [] as MetricsRecord[]);
+  const trainPts: CurvePoint[] = past.filter((r) => typeof r.train_loss === 'number' && !r.eval).map((r) => ({ iter: r.iter, loss: r.train_loss as number }));
+  const valPts: CurvePoint[] = past.filter((r) => typeof r.val_loss === 'number').map((r) => ({ iter: r.iter, loss: r.val_loss as number }));
+  const writeCurve = () => writeAtomic(join(dir, 'loss.svg'), lossCurveSvg(trainPts, valPts, `${dir}: loss`));
+
+  opts.onStart?.({ config, params: model.params.count, memory: estimateMemory(config.model, config.train.batchSize, T).total, startIter: state.iter, data });
+  let lastVal: number | null = null;
+  let lastSaved: { name: string; step: number } | null = null;
+  const save = (name: string) => {
+    saveCheckpoint(dir, name, model, state.optimizer, {
+      step: state.iter,
+      config: { model: { ...config.model }, train: { ...config.train } },
+      tokenizer: built.tokenizerJson,
+      dataRng: state.dataRng.getState(),
+      dropoutRng: state.dropoutRng.getState(),
+      optimizerStep: state.optimizer.t,
+      bestValLoss: Number.isFinite(state.bestVal) ? state.bestVal : null,
+      valLoss: lastVal,
+    });
+    lastSaved = { name, step: state.iter };
+    opts.onCheckpoint?.(name, state.iter);
+  };
+  let sinceCurve = 0;
+  const ticker = () => new Promise<void>((r) => setImmediate(r));
+  let status: 'done' | 'stopped';
+  try {
+    status = await trainLoop(model, data, config.train, T, state, {
+      onStep: (r) => {
+        if (r.iter % config.train.logInterval === 0 || r.iter === config.train.maxIters - 1) {
+          appendMetrics(dir, { iter: r.iter, train_loss: r.loss, lr: r.lr, ms: +r.ms.toFixed(2), grad_norm: r.gradNorm, tokens_per_s: Math.round((r.tokens * 1000) / r.ms) });
+          trainPts.push({ iter: r.iter, loss: r.loss });
+          if (++sinceCurve >= 50) {
+            sinceCurve = 0;
+            writeCurve();
+          }
+        }
+        opts.onStep?.(r);
+      },
+      onEval: (r) => {
+        lastVal = r.val;
+        appendMetrics(dir, { iter: r.iter, eval: true, train_loss: r.train, val_loss: r.val, lr: 0, ms: +r.ms.toFixed(2) });
+        valPts.push({ iter: r.iter, loss: r.val });
+        writeCurve();
+        opts.onEval?.(r);
+      },
+      checkpoint: (reason, best) => {
+        save('latest');
+        if (best) save('best');
+        void reason;
+      },
+      shouldStop: opts.shouldStop,
+      tick: ticker,
+    });
+  } catch (e) {
+    if (e instanceof NonFiniteLossError) {
+      const kept = lastSaved as { name: string; step: number } | null;
+      const where = kept ? `the last good checkpoint (step ${kept.step}) is kept in ${dir}` : 'no checkpoint was written';
+      throw new ScratchError(`${e.message}; ${where}; lower --lr or set --grad-clip and start again`);
+    }
+    throw e;
+  }
+  writeCurve();
+  return { status, config, model, data, steps: state.iter, bestVal: state.bestVal, lastVal };
+}

@@ -1,0 +1,145 @@
+/**
+ * The training loop. It knows a model only as parameters with gradients and a loss:
+ * batch → forward → loss → backward → (accumulate) → clip → AdamW at the scheduled rate,
+ * with evaluations every `evalInterval` steps. Everything a resumed run needs to repeat the same
+ * numbers lives in TrainState (step, data and dropout generators, optimizer moments).
+ */
+import { ScratchError } from '../core/errors.js';
+import type { Rng } from '../core/rng.js';
+import type { Backend, Buf } from '../kernels/types.js';
+import { noGrad } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { clipGradNorm, type AdamW, type OptimGroup } from './adamw.js';
+import { evalRng, getBatch, type TokenSource } from './batches.js';
+import { learningRate, type TrainConfig } from './config.js';
+
+/** What the loop needs of a model. */
+export interface TrainableModel {
+  readonly backend: Backend;
+  readonly params: { readonly groups: readonly OptimGroup[]; readonly grads: Buf; zeroGrad(): void };
+  /** Dropout on (drawing from rng) or off (null). */
+  train(rng: Rng | null): void;
+  forward(idx: Int32Array, B: number, T: number, opts: { targets?: Int32Array }): { loss: Tensor | null };
+}
+
+export interface TrainState {
+  /** The next step to take (steps taken so far). */
+  iter: number;
+  readonly dataRng: Rng;
+  readonly dropoutRng: Rng;
+  readonly optimizer: AdamW;
+  /** Lowest val loss seen at an evaluation (Infinity before the first). */
+  bestVal: number;
+}
+
+export interface StepRecord {
+  iter: number;
+  loss: number;
+  lr: number;
+  ms: number;
+  gradNorm: number;
+  tokens: number;
+}
+
+export interface EvalRecord {
+  iter: number;
+  train: number;
+  val: number;
+  ms: number;
+  best: boolean;
+}
+
+export interface TrainHooks {
+  onStep?(r: StepRecord): void;
+  onEval?(r: EvalRecord): void;
+  /** Save the state: at evaluations (best when val improved), at the end, and when stopped. */
+  checkpoint?(reason: 'eval' | 'end' | 'stop', best: boolean): void;
+  /** Polled after each step; true stops the loop (Ctrl-C). */
+  shouldStop?(): boolean;
+  /** Awaited after each step, so signals and output get their turn (an event-loop tick). */
+  tick?(): Promise<void>;
+}
+
+export interface TrainData {
+  train: TokenSource;
+  val: TokenSource;
+}
+
+/** Thrown when the loss or gradient stops being a finite number. */
+export class NonFiniteLossError extends ScratchError {
+  constructor(
+    readonly iter: number,
+    readonly value: number,
+    what: string,
+  ) {
+    super(`the ${what} became ${value} at step ${iter}; training stopped`);
+  }
+}
+
+/** Mean loss over evalIters batches of each split, dropout off, without gradients. */
+export function estimateLoss(model: TrainableModel, data: TrainData, cfg: TrainConfig, T: number, step: number): { train: number; val: number } {
+  const out = { train: 0, val: 0 };
+  for (const split of ['train', 'val'] as const) {
+    const rng = evalRng(cfg.seed, step, split);
+    let sum = 0;
+    for (let k = 0; k < cfg.evalIters; k++) {
+      sum += model.backend.scope(() =>
+        noGrad(() => {
+          const { x, y } = getBatch(data[split], cfg.batchSize, T, rng);
+          return model.forward(x, cfg.batchSize, T, { targets: y }).loss!.item();
+        }),
+      );
+    }
+    out[split] = sum / cfg.evalIters;
+  }
+  return out;
+}
+
+/** Runs steps from state.iter up to cfg.maxIters. Returns how it ended. */
+export async function trainLoop(model: TrainableModel, data: TrainData, cfg: TrainConfig, T: number, state: TrainState, hooks: TrainHooks = {}): Promise<'done' | 'stopped'> {
+  const B = cfg.batchSize;
+  const backend = model.backend;
+  for (;;) {
+    const it = state.iter;
+    if (it % cfg.evalInterval === 0 || it === cfg.maxIters) {
+      const t0 = performance.now();
+      model.train(null);
+      const l = estimateLoss(model, data, cfg, T, it);
+      model.train(state.dropoutRng);
+      const best = l.val < state.bestVal;
+      if (best) state.bestVal = l.val;
+      hooks.onEval?.({ iter: it, train: l.train, val: l.val, ms: performance.now() - t0, best });
+      if (!Number.isFinite(l.val)) throw new NonFiniteLossError(it, l.val, 'val loss');
+      hooks.checkpoint?.(it === cfg.maxIters ? 'end' : 'eval', best);
+    }
+    if (it >= cfg.maxIters) return 'done';
+
+    const t0 = performance.now();
+    const lr = learningRate(it, cfg);
+    model.train(state.dropoutRng);
+    model.params.zeroGrad();
+    let lossSum = 0;
+    for (let micro = 0; micro < cfg.gradAccum; micro++) {
+      lossSum += backend.scope(() => {
+        const { x, y } = getBatch(data.train, B, T, state.dataRng);
+        const { loss } = model.forward(x, B, T, { targets: y });
+        const v = loss!.item();
+        loss!.backward();
+        return v;
+      });
+    }
+    const loss = lossSum / cfg.gradAccum;
+    if (!Number.isFinite(loss)) throw new NonFiniteLossError(it, loss, 'training loss');
+    if (cfg.gradAccum > 1) for (const g of model.params.groups) backend.kernels.scale({ inout: g.grads, N: g.grads.length, s: 1 / cfg.gradAccum });
+    const gradNorm = clipGradNorm(model.params.groups, cfg.gradClip, backend);
+    if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(it, gradNorm, 'gradient norm');
+    state.optimizer.step(lr);
+    state.iter = it + 1;
+    hooks.onStep?.({ iter: it, loss, lr, ms: performance.now() - t0, gradNorm, tokens: B * T * cfg.gradAccum });
+    await hooks.tick?.();
+    if (hooks.shouldStop?.()) {
+      hooks.checkpoint?.('stop', false);
+      return 'stopped';
+    }
+  }
+}
