@@ -73,3 +73,18 @@ test('Hugging Face folder: a model without biases exports zeros and loads back e
   const idx = Int32Array.from([1, 2, 3]);
   assert.deepEqual(noGrad(() => back.forward(idx, 1, 3).logits.data), noGrad(() => m.forward(idx, 1, 3).logits.data));
 });
+
+test('Hugging Face folder: transformer. prefix, causal-mask buffers and lm_head.weight are accepted', async () => {
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const m = new GPT({ vocabSize: 6, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 4 }, { rng: new Rng(5) });
+  const dir = mkdtempSync(join(tmpdir(), 'scratchlm-hf-'));
+  saveHfGpt2(m, dir);
+  const p = join(dir, 'model.safetensors');
+  const { tensors } = parseSafetensors(readFileSync(p), p);
+  const entries: [string, { shape: number[]; data: Float32Array }][] = [...tensors].map(([k, t]) => [`transformer.${k}`, { shape: t.shape, data: t.data as Float32Array }]);
+  entries.push(['transformer.h.0.attn.bias', { shape: [1, 1, 4, 4], data: new Float32Array(16).fill(1) }]);
+  entries.push(['lm_head.weight', { shape: [6, 4], data: Float32Array.from(m.params.get('wte.weight').data) }]);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(p, serializeSafetensors(entries));
+  assert.deepEqual(loadHfGpt2(dir).params.data, m.params.data);
+});
