@@ -9,6 +9,7 @@ import { ScratchError } from '../src/index.js';
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number | void> }> };
 
 const COMMANDS: Record<string, Command> = {
+  bench: { summary: 'time training steps (bench train)', load: () => import('./commands/bench.js') },
   check: { summary: 'compare the model with a PyTorch fixture folder', load: () => import('./commands/check.js') },
 };
 

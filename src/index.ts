@@ -16,3 +16,6 @@ export { loadGpt2Weights, gpt2WeightEntries, gptConfigFromHf, hfConfigFromGpt, t
 export { loadHfGpt2, saveHfGpt2, readSafetensorsFile } from './io/hf-folder.js';
 export { readBytes, readText, readJson, writeAtomic } from './io/files.js';
 export { runFixtureCheck, type CheckReport, type CheckRow } from './check/fixture.js';
+export { trainStep, type Trainable, type StepResult } from './train/step.js';
+export { profiledBackend, median, type KernelProfile } from './train/profile.js';
+export { benchTrain, BENCH_SHAPES, type BenchShape, type BenchResult } from './train/bench.js';
