@@ -9,6 +9,7 @@ import { ScratchError } from '../src/index.js';
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number | void> }> };
 
 const COMMANDS: Record<string, Command> = {
+  tokenizer: { summary: 'train a BPE tokenizer; encode and decode text (gpt2, char or a file)', load: () => import('./commands/tokenizer.js') },
 };
 
 function usage(): string {
