@@ -11,6 +11,7 @@ type Command = { summary: string; load: () => Promise<{ run(args: string[]): Pro
 const COMMANDS: Record<string, Command> = {
   bench: { summary: 'time training steps (bench train)', load: () => import('./commands/bench.js') },
   check: { summary: 'compare the model with a PyTorch fixture folder', load: () => import('./commands/check.js') },
+  tokenizer: { summary: 'train a BPE tokenizer; encode and decode text (gpt2, char or a file)', load: () => import('./commands/tokenizer.js') },
 };
 
 function usage(): string {

@@ -19,3 +19,12 @@ export { runFixtureCheck, type CheckReport, type CheckRow } from './check/fixtur
 export { trainStep, type Trainable, type StepResult } from './train/step.js';
 export { profiledBackend, median, type KernelProfile } from './train/profile.js';
 export { benchTrain, BENCH_SHAPES, type BenchShape, type BenchResult } from './train/bench.js';
+
+// tokenizer
+export type { Tokenizer, EncodeOptions, AllowedSpecial, StreamDecoder } from './tokenizer/types.js';
+export { CharTokenizer } from './tokenizer/char.js';
+export { BpeTokenizer, type BpeSpec } from './tokenizer/bpe.js';
+export { trainBpe, type TrainBpeOptions, type TrainBpeResult } from './tokenizer/train.js';
+export { pretokenize, GPT2_PATTERN, GPT4_PATTERN } from './tokenizer/pretokenize.js';
+export { ENDOFTEXT, parseGpt2Files, parseTiktokenRanks, tokenizerFromJSON, toHuggingFace, fromHuggingFace, formatTokenizerJSON } from './tokenizer/formats.js';
+export { readUtf8File, decodeUtf8, gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer, writeFileAtomic } from './io/tokenizer-files.js';

@@ -1,0 +1,376 @@
+/**
+ * Byte-level BPE: the tokenizer of GPT-2 and of vocabularies trained by `trainBpe`.
+ *
+ * A vocabulary is 256 byte tokens, a list of merges in rank order (merge r joins ids a and b into
+ * a new id) and special tokens. Encoding follows tiktoken exactly: within each pre-tokenizer chunk,
+ * repeatedly join the adjacent pair whose concatenation is the lowest-ranked token, leftmost first.
+ * Example (minbpe): merges aa→256, aaa→257 (256+a), aaab→258 (257+b) encode "aaabdaaabac" as
+ * [258, 100, 258, 97, 99].
+ */
+import { ScratchError } from '../core/errors.js';
+import { bytesKey, bytesToPrintable, utf8Into } from './bytes.js';
+import { gpt2ChunkEnd, splitterFor, type Splitter } from './pretokenize.js';
+import { findSpecials } from './special.js';
+import type { EncodeOptions, StreamDecoder, Tokenizer } from './types.js';
+
+/** Everything that defines a BPE vocabulary (what `toJSON` saves). */
+export interface BpeSpec {
+  /** 'gpt2', 'gpt4' or a regex source. */
+  pattern: string;
+  /** byteIds[b] is the id of the one-byte token b (GPT-2 permutes them; trained vocabularies don't). */
+  byteIds: readonly number[];
+  /** [a, b, id] in rank order: merge r joins a and b into id. */
+  merges: ReadonlyArray<readonly [number, number, number]>;
+  specialTokens: ReadonlyMap<string, number>;
+}
+
+export const FORMAT = 'scratchlm-tokenizer';
+export const FORMAT_VERSION = 1;
+
+/** Ids and ranks both stay below 2^21, so (rank, id) packs into one float64 exactly. */
+const ID_LIMIT = 2097152;
+const CACHE_LIMIT = 100_000;
+const CACHE_MAX_CHARS = 64;
+/** Chunks with more bytes than this merge through a heap (O(n log n)) instead of linear scans. */
+const HEAP_MIN_BYTES = 48;
+
+export class BpeTokenizer implements Tokenizer {
+  readonly kind = 'bpe';
+  readonly vocabSize: number;
+  readonly specialTokens: ReadonlyMap<string, number>;
+  readonly pattern: string;
+  readonly byteIds: readonly number[];
+  readonly merges: ReadonlyArray<readonly [number, number, number]>;
+  /** Bytes of each id (undefined for special tokens and unused ids). */
+  private readonly tokenBytes: (Uint8Array | undefined)[];
+  private readonly specialById = new Map<number, string>();
+  /** pair key (a * ID_LIMIT + b) → rank * ID_LIMIT + id of the token a+b. */
+  private readonly pairs = new Map<number, number>();
+  private readonly split: Splitter;
+  private readonly isGpt2Pattern: boolean;
+  private readonly cache = new Map<string, number | number[]>();
+  private buf = new Int32Array(1024);
+
+  constructor(spec: BpeSpec) {
+    check256(spec.byteIds);
+    this.pattern = spec.pattern;
+    this.byteIds = [...spec.byteIds];
+    this.merges = spec.merges.map((m) => [m[0], m[1], m[2]] as const);
+    this.specialTokens = new Map(spec.specialTokens);
+    this.split = splitterFor(spec.pattern);
+    this.isGpt2Pattern = spec.pattern === 'gpt2';
+
+    const bytes: (Uint8Array | undefined)[] = [];
+    const claim = (id: number, what: string) => {
+      if (!Number.isInteger(id) || id < 0 || id >= ID_LIMIT) throw new ScratchError(`${what} has id ${id}; ids must be integers in [0, ${ID_LIMIT})`);
+      if (bytes[id] !== undefined || this.specialById.has(id)) throw new ScratchError(`${what} reuses id ${id}`);
+    };
+    this.byteIds.forEach((id, b) => {
+      claim(id, `byte ${b}`);
+      bytes[id] = Uint8Array.of(b);
+    });
+    this.merges.forEach(([a, b, id], r) => {
+      const x = bytes[a];
+      const y = bytes[b];
+      if (!x || !y) throw new ScratchError(`merge ${r} joins ids ${a} and ${b}, but ${!x ? a : b} is not defined by an earlier merge or byte`);
+      claim(id, `merge ${r}`);
+      const t = new Uint8Array(x.length + y.length);
+      t.set(x);
+      t.set(y, x.length);
+      bytes[id] = t;
+    });
+    for (const [s, id] of this.specialTokens) {
+      claim(id, `special token ${JSON.stringify(s)}`);
+      this.specialById.set(id, s);
+    }
+    this.tokenBytes = bytes;
+    let size = bytes.length;
+    for (const id of this.specialById.keys()) size = Math.max(size, id + 1);
+    this.vocabSize = size;
+    this.buildPairs();
+  }
+
+  /**
+   * tiktoken's rule joins any adjacent pair whose concatenation is a token, not only the pair
+   * that the merge list names, so every split of every merged token into two tokens is a pair.
+   * The first (lowest-ranked) token with given bytes wins, as a bytes → rank table would.
+   */
+  private buildPairs(): void {
+    const idOf = new Map<string, number>();
+    this.byteIds.forEach((id, b) => idOf.set(String.fromCharCode(b), id));
+    const rankOf = new Map<number, number>();
+    this.merges.forEach(([, , id], r) => {
+      const key = bytesKey(this.tokenBytes[id]!);
+      if (!idOf.has(key)) idOf.set(key, id);
+      rankOf.set(id, r);
+    });
+    this.merges.forEach(([a, b, id], r) => {
+      const key = bytesKey(this.tokenBytes[id]!);
+      if (idOf.get(key) !== id) return; // a duplicate of an earlier token: never produced
+      const value = r * ID_LIMIT + id;
+      const set = (x: number, y: number) => {
+        const k = x * ID_LIMIT + y;
+        const old = this.pairs.get(k);
+        if (old === undefined || old > value) this.pairs.set(k, value);
+      };
+      set(a, b);
+      for (let cut = 1; cut < key.length; cut++) {
+        const x = idOf.get(key.slice(0, cut));
+        const y = idOf.get(key.slice(cut));
+        if (x !== undefined && y !== undefined && (x !== a || y !== b)) set(x, y);
+      }
+    });
+  }
+
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    const out: number[] = [];
+    let pos = 0;
+    for (const m of findSpecials(text, this.specialTokens, options.allowedSpecial)) {
+      this.encodeOrdinaryInto(text, pos, m.start, out);
+      out.push(this.specialTokens.get(m.token)!);
+      pos = m.end;
+    }
+    this.encodeOrdinaryInto(text, pos, text.length, out);
+    return out;
+  }
+
+  /** Encodes text with special tokens as plain text (tiktoken's encode_ordinary). */
+  encodeOrdinary(text: string): number[] {
+    const out: number[] = [];
+    this.encodeOrdinaryInto(text, 0, text.length, out);
+    return out;
+  }
+
+  private encodeOrdinaryInto(text: string, start: number, end: number, out: number[]): void {
+    if (this.isGpt2Pattern) {
+      for (let i = start; i < end; ) {
+        const j = gpt2ChunkEnd(text, i, end);
+        this.encodeChunk(text, i, j, out);
+        i = j;
+      }
+    } else {
+      this.split(text, start, end, (s, e) => this.encodeChunk(text, s, e, out));
+    }
+  }
+
+  private encodeChunk(text: string, s: number, e: number, out: number[]): void {
+    const cacheable = e - s <= CACHE_MAX_CHARS;
+    let piece = '';
+    if (cacheable) {
+      piece = text.slice(s, e);
+      const hit = this.cache.get(piece);
+      if (hit !== undefined) {
+        if (typeof hit === 'number') out.push(hit);
+        else for (let k = 0; k < hit.length; k++) out.push(hit[k]!);
+        return;
+      }
+    }
+    if (this.buf.length < 3 * (e - s)) this.buf = new Int32Array(3 * (e - s));
+    const buf = this.buf;
+    const n = utf8Into(text, s, e, buf);
+    const byteIds = this.byteIds;
+    for (let k = 0; k < n; k++) buf[k] = byteIds[buf[k]!]!;
+    const ids = n < HEAP_MIN_BYTES ? this.mergeSmall(buf, n) : this.mergeHeap(buf, n);
+    for (let k = 0; k < ids.length; k++) out.push(ids[k]!);
+    if (cacheable) {
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(piece, ids.length === 1 ? ids[0]! : ids);
+    }
+  }
+
+  /** tiktoken's loop for short chunks: find the lowest-ranked pair, join it, repeat. */
+  private mergeSmall(buf: Int32Array, n: number): number[] {
+    const parts: number[] = new Array(n);
+    for (let k = 0; k < n; k++) parts[k] = buf[k]!;
+    const pairs = this.pairs;
+    const vals: number[] = new Array(Math.max(0, n - 1));
+    for (let k = 0; k + 1 < n; k++) vals[k] = pairs.get(parts[k]! * ID_LIMIT + parts[k + 1]!) ?? Infinity;
+    while (vals.length > 0) {
+      let best = 0;
+      let bv = vals[0]!;
+      for (let k = 1; k < vals.length; k++) {
+        if (vals[k]! < bv) {
+          bv = vals[k]!;
+          best = k;
+        }
+      }
+      if (bv === Infinity) break;
+      parts[best] = bv % ID_LIMIT;
+      parts.splice(best + 1, 1);
+      vals.splice(best, 1);
+      if (best > 0) vals[best - 1] = pairs.get(parts[best - 1]! * ID_LIMIT + parts[best]!) ?? Infinity;
+      if (best < vals.length) vals[best] = pairs.get(parts[best]! * ID_LIMIT + parts[best + 1]!) ?? Infinity;
+    }
+    return parts;
+  }
+
+  /**
+   * The same rule for long chunks (a million repeated characters): a doubly linked list of parts
+   * and a min-heap of (pair value, position) with lazy deletion; stale entries are skipped on pop.
+   */
+  private mergeHeap(buf: Int32Array, n: number): number[] {
+    const tok = buf.slice(0, n);
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      next[k] = k + 1;
+      prev[k] = k - 1;
+    }
+    const pairs = this.pairs;
+    const heap = new MinHeap(n * 3 + 16);
+    for (let k = 0; k + 1 < n; k++) {
+      const v = pairs.get(tok[k]! * ID_LIMIT + tok[k + 1]!);
+      if (v !== undefined) heap.push(v, k);
+    }
+    while (heap.size > 0) {
+      const v = heap.topValue();
+      const k = heap.pop();
+      const j = next[k]!;
+      if (tok[k] === -1 || j >= n || pairs.get(tok[k]! * ID_LIMIT + tok[j]!) !== v) continue; // stale
+      tok[k] = v % ID_LIMIT;
+      tok[j] = -1;
+      const jn = next[j]!;
+      next[k] = jn;
+      if (jn < n) prev[jn] = k;
+      const p = prev[k]!;
+      if (p >= 0) {
+        const pv = pairs.get(tok[p]! * ID_LIMIT + tok[k]!);
+        if (pv !== undefined) heap.push(pv, p);
+      }
+      if (jn < n) {
+        const nv = pairs.get(tok[k]! * ID_LIMIT + tok[jn]!);
+        if (nv !== undefined) heap.push(nv, k);
+      }
+    }
+    const out: number[] = [];
+    for (let k = 0; k < n; k = next[k]!) out.push(tok[k]!);
+    return out;
+  }
+
+  /** The bytes of ids (special tokens as their UTF-8 text); an unknown id is an error. */
+  decodeBytes(ids: ArrayLike<number>): Uint8Array {
+    let total = 0;
+    const parts: Uint8Array[] = new Array(ids.length);
+    for (let k = 0; k < ids.length; k++) {
+      const b = this.bytesOf(ids[k]!);
+      parts[k] = b;
+      total += b.length;
+    }
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const b of parts) {
+      out.set(b, o);
+      o += b.length;
+    }
+    return out;
+  }
+
+  private bytesOf(id: number): Uint8Array {
+    const b = this.tokenBytes[id];
+    if (b !== undefined) return b;
+    const s = this.specialById.get(id);
+    if (s !== undefined) return new TextEncoder().encode(s);
+    throw new ScratchError(`token id ${id} is not in the vocabulary (ids run from 0 to ${this.vocabSize - 1})`);
+  }
+
+  /** The token's bytes, or undefined for a special token or unused id (for inspection). */
+  tokenBytesOf(id: number): Uint8Array | undefined {
+    return this.tokenBytes[id];
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    return new TextDecoder('utf-8').decode(this.decodeBytes(ids));
+  }
+
+  streamDecoder(): StreamDecoder {
+    const dec = new TextDecoder('utf-8');
+    return {
+      push: (id: number) => dec.decode(this.bytesOf(id), { stream: true }),
+      flush: () => dec.decode(),
+    };
+  }
+
+  toJSON(): object {
+    const identity = this.byteIds.every((id, b) => id === b);
+    return {
+      format: FORMAT,
+      version: FORMAT_VERSION,
+      kind: 'bpe',
+      pattern: this.pattern,
+      ...(identity ? {} : { byteIds: [...this.byteIds] }),
+      // [a, b, id, text of id in GPT-2's printable byte alphabet]: the text is for people (and a
+      // corruption check on load).
+      merges: this.merges.map(([a, b, id]) => [a, b, id, bytesToPrintable(this.tokenBytes[id]!)]),
+      specialTokens: Object.fromEntries(this.specialTokens),
+    };
+  }
+}
+
+function check256(byteIds: readonly number[]): void {
+  if (!Array.isArray(byteIds) || byteIds.length !== 256) throw new ScratchError(`a byte-level BPE vocabulary needs exactly 256 byte ids, got ${Array.isArray(byteIds) ? byteIds.length : typeof byteIds}`);
+}
+
+/** A binary min-heap of (value, position), ties broken by the smaller position (leftmost). */
+class MinHeap {
+  private vals: Float64Array;
+  private pos: Int32Array;
+  size = 0;
+  constructor(capacity: number) {
+    this.vals = new Float64Array(capacity);
+    this.pos = new Int32Array(capacity);
+  }
+  private less(i: number, j: number): boolean {
+    const a = this.vals[i]!;
+    const b = this.vals[j]!;
+    return a < b || (a === b && this.pos[i]! < this.pos[j]!);
+  }
+  private swap(i: number, j: number): void {
+    const v = this.vals[i]!;
+    this.vals[i] = this.vals[j]!;
+    this.vals[j] = v;
+    const p = this.pos[i]!;
+    this.pos[i] = this.pos[j]!;
+    this.pos[j] = p;
+  }
+  push(v: number, p: number): void {
+    if (this.size === this.vals.length) {
+      const nv = new Float64Array(this.size * 2);
+      nv.set(this.vals);
+      this.vals = nv;
+      const np = new Int32Array(this.size * 2);
+      np.set(this.pos);
+      this.pos = np;
+    }
+    let i = this.size++;
+    this.vals[i] = v;
+    this.pos[i] = p;
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (!this.less(i, up)) break;
+      this.swap(i, up);
+      i = up;
+    }
+  }
+  topValue(): number {
+    return this.vals[0]!;
+  }
+  pop(): number {
+    const top = this.pos[0]!;
+    const last = --this.size;
+    if (last > 0) {
+      this.vals[0] = this.vals[last]!;
+      this.pos[0] = this.pos[last]!;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= last) break;
+        const r = l + 1;
+        const c = r < last && this.less(r, l) ? r : l;
+        if (!this.less(c, i)) break;
+        this.swap(c, i);
+        i = c;
+      }
+    }
+    return top;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Pre-tokenization: text → chunks; BPE merges never cross a chunk boundary.
+ *
+ * GPT-2's pattern is matched by a hand-written scanner instead of a RegExp, for two reasons:
+ * JavaScript has no possessive quantifiers, so `\s+(?!\S)` backtracks (slow on long runs), and
+ * JavaScript's `\s` is not the reference's whitespace (it includes U+FEFF, lacks U+0085). The
+ * scanner follows the alternation of the pattern, in order, with \s = \p{White_Space}:
+ *
+ *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+ *
+ * Example: "Hello  world's\n" → ["Hello", " ", " world", "'s", "\n"].
+ * Other patterns (GPT-4's, or the caller's own) run as a RegExp with \s rewritten the same way.
+ */
+
+export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+/** cl100k_base's pattern (GPT-4), written without possessive quantifiers (equivalent here). */
+export const GPT4_PATTERN =
+  "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+";
+
+const OTHER = 0;
+const LETTER = 1;
+const NUMBER = 2;
+const SPACE = 3;
+
+let bmpClass: Uint8Array | undefined;
+const astralClass = new Map<number, number>();
+const RE_L = /\p{L}/u;
+const RE_N = /\p{N}/u;
+const RE_WS = /\p{White_Space}/u;
+
+function classifyChar(ch: string): number {
+  if (RE_L.test(ch)) return LETTER;
+  if (RE_N.test(ch)) return NUMBER;
+  if (RE_WS.test(ch)) return SPACE;
+  return OTHER;
+}
+
+/** One class per BPM code unit, built once (about 10 ms); surrogates count as OTHER. */
+function buildBmpTable(): Uint8Array {
+  const t = new Uint8Array(65536);
+  for (let c = 0; c < 65536; c++) {
+    if (c >= 0xd800 && c <= 0xdfff) continue;
+    t[c] = classifyChar(String.fromCharCode(c));
+  }
+  return t;
+}
+
+/** Class of the code point at i, and (via width) whether it took two code units. */
+function classAt(text: string, i: number, end: number, table: Uint8Array): number {
+  const c = text.charCodeAt(i);
+  if (c < 0xd800 || c > 0xdbff) return table[c]!;
+  const d = i + 1 < end ? text.charCodeAt(i + 1) : 0;
+  if (d < 0xdc00 || d > 0xdfff) return OTHER; // lone surrogate: encoded as U+FFFD, a symbol
+  const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+  let k = astralClass.get(cp);
+  if (k === undefined) {
+    k = classifyChar(String.fromCodePoint(cp));
+    astralClass.set(cp, k);
+  }
+  return k;
+}
+
+/** Code units taken by the code point at i (2 for a valid surrogate pair). */
+function widthAt(text: string, i: number, end: number): number {
+  const c = text.charCodeAt(i);
+  if (c < 0xd800 || c > 0xdbff || i + 1 >= end) return 1;
+  const d = text.charCodeAt(i + 1);
+  return d >= 0xdc00 && d <= 0xdfff ? 2 : 1;
+}
+
+function classTable(): Uint8Array {
+  return (bmpClass ??= buildBmpTable());
+}
+
+/** End of the run of code points of class `k` starting at i. */
+function runEnd(text: string, i: number, end: number, k: number, t: Uint8Array): number {
+  while (i < end && classAt(text, i, end, t) === k) i += widthAt(text, i, end);
+  return i;
+}
+
+/**
+ * End of the GPT-2 chunk that starts at `i` (chunks tile text[i, end) with no gaps; the lookahead
+ * sees `end` as the end of the text, as tiktoken does for the text between special tokens).
+ */
+export function gpt2ChunkEnd(text: string, i: number, end: number): number {
+  const t = classTable();
+  const c = text.charCodeAt(i);
+  // 's 't 're 've 'm 'll 'd (lowercase only, like GPT-2)
+  if (c === 39 && i + 1 < end) {
+    const d = text.charCodeAt(i + 1);
+    if (d === 115 || d === 116 || d === 109 || d === 100) return i + 2; // s t m d
+    if (i + 2 < end) {
+      const e = text.charCodeAt(i + 2);
+      if ((d === 114 && e === 101) || (d === 118 && e === 101) || (d === 108 && e === 108)) return i + 3; // re ve ll
+    }
+  }
+  let k = classAt(text, i, end, t);
+  if (c === 32 && i + 1 < end) {
+    const k2 = classAt(text, i + 1, end, t);
+    // " ?\p{L}+", " ?\p{N}+", " ?[^\s\p{L}\p{N}]+": a space glues onto the run that follows it.
+    if (k2 !== SPACE) return runEnd(text, i + 1, end, k2, t);
+  }
+  if (k !== SPACE) return runEnd(text, i, end, k, t);
+  // \s+(?!\S): the whitespace run, less its last character when a non-space follows; \s+ otherwise.
+  const j = runEnd(text, i, end, SPACE, t);
+  if (j >= end) return j;
+  return j - 1 > i ? j - 1 : j; // (whitespace is never astral: its last character is at j - 1)
+}
+
+/** A pre-tokenizer: calls `emit(start, end)` for each chunk of text[start, end). */
+export type Splitter = (text: string, start: number, end: number, emit: (s: number, e: number) => void) => void;
+
+/** Rewrites a Python/Rust-flavoured pattern for JavaScript: \s → \p{White_Space}, no possessives. */
+export function toJsRegExp(pattern: string): RegExp {
+  let src = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '\\' && i + 1 < pattern.length) {
+      const nx = pattern[i + 1]!;
+      if (nx === 's') src += '\\p{White_Space}';
+      else if (nx === 'S') src += '\\P{White_Space}';
+      else src += ch + nx;
+      i++;
+    } else if (ch === '+' && /[+*?}]/.test(pattern[i - 1] ?? '') && pattern[i - 2] !== '\\') {
+      // possessive quantifier (x++, x*+, x?+, x{n}+): dropped; same result for the GPT patterns.
+    } else {
+      src += ch;
+    }
+  }
+  // Inline flag groups such as (?i:...) are not in Node 20's RegExp: expand the one GPT-4 uses.
+  src = src.replace("(?i:[sdmt]|ll|ve|re)", '(?:[sdmtSDMT]|[lL][lL]|[vV][eE]|[rR][eE])');
+  return new RegExp(src, 'gu');
+}
+
+/** The splitter for a pattern name ('gpt2', 'gpt4') or a regex source. */
+export function splitterFor(pattern: string): Splitter {
+  if (pattern === 'gpt2' || pattern === GPT2_PATTERN) {
+    return (text, start, end, emit) => {
+      for (let i = start; i < end; ) {
+        const j = gpt2ChunkEnd(text, i, end);
+        emit(i, j);
+        i = j;
+      }
+    };
+  }
+  const re = toJsRegExp(pattern === 'gpt4' ? GPT4_PATTERN : pattern);
+  return (text, start, end, emit) => {
+    const seg = start === 0 && end === text.length ? text : text.slice(start, end);
+    re.lastIndex = 0;
+    for (let m = re.exec(seg); m !== null; m = re.exec(seg)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      emit(start + m.index, start + m.index + m[0].length);
+    }
+  };
+}
+
+/** Chunks as strings (for tests and inspection): pretokenize("a  b") → ["a", " ", " b"]. */
+export function pretokenize(text: string, pattern = 'gpt2'): string[] {
+  const out: string[] = [];
+  splitterFor(pattern)(text, 0, text.length, (s, e) => out.push(text.slice(s, e)));
+  return out;
+}
