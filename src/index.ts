@@ -13,9 +13,12 @@ export { AdamW, clipGradNorm, type AdamWSettings, type AdamWState, type OptimGro
 export { generate, sampleFromLogits, argmax, validateSampleOptions, type SampleOptions } from './generate/sample.js';
 export { parseSafetensors, serializeSafetensors, type SafeTensor, type SafeArray, type SafeDType } from './io/safetensors.js';
 export { loadGpt2Weights, gpt2WeightEntries, gptConfigFromHf, hfConfigFromGpt, type HfGpt2Config } from './io/gpt2-weights.js';
-export { loadHfGpt2, saveHfGpt2, readSafetensorsFile } from './io/hf-folder.js';
+export { loadHfGpt2, saveHfGpt2, readSafetensorsFile, isHfGpt2Folder } from './io/hf-folder.js';
 export { readBytes, readText, readJson, writeAtomic } from './io/files.js';
 export { runFixtureCheck, type CheckReport, type CheckRow } from './check/fixture.js';
+export { trainStep, type Trainable, type StepResult } from './train/step.js';
+export { profiledBackend, median, type KernelProfile } from './train/profile.js';
+export { benchTrain, BENCH_SHAPES, type BenchShape, type BenchResult } from './train/bench.js';
 
 // tokenizer
 export type { Tokenizer, EncodeOptions, AllowedSpecial, StreamDecoder } from './tokenizer/types.js';
@@ -24,15 +27,14 @@ export { BpeTokenizer, type BpeSpec } from './tokenizer/bpe.js';
 export { trainBpe, type TrainBpeOptions, type TrainBpeResult } from './tokenizer/train.js';
 export { pretokenize, GPT2_PATTERN, GPT4_PATTERN } from './tokenizer/pretokenize.js';
 export { ENDOFTEXT, parseGpt2Files, parseTiktokenRanks, tokenizerFromJSON, toHuggingFace, fromHuggingFace, formatTokenizerJSON } from './tokenizer/formats.js';
-export { readUtf8File, gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer, writeFileAtomic } from './io/tokenizer-files.js';
 
 // training
 export { TokenFile, TokenFileWriter, bytesPerId, TOKEN_FILE_MAGIC, TOKEN_FILE_VERSION } from './io/token-file.js';
 export { prepareData, openDataFolder, DATA_FORMAT, DATA_VERSION, type PrepareOptions, type DataMeta, type DataFolder } from './io/prepare.js';
-export { brownText, brownTextFile, brownCorpusDir, stripBrownTags } from './io/brown.js';
+export { brownText, brownTextFile, brownCorpusDir, stripBrownTags, prepareBuiltinCorpus, type BuiltinData } from './io/brown.js';
 export { saveCheckpoint, readCheckpointMeta, loadCheckpointWeights, hasCheckpoint, checkpointPath, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './io/checkpoint.js';
-export { readMetrics, appendMetrics, truncateMetrics, ensureRunFolder, metricsPath, type MetricsRecord } from './io/run-files.js';
-export { loadRun, evaluateRun, type LoadedRun, type SplitLoss } from './io/run-load.js';
+export { readMetrics, appendMetrics, truncateMetrics, ensureRunFolder, metricsPath, writeRunFile, pathExists, freshRunDir, type MetricsRecord } from './io/run-files.js';
+export { loadRun, evaluateRun, type LoadedRun, type SplitLoss } from './train/run-load.js';
 export {
   TRAIN_CONFIG_SCHEMA, MODEL_SETTINGS_SCHEMA, MODEL_KEYS, PRESETS, RESUMABLE_KEYS, presetNames, keyKind, allKeys, flagName, keyFromFlag, parseSetting,
   resolveRunConfig, flattenSettings, buildRunConfig, runSettings, learningRate, type TrainConfig, type RunConfig, type ModelSettings,
@@ -42,5 +44,5 @@ export { estimateMemory, checkMemory, gib, type MemoryEstimate } from './train/m
 export { trainLoop, estimateLoss, NonFiniteLossError, type TrainableModel, type TrainState, type TrainHooks, type TrainData, type StepRecord, type EvalRecord } from './train/trainer.js';
 export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressInfo, type CurvePoint } from './train/report.js';
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './train/run.js';
-export { prepareBuiltinCorpus, freshRunDir, type BuiltinData } from './train/builtin.js';
 export { generateText, promptIds, type TextSampleOptions } from './generate/text.js';
+export { readUtf8File, decodeUtf8, gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer, writeFileAtomic } from './io/tokenizer-files.js';

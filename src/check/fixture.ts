@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import { refBackend } from '../kernels/ref/index.js';
 import type { Backend } from '../kernels/types.js';
-import { readJson } from '../io/files.js';
+import { isFolder, readJson } from '../io/files.js';
 import { loadHfGpt2, readSafetensorsFile } from '../io/hf-folder.js';
 import type { SafeTensor } from '../io/safetensors.js';
 import { generate } from '../generate/sample.js';
@@ -63,6 +63,7 @@ function toModelLayout(model: GPT, name: string, t: SafeTensor): ArrayLike<numbe
 
 export function runFixtureCheck(dir: string, opts: { backend?: Backend } = {}): CheckReport {
   const backend = opts.backend ?? refBackend;
+  if (!isFolder(dir)) throw new ScratchError(`${dir}: no such folder; expected a fixture folder with config.json, model.safetensors, expected.safetensors and expected.json`);
   const expPath = join(dir, 'expected.safetensors');
   const jsonPath = join(dir, 'expected.json');
   const fx = readJson(jsonPath, 'fixture description') as FixtureJson;

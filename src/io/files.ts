@@ -1,5 +1,5 @@
 /** Node file access for the I/O layer: whole-file reads with clear errors, atomic writes. */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { ScratchError } from '../core/errors.js';
 
 export function readBytes(path: string, what = 'file'): Uint8Array {
@@ -60,4 +60,12 @@ export function fileErrorMessage(path: string, e: unknown, what: string, verb = 
   if (code === 'EISDIR') return `${path}: is a folder, expected a ${what}`;
   if (code === 'ENOSPC') return `${path}: the disk is full; free some space and try again`;
   return `${path}: cannot ${verb} this ${what} (${(e as Error).message})`;
+}
+
+export function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -5,6 +5,7 @@
 import { ScratchError } from '../core/errors.js';
 import { gptConfig, type GPTConfig } from '../model/config.js';
 import type { GPT } from '../model/gpt.js';
+import { paramSpecs } from '../model/params.js';
 import type { SafeArray, SafeTensor } from './safetensors.js';
 
 /** Hugging Face's config.json for GPT-2, the subset scratchlm reads and writes. */
@@ -100,27 +101,23 @@ export function loadGpt2Weights(model: GPT, tensors: Map<string, SafeTensor>, so
   }
 }
 
-/** The model's weights under Hugging Face names, Conv1D layout, float32 (tied head not stored). */
+/**
+ * The model's weights under Hugging Face names and order, Conv1D layout, float32 (the tied head
+ * is not stored). A model without biases exports zero biases, since GPT-2 files always have them.
+ */
 export function gpt2WeightEntries(model: GPT): [string, { shape: number[]; data: Float32Array }][] {
   const out: [string, { shape: number[]; data: Float32Array }][] = [];
-  const specs = [...model.params.specs];
-  const order = (n: string) => (n.startsWith('wte') ? 0 : n.startsWith('wpe') ? 1 : n.startsWith('h.') ? 2 : 3);
-  specs.sort((a, b) => order(a.name) - order(b.name) || layerOf(a.name) - layerOf(b.name));
-  for (const spec of specs) {
-    const src = model.params.get(spec.name).data;
+  for (const spec of paramSpecs({ ...model.config, bias: true })) {
+    const src = model.params.has(spec.name) ? model.params.get(spec.name).data : null;
+    const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
     if (spec.conv1d) {
       const [oc, ic] = spec.shape;
-      const data = new Float32Array(src.length);
-      transpose(src, oc, ic, data);
+      if (src) transpose(src, oc, ic, data);
       out.push([spec.name, { shape: [ic, oc], data }]);
     } else {
-      out.push([spec.name, { shape: [...spec.shape], data: Float32Array.from(src) }]);
+      if (src) data.set(src);
+      out.push([spec.name, { shape: [...spec.shape], data }]);
     }
   }
   return out;
-}
-
-function layerOf(name: string): number {
-  const m = /^h\.(\d+)\./.exec(name);
-  return m ? Number(m[1]) : 0;
 }

@@ -23,6 +23,21 @@ export function ensureRunFolder(dir: string): void {
   unlinkSync(join(dir, '.write-test'));
 }
 
+/** Writes a file of the run folder atomically. */
+export function writeRunFile(dir: string, name: string, text: string): void {
+  writeAtomic(join(dir, name), text);
+}
+
+export function pathExists(path: string): boolean {
+  return existsSync(path);
+}
+
+/** base, or base-2, base-3, ... when taken. */
+export function freshRunDir(base: string): string {
+  if (!existsSync(base)) return base;
+  for (let i = 2; ; i++) if (!existsSync(`${base}-${i}`)) return `${base}-${i}`;
+}
+
 export function metricsPath(dir: string): string {
   return join(dir, 'metrics.jsonl');
 }

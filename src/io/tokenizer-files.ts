@@ -23,11 +23,16 @@ export function readUtf8File(path: string): string {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ScratchError(`${path}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message})`);
   }
+  return decodeUtf8(bytes, path);
+}
+
+/** Bytes → text, failing (with `source` and the offset of the first bad byte) unless valid UTF-8. */
+export function decodeUtf8(bytes: Uint8Array, source: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     const at = firstInvalidUtf8(bytes);
-    throw new ScratchError(`${path}: not valid UTF-8 (first bad byte 0x${bytes[at]?.toString(16).padStart(2, '0')} at offset ${at}); convert it first, e.g. iconv -f latin1 -t utf-8`);
+    throw new ScratchError(`${source}: not valid UTF-8 (first bad byte 0x${bytes[at]?.toString(16).padStart(2, '0')} at offset ${at}); convert it to UTF-8 first, e.g. iconv -f latin1 -t utf-8`);
   }
 }
 

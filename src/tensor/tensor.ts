@@ -83,8 +83,11 @@ export class Tensor {
     this.grad?.fill(0);
   }
 
-  /** Backpropagates from this scalar through every recorded op, in reverse topological order. */
-  backward(): void {
+  /**
+   * Backpropagates from this scalar through every recorded op, in reverse topological order.
+   * `seed` is d(objective)/d(this), 1 by default (e.g. 1/n to average n accumulated losses).
+   */
+  backward(seed = 1): void {
     if (this.size !== 1) throw new ScratchError(`backward() starts from a scalar loss; this tensor has shape [${this.shape}]`);
     const order: Tensor[] = [];
     const seen = new Set<Tensor>();
@@ -109,7 +112,7 @@ export class Tensor {
         order.push(t);
       }
     }
-    this.ensureGrad()[0] += 1;
+    this.ensureGrad()[0] += seed;
     for (let i = order.length - 1; i >= 0; i--) order[i].backwardFn?.();
   }
 }

@@ -8,7 +8,7 @@
  * [258, 100, 258, 97, 99].
  */
 import { ScratchError } from '../core/errors.js';
-import { bytesKey, utf8Into } from './bytes.js';
+import { bytesKey, bytesToPrintable, utf8Into } from './bytes.js';
 import { gpt2ChunkEnd, splitterFor, type Splitter } from './pretokenize.js';
 import { findSpecials } from './special.js';
 import type { EncodeOptions, StreamDecoder, Tokenizer } from './types.js';
@@ -298,7 +298,9 @@ export class BpeTokenizer implements Tokenizer {
       kind: 'bpe',
       pattern: this.pattern,
       ...(identity ? {} : { byteIds: [...this.byteIds] }),
-      merges: this.merges.map((m) => [...m]),
+      // [a, b, id, text of id in GPT-2's printable byte alphabet]: the text is for people (and a
+      // corruption check on load).
+      merges: this.merges.map(([a, b, id]) => [a, b, id, bytesToPrintable(this.tokenBytes[id]!)]),
       specialTokens: Object.fromEntries(this.specialTokens),
     };
   }

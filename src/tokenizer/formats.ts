@@ -135,16 +135,22 @@ export function tokenizerFromJSON(obj: unknown, source?: string): Tokenizer {
     if (typeof obj.pattern !== 'string') fail(source, '"pattern" must be a string');
     const byteIds = obj.byteIds === undefined ? Array.from({ length: 256 }, (_, b) => b) : obj.byteIds;
     if (!Array.isArray(byteIds) || !byteIds.every(Number.isInteger)) fail(source, '"byteIds" must be 256 integers');
-    if (!Array.isArray(obj.merges) || !obj.merges.every((m) => Array.isArray(m) && m.length === 3 && m.every(Number.isInteger))) {
-      fail(source, '"merges" must be a list of [a, b, id] integer triples');
+    if (!Array.isArray(obj.merges) || !obj.merges.every((m) => Array.isArray(m) && (m.length === 3 || m.length === 4) && m.slice(0, 3).every(Number.isInteger))) {
+      fail(source, '"merges" must be a list of [a, b, id] or [a, b, id, text] entries with integer ids');
     }
     if (!isRecord(obj.specialTokens) || !Object.values(obj.specialTokens).every(Number.isInteger)) fail(source, '"specialTokens" must map token text to an integer id');
-    return new BpeTokenizer({
+    const tok = new BpeTokenizer({
       pattern: obj.pattern,
       byteIds: byteIds as number[],
-      merges: obj.merges as [number, number, number][],
+      merges: (obj.merges as number[][]).map((m) => [m[0]!, m[1]!, m[2]!] as [number, number, number]),
       specialTokens: new Map(Object.entries(obj.specialTokens as Record<string, number>)),
     });
+    (obj.merges as unknown[][]).forEach((m, r) => {
+      if (m.length === 4 && m[3] !== bytesToPrintable(tok.tokenBytesOf(m[2] as number)!)) {
+        fail(source, `merge ${r} says its token is ${JSON.stringify(m[3])} but its ids make ${JSON.stringify(bytesToPrintable(tok.tokenBytesOf(m[2] as number)!))}: the file is corrupt`);
+      }
+    });
+    return tok;
   } catch (e) {
     if (e instanceof ScratchError && source && !e.message.startsWith(source)) fail(source, e.message);
     throw e;

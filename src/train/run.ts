@@ -3,19 +3,17 @@
  * (fresh, --init-from, or --resume), check memory, then train while writing metrics.jsonl,
  * loss.svg and checkpoints into the run folder. The CLI's `train` is a shell around `trainRun`.
  */
-import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { Backend } from '../kernels/types.js';
 import { GPT } from '../model/gpt.js';
-import { readJson, writeAtomic } from '../io/files.js';
+import { readJson } from '../io/files.js';
 import { hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from '../io/checkpoint.js';
-import { loadHfGpt2 } from '../io/hf-folder.js';
+import { isHfGpt2Folder, loadHfGpt2 } from '../io/hf-folder.js';
 import { openDataFolder, type DataFolder } from '../io/prepare.js';
-import { appendMetrics, ensureRunFolder, truncateMetrics, type MetricsRecord } from '../io/run-files.js';
+import { appendMetrics, ensureRunFolder, truncateMetrics, writeRunFile, type MetricsRecord } from '../io/run-files.js';
 import { gpt2Tokenizer } from '../io/tokenizer-files.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
-import { existsSync } from 'node:fs';
 import { AdamW } from './adamw.js';
 import { checkBlockFits } from './batches.js';
 import { buildRunConfig, flattenSettings, keyKind, resolveRunConfig, RESUMABLE_KEYS, runSettings, type RunConfig } from './config.js';
@@ -86,7 +84,7 @@ function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Recor
   if (opts.initFrom) {
     const p = opts.initFrom;
     let shape: Record<string, unknown>;
-    if (existsSync(join(p, 'config.json')) && existsSync(join(p, 'model.safetensors'))) {
+    if (isHfGpt2Folder(p)) {
       sameTokenizer(gpt2Tokenizer().toJSON(), data, `${p} (a Hugging Face GPT-2 folder needs the gpt2 tokenizer)`);
       source = loadHfGpt2(p, { backend: opts.backend });
     } else if (hasCheckpoint(p, 'best') || hasCheckpoint(p, 'latest')) {
@@ -171,12 +169,12 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   ensureRunFolder(opts.outDir);
   const dir = opts.outDir;
   const settings = runSettings(config);
-  writeAtomic(join(dir, 'config.json'), JSON.stringify({ ...settings, vocabSize: config.model.vocabSize, preset: opts.preset ?? null, data: opts.dataDir, initFrom: opts.initFrom ?? null, tokenizer: data.tokenizer.kind }, null, 2) + '\n');
+  writeRunFile(dir, 'config.json', JSON.stringify({ ...settings, vocabSize: config.model.vocabSize, preset: opts.preset ?? null, data: opts.dataDir, initFrom: opts.initFrom ?? null, tokenizer: data.tokenizer.kind }, null, 2) + '\n');
 
   const past = opts.resume ? truncateMetrics(dir, state.iter) : (truncateMetrics(dir, 0), [] as MetricsRecord[]);
   const trainPts: CurvePoint[] = past.filter((r) => typeof r.train_loss === 'number' && !r.eval).map((r) => ({ iter: r.iter, loss: r.train_loss as number }));
   const valPts: CurvePoint[] = past.filter((r) => typeof r.val_loss === 'number').map((r) => ({ iter: r.iter, loss: r.val_loss as number }));
-  const writeCurve = () => writeAtomic(join(dir, 'loss.svg'), lossCurveSvg(trainPts, valPts, `${dir}: loss`));
+  const writeCurve = () => writeRunFile(dir, 'loss.svg', lossCurveSvg(trainPts, valPts, `${dir}: loss`));
 
   opts.onStart?.({ config, params: model.params.count, memory: estimateMemory(config.model, config.train.batchSize, T).total, startIter: state.iter, data });
   let lastVal: number | null = null;

@@ -9,7 +9,8 @@ import type { Rng } from '../core/rng.js';
 import type { Backend, Buf } from '../kernels/types.js';
 import { noGrad } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { clipGradNorm, type AdamW, type OptimGroup } from './adamw.js';
+import type { AdamW, OptimGroup } from './adamw.js';
+import { trainStep } from './step.js';
 import { evalRng, getBatch, type TokenSource } from './batches.js';
 import { learningRate, type TrainConfig } from './config.js';
 
@@ -98,7 +99,6 @@ export function estimateLoss(model: TrainableModel, data: TrainData, cfg: TrainC
 /** Runs steps from state.iter up to cfg.maxIters. Returns how it ended. */
 export async function trainLoop(model: TrainableModel, data: TrainData, cfg: TrainConfig, T: number, state: TrainState, hooks: TrainHooks = {}): Promise<'done' | 'stopped'> {
   const B = cfg.batchSize;
-  const backend = model.backend;
   for (;;) {
     const it = state.iter;
     if (it % cfg.evalInterval === 0 || it === cfg.maxIters) {
@@ -117,23 +117,15 @@ export async function trainLoop(model: TrainableModel, data: TrainData, cfg: Tra
     const t0 = performance.now();
     const lr = learningRate(it, cfg);
     model.train(state.dropoutRng);
-    model.params.zeroGrad();
-    let lossSum = 0;
+    const batches = [];
     for (let micro = 0; micro < cfg.gradAccum; micro++) {
-      lossSum += backend.scope(() => {
-        const { x, y } = getBatch(data.train, B, T, state.dataRng);
-        const { loss } = model.forward(x, B, T, { targets: y });
-        const v = loss!.item();
-        loss!.backward();
-        return v;
-      });
+      const { x, y } = getBatch(data.train, B, T, state.dataRng);
+      batches.push({ idx: x, targets: y });
     }
-    const loss = lossSum / cfg.gradAccum;
+    // a non-finite step is never saved: the caller keeps the last good checkpoint
+    const { loss, gradNorm } = trainStep(model, state.optimizer, batches, B, T, lr, cfg.gradClip);
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(it, loss, 'training loss');
-    if (cfg.gradAccum > 1) for (const g of model.params.groups) backend.kernels.scale({ inout: g.grads, N: g.grads.length, s: 1 / cfg.gradAccum });
-    const gradNorm = clipGradNorm(model.params.groups, cfg.gradClip, backend);
     if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(it, gradNorm, 'gradient norm');
-    state.optimizer.step(lr);
     state.iter = it + 1;
     hooks.onStep?.({ iter: it, loss, lr, ms: performance.now() - t0, gradNorm, tokens: B * T * cfg.gradAccum });
     await hooks.tick?.();

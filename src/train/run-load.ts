@@ -4,11 +4,11 @@ import type { Backend } from '../kernels/types.js';
 import { GPT } from '../model/gpt.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { checkBlockFits } from '../train/batches.js';
-import { buildRunConfig, type RunConfig } from '../train/config.js';
-import { estimateLoss } from '../train/trainer.js';
-import { hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, type CheckpointMeta } from './checkpoint.js';
-import { openDataFolder } from './prepare.js';
+import { checkBlockFits } from './batches.js';
+import { buildRunConfig, type RunConfig } from './config.js';
+import { estimateLoss } from './trainer.js';
+import { hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, type CheckpointMeta } from '../io/checkpoint.js';
+import { openDataFolder } from '../io/prepare.js';
 
 export interface LoadedRun {
   model: GPT;

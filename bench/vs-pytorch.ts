@@ -1,0 +1,46 @@
+/**
+ * Side by side: scratchlm's training step against PyTorch's on the same machine, in alternating
+ * runs so both see the same load. A benchmark, not a test (CI has no PyTorch).
+ *
+ *   apt-get install python3-torch libopenblas0-openmp
+ *   node dist/bench/vs-pytorch.js --preset baby --threads 2 --rounds 3 --iters 20 [--kernels wasm]
+ */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..');
+const { values } = parseArgs({
+  options: {
+    preset: { type: 'string', default: 'baby' },
+    threads: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
+    iters: { type: 'string', default: '20' },
+    kernels: { type: 'string', default: 'auto' },
+  },
+});
+
+function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv): { ms_per_iter: number; tokens_per_s: number } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+const ours: number[] = [];
+const torch: number[] = [];
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+for (let round = 0; round < Number(values.rounds); round++) {
+  const t = runJson('/usr/bin/python3', [join(repo, 'bench', 'pytorch_step.py'), '--preset', values.preset!, '--iters', values.iters!, '--threads', values.threads!], {
+    OMP_NUM_THREADS: values.threads,
+    LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-openmp',
+  });
+  const s = runJson(process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'bench', 'train', '--preset', values.preset!, '--iters', values.iters!, '--threads', values.threads!, '--kernels', values.kernels!, '--json'], {});
+  torch.push(t.ms_per_iter);
+  ours.push(s.ms_per_iter);
+  console.log(`round ${round + 1}: pytorch ${t.ms_per_iter.toFixed(1)} ms, scratchlm ${s.ms_per_iter.toFixed(1)} ms`);
+}
+const a = med(ours);
+const b = med(torch);
+console.log(`${values.preset}, ${values.threads} thread(s): scratchlm ${a.toFixed(1)} ms/step, PyTorch ${b.toFixed(1)} ms/step, ratio ${(a / b).toFixed(2)}`);
