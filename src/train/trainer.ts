@@ -11,7 +11,7 @@ import { noGrad } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { AdamW, OptimGroup } from './adamw.js';
 import { trainStep } from './step.js';
-import { evalRng, getBatch, type TokenSource } from './batches.js';
+import { evalRng, getBatch, type Batch, type TokenSource } from './batches.js';
 import { learningRate, type TrainConfig } from './config.js';
 
 /** What the loop needs of a model. */
@@ -77,16 +77,21 @@ export class NonFiniteLossError extends ScratchError {
   }
 }
 
+function allocBatch(backend: Backend, B: number, T: number): Batch {
+  return { x: backend.allocI32(B * T), y: backend.allocI32(B * T) };
+}
+
 /** Mean loss over evalIters batches of each split, dropout off, without gradients. */
-export function estimateLoss(model: TrainableModel, data: TrainData, cfg: TrainConfig, T: number, step: number): { train: number; val: number } {
+export function estimateLoss(model: TrainableModel, data: TrainData, cfg: TrainConfig, T: number, step: number, buf?: Batch): { train: number; val: number } {
   const out = { train: 0, val: 0 };
+  const batch = buf ?? allocBatch(model.backend, cfg.batchSize, T);
   for (const split of ['train', 'val'] as const) {
     const rng = evalRng(cfg.seed, step, split);
     let sum = 0;
     for (let k = 0; k < cfg.evalIters; k++) {
       sum += model.backend.scope(() =>
         noGrad(() => {
-          const { x, y } = getBatch(data[split], cfg.batchSize, T, rng);
+          const { x, y } = getBatch(data[split], cfg.batchSize, T, rng, batch);
           return model.forward(x, cfg.batchSize, T, { targets: y }).loss!.item();
         }),
       );
@@ -99,12 +104,15 @@ export function estimateLoss(model: TrainableModel, data: TrainData, cfg: TrainC
 /** Runs steps from state.iter up to cfg.maxIters. Returns how it ended. */
 export async function trainLoop(model: TrainableModel, data: TrainData, cfg: TrainConfig, T: number, state: TrainState, hooks: TrainHooks = {}): Promise<'done' | 'stopped'> {
   const B = cfg.batchSize;
+  // batch buffers live in the backend's memory (fast kernels read only their own), made once
+  const micro = Array.from({ length: cfg.gradAccum }, () => allocBatch(model.backend, B, T));
+  const evalBuf = allocBatch(model.backend, B, T);
   for (;;) {
     const it = state.iter;
     if (it % cfg.evalInterval === 0 || it === cfg.maxIters) {
       const t0 = performance.now();
       model.train(null);
-      const l = estimateLoss(model, data, cfg, T, it);
+      const l = estimateLoss(model, data, cfg, T, it, evalBuf);
       model.train(state.dropoutRng);
       const best = l.val < state.bestVal;
       if (best) state.bestVal = l.val;
@@ -117,11 +125,10 @@ export async function trainLoop(model: TrainableModel, data: TrainData, cfg: Tra
     const t0 = performance.now();
     const lr = learningRate(it, cfg);
     model.train(state.dropoutRng);
-    const batches = [];
-    for (let micro = 0; micro < cfg.gradAccum; micro++) {
-      const { x, y } = getBatch(data.train, B, T, state.dataRng);
-      batches.push({ idx: x, targets: y });
-    }
+    const batches = micro.map((buf) => {
+      const { x, y } = getBatch(data.train, B, T, state.dataRng, buf);
+      return { idx: x, targets: y };
+    });
     // a non-finite step is never saved: the caller keeps the last good checkpoint
     const { loss, gradNorm } = trainStep(model, state.optimizer, batches, B, T, lr, cfg.gradClip);
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(it, loss, 'training loss');
