@@ -1,0 +1,123 @@
+/** Training pieces without the CLI: config and presets, schedule, token files, prepare, batches, memory, curve. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  PRESETS, ScratchError, TokenFile, TokenFileWriter, checkMemory, estimateMemory, evalRng, flagName, getBatch, keyFromFlag, learningRate,
+  lossCurveSvg, openDataFolder, parseSetting, prepareData, resolveRunConfig, Rng, stripBrownTags,
+} from '../src/index.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'scratchlm-train-'));
+
+test('presets: baby is nanoGPT\'s CPU run, shakespeare is shakespeare_char', () => {
+  const b = resolveRunConfig({ preset: 'baby', vocabSize: 65 });
+  assert.deepEqual({ ...b.model }, { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false, dropout: 0 });
+  const t = b.train;
+  assert.deepEqual([t.batchSize, t.lr, t.minLr, t.lrDecayIters, t.warmupIters, t.beta1, t.beta2, t.weightDecay, t.gradClip, t.evalInterval, t.evalIters, t.maxIters], [12, 1e-3, 1e-4, 2000, 100, 0.9, 0.99, 0.1, 1, 250, 20, 2000]);
+  const s = resolveRunConfig({ preset: 'shakespeare', vocabSize: 65 });
+  assert.deepEqual([s.model.nLayer, s.model.nHead, s.model.nEmbd, s.model.blockSize, s.model.dropout, s.train.batchSize, s.train.maxIters], [6, 6, 384, 256, 0.2, 64, 5000]);
+  assert.ok(Object.isFrozen(b) && Object.isFrozen(b.train) && Object.isFrozen(b.model));
+  assert.ok(PRESETS.brown);
+});
+
+test('config: file and flags override the preset; unknown keys and wrong types are one-line errors', () => {
+  const c = resolveRunConfig({ preset: 'baby', file: { model: { nLayer: 2 }, train: { lr: 3e-4 } }, overrides: { batchSize: 4 }, vocabSize: 10 });
+  assert.equal(c.model.nLayer, 2);
+  assert.equal(c.train.lr, 3e-4);
+  assert.equal(c.train.batchSize, 4);
+  assert.throws(() => resolveRunConfig({ file: { learningRate: 1 }, vocabSize: 10 }), /unknown setting 'learningRate'/);
+  assert.throws(() => resolveRunConfig({ overrides: { batchSize: 'x' }, vocabSize: 10 }), (e: Error) => e instanceof ScratchError && /'batchSize' must be an integer/.test(e.message));
+  assert.throws(() => resolveRunConfig({ preset: 'huge', vocabSize: 10 }), /unknown preset 'huge'/);
+  assert.throws(() => parseSetting('lr', 'fast'), /'lr' must be a number/);
+  assert.throws(() => resolveRunConfig({ overrides: { nEmbd: 10, nHead: 3 }, vocabSize: 5 }), /divisible/);
+  assert.equal(parseSetting('bias', 'true'), true);
+  assert.equal(flagName('batchSize'), 'batch-size');
+  assert.equal(keyFromFlag('lr-decay-iters'), 'lrDecayIters');
+  assert.equal(keyFromFlag('nope'), undefined);
+});
+
+test('learning rate: linear warm-up, cosine decay to minLr, then minLr (nanoGPT get_lr)', () => {
+  const t = resolveRunConfig({ vocabSize: 5 }).train;
+  assert.equal(learningRate(0, t), 1e-3 / 101);
+  assert.equal(learningRate(99, t), (1e-3 * 100) / 101);
+  assert.ok(Math.abs(learningRate(100, t) - 1e-3) < 1e-15);
+  assert.ok(Math.abs(learningRate(1050, t) - (1e-4 + 0.5 * 9e-4)) < 1e-12);
+  assert.ok(Math.abs(learningRate(2000, t) - 1e-4) < 1e-15);
+  assert.equal(learningRate(3000, t), 1e-4);
+  const flat = resolveRunConfig({ overrides: { decayLr: false }, vocabSize: 5 }).train;
+  assert.equal(learningRate(7, flat), 1e-3);
+});
+
+test('token files: uint16 and uint32 round trips, versioned header, corruption caught', () => {
+  const dir = tmp();
+  for (const V of [65, 70000]) {
+    const p = join(dir, `t${V}.bin`);
+    const w = new TokenFileWriter(p, V);
+    const ids = Array.from({ length: 1000 }, (_, i) => (i * 7919) % V);
+    w.append(ids.slice(0, 400));
+    w.append(ids.slice(400));
+    w.finish();
+    const f = TokenFile.open(p);
+    assert.equal(f.count, 1000);
+    assert.equal(f.vocabSize, V);
+    assert.equal(readFileSync(p).length, 32 + 1000 * (V <= 65536 ? 2 : 4));
+    const out = new Int32Array(10);
+    f.read(500, 10, out);
+    assert.deepEqual([...out], ids.slice(500, 510));
+  }
+  const p = join(dir, 't65.bin');
+  const bytes = readFileSync(p);
+  writeFileSync(join(dir, 'cut.bin'), bytes.subarray(0, bytes.length - 3));
+  assert.throws(() => TokenFile.open(join(dir, 'cut.bin')), /truncated or corrupt/);
+  const bad = Buffer.from(bytes);
+  bad[0] = 0x58;
+  writeFileSync(join(dir, 'magic.bin'), bad);
+  assert.throws(() => TokenFile.open(join(dir, 'magic.bin')), /not a usable token file/);
+  assert.throws(() => new TokenFileWriter(join(dir, 'x.bin'), 5).append([5]), /outside the vocabulary/);
+});
+
+test('prepare: char tokenizer, nanoGPT split (first 90 %), tokenizer beside the data; batches are T+1 windows', () => {
+  const dir = tmp();
+  const text = 'hello world, this is a small corpus.\n'.repeat(50);
+  writeFileSync(join(dir, 'a.txt'), text);
+  const meta = prepareData([join(dir, 'a.txt')], join(dir, 'data'), { tokenizer: 'char' });
+  assert.equal(meta.train + meta.val, text.length);
+  assert.equal(meta.train, Math.floor(text.length * 0.9));
+  const d = openDataFolder(join(dir, 'data'));
+  assert.equal(d.tokenizer.kind, 'char');
+  const all = new Int32Array(d.train.count);
+  d.train.read(0, d.train.count, all);
+  assert.equal(d.tokenizer.decode(all), text.slice(0, meta.train));
+  const b = getBatch(d.val, 3, 8, new Rng(1));
+  for (let i = 0; i < 3; i++) assert.deepEqual([...b.x.subarray(i * 8 + 1, i * 8 + 8)], [...b.y.subarray(i * 8, i * 8 + 7)]);
+  const again = getBatch(d.val, 3, 8, new Rng(1));
+  assert.deepEqual(again.x, b.x);
+  assert.notDeepEqual(getBatch(d.val, 3, 8, evalRng(1, 0, 'val')).x, getBatch(d.val, 3, 8, evalRng(1, 250, 'val')).x);
+  assert.throws(() => openDataFolder(join(dir, 'nope')), /not a prepared data folder/);
+  writeFileSync(join(dir, 'latin1.txt'), Buffer.from([0x68, 0xe9, 0x0a]));
+  assert.throws(() => prepareData([join(dir, 'latin1.txt')], join(dir, 'd2'), { tokenizer: 'char' }), /not valid UTF-8/);
+});
+
+test('memory estimate: counts parameters, gradients, moments and activations; refuses with GiB in the message', () => {
+  const c = resolveRunConfig({ vocabSize: 65 }).model;
+  const e = estimateMemory(c, 12, 64);
+  assert.equal(e.params, e.grads);
+  assert.equal(e.optimizer, 2 * e.params);
+  assert.ok(e.activations > 0 && e.total === e.params + e.grads + e.optimizer + e.activations);
+  assert.throws(() => checkMemory(e, 1024, 'this run'), /this run needs about 0\.\d+ GiB .* only 0\.000 GiB is available/);
+  checkMemory(e, 1 << 30, 'this run');
+});
+
+test('Brown corpus: part-of-speech tags stripped, words joined back into text', () => {
+  assert.equal(stripBrownTags("\tThe/at jury/nn said/vbd ``/`` no/at evidence/nn ''/'' ,/, Atlanta's/np$ 1/2/cd ./."), 'The jury said "no evidence", Atlanta\'s 1/2.');
+});
+
+test('loss curve: an SVG with train and val polylines, axes and labels', () => {
+  const svg = lossCurveSvg([{ iter: 0, loss: 4.2 }, { iter: 10, loss: 3.1 }], [{ iter: 0, loss: 4.1 }, { iter: 10, loss: 3.3 }]);
+  assert.match(svg, /^<svg /);
+  assert.equal(svg.match(/<polyline/g)?.length, 2);
+  assert.match(svg, />step</);
+  assert.match(svg, />val</);
+});
