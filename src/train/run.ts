@@ -110,7 +110,7 @@ function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Recor
     config = buildRunConfig({ ...runSettings(config), ...shape, blockSize }, data.tokenizer.vocabSize);
   }
   const s = seeds(config.train.seed);
-  checkRunMemory(config, opts);
+  checkRunMemory(config, opts, data);
   const model = new GPT(config.model, { backend: opts.backend, rng: source ? undefined : new Rng(s.init), layerNormEps: source?.eps });
   if (source) copyWeights(source, model);
   const t = config.train;
@@ -134,7 +134,7 @@ function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Rec
     }
   }
   const config = buildRunConfig({ ...saved, ...changes }, data.tokenizer.vocabSize);
-  checkRunMemory(config, opts);
+  checkRunMemory(config, opts, data);
   const model = new GPT(config.model, { backend: opts.backend });
   const t = config.train;
   const optimizer = new AdamW(model.params.groups, opts.backend, { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay });
@@ -149,7 +149,10 @@ function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Rec
   return { config, model, state, tokenizerJson: meta.tokenizer };
 }
 
-function checkRunMemory(config: RunConfig, opts: TrainRunOptions): void {
+/** Before anything is allocated: the block fits both splits, and the run fits in memory. */
+function checkRunMemory(config: RunConfig, opts: TrainRunOptions, data: DataFolder): void {
+  checkBlockFits(data.train, config.model.blockSize, 'train');
+  checkBlockFits(data.val, config.model.blockSize, 'val');
   const avail = config.train.maxMemory > 0 ? config.train.maxMemory * 1024 ** 3 : opts.availableMemory;
   checkMemory(estimateMemory(config.model, config.train.batchSize, config.model.blockSize), avail, `this run (${gib(avail)} allowed)`);
 }
@@ -164,8 +167,6 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   const built = opts.resume ? buildResumed(opts, data, fileSettings) : buildFresh(opts, data, fileSettings);
   const { config, model, state } = built;
   const T = config.model.blockSize;
-  checkBlockFits(data.train, T, 'train');
-  checkBlockFits(data.val, T, 'val');
   ensureRunFolder(opts.outDir);
   const dir = opts.outDir;
   const settings = runSettings(config);

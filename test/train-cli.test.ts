@@ -1,0 +1,155 @@
+/**
+ * The training commands as a user runs them (child processes): prepare → train → sample / eval,
+ * exact resume (after --max-iters and after a real SIGTERM), bad input, and a shortened main job.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, SHARED } from './paths.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'scratchlm-cli-'));
+const cli = (args: string[], cwd = dir) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
+const TINY = ['--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', '--batch-size', '4', '--eval-interval', '5', '--eval-iters', '2', '--warmup-iters', '2', '--lr-decay-iters', '40'];
+
+function corpus(): string {
+  const shk = join(SHARED, 'data', 'tinyshakespeare.txt');
+  if (existsSync(shk)) return readFileSync(shk, 'utf8').slice(0, 60000);
+  const words = ['the', 'king', 'said', 'to', 'his', 'lord', 'and', 'queen', 'of', 'night', 'a', 'fair', 'day'];
+  let s = '';
+  for (let i = 0; s.length < 60000; i++) s += words[(i * 7 + (i >> 3)) % words.length] + (i % 11 === 10 ? '.\n' : ' ');
+  return s;
+}
+
+const losses = (run: string) =>
+  readFileSync(join(dir, run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => !r.eval).map((r) => [r.iter, r.train_loss]);
+
+test('prepare makes a data folder; train writes config, metrics, loss curve and checkpoints', () => {
+  writeFileSync(join(dir, 'text.txt'), corpus());
+  const p = cli(['prepare', 'text.txt', '--tokenizer', 'char', '--out', 'data']);
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stdout, /train \+ \d+ val tokens, char tokenizer/);
+  for (const f of ['train.bin', 'val.bin', 'tokenizer.json', 'meta.json']) assert.ok(existsSync(join(dir, 'data', f)), f);
+  const r = cli(['train', '--data', 'data', '--out', 'runs/straight', ...TINY, '--max-iters', '20', '--dropout', '0.1', '--grad-accum', '2']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /step 20\/20 loss/); // plain lines when not a terminal
+  const files = readdirSync(join(dir, 'runs/straight'));
+  for (const f of ['config.json', 'metrics.jsonl', 'loss.svg', 'latest.json', 'best.json']) assert.ok(files.includes(f), f);
+  assert.ok(files.some((f) => /^latest-000020\.safetensors$/.test(f)));
+  const m = readFileSync(join(dir, 'runs/straight/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const step = m.find((x) => !x.eval);
+  for (const k of ['iter', 'train_loss', 'lr', 'ms']) assert.equal(typeof step[k], 'number', k);
+  assert.equal(m.filter((x) => x.eval && typeof x.val_loss === 'number').length, 5); // steps 0, 5, 10, 15, 20
+  const cfg = JSON.parse(readFileSync(join(dir, 'runs/straight/config.json'), 'utf8'));
+  assert.equal(cfg.nEmbd, 16);
+  assert.equal(cfg.gradAccum, 2);
+  assert.match(readFileSync(join(dir, 'runs/straight/loss.svg'), 'utf8'), /<polyline/);
+});
+
+test('--resume after --max-iters 10 gives bitwise the same losses as 20 steps straight', () => {
+  const a = cli(['train', '--data', 'data', '--out', 'runs/halves', ...TINY, '--max-iters', '10', '--dropout', '0.1', '--grad-accum', '2']);
+  assert.equal(a.status, 0, a.stderr);
+  const b = cli(['train', '--data', 'data', '--out', 'runs/halves', '--resume', '--max-iters', '20']);
+  assert.equal(b.status, 0, b.stderr);
+  assert.match(b.stdout, /resuming runs\/halves at step 10/);
+  assert.deepEqual(losses('runs/halves'), losses('runs/straight'));
+  assert.equal(losses('runs/halves').length, 20);
+  const c = cli(['train', '--data', 'data', '--out', 'runs/halves', '--resume', '--lr', '0.5']);
+  assert.equal(c.status, 1);
+  assert.match(c.stderr, /^scratchlm: --resume cannot change 'lr'/);
+});
+
+test('SIGTERM saves a checkpoint and exits cleanly; resuming repeats the uninterrupted losses', async () => {
+  const args = ['train', '--data', 'data', '--out', 'runs/killed', ...TINY, '--max-iters', '2000', '--dropout', '0.1', '--grad-accum', '2'];
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const metrics = join(dir, 'runs/killed/metrics.jsonl');
+  while (!(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 8)) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGTERM');
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 0, out);
+  assert.match(out, /stopped at step \d+; checkpoint saved/);
+  const r = cli(['train', '--data', 'data', '--out', 'runs/killed', '--resume', '--max-iters', '20']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(losses('runs/killed'), losses('runs/straight'));
+});
+
+test('sample streams text (same seed → same text); eval prints loss and perplexity per split', () => {
+  const s1 = cli(['sample', '--run', 'runs/straight', '--max-tokens', '40', '--seed', '7', '--prompt', 'the ']);
+  assert.equal(s1.status, 0, s1.stderr);
+  assert.ok(s1.stdout.startsWith('the ') && s1.stdout.length >= 44);
+  const s2 = cli(['sample', '--run', 'runs/straight', '--max-tokens', '40', '--seed', '7', '--prompt', 'the ']);
+  assert.equal(s2.stdout, s1.stdout);
+  const e = cli(['eval', '--run', 'runs/straight', '--data', 'data']);
+  assert.equal(e.status, 0, e.stderr);
+  assert.match(e.stdout, /train loss \d\.\d{4} {2}perplexity \d+\.\d\d/);
+  assert.match(e.stdout, /val {3}loss \d\.\d{4} {2}perplexity/);
+});
+
+test('--init-from a run folder starts from its weights', () => {
+  const r = cli(['train', '--data', 'data', '--out', 'runs/tuned', '--init-from', 'runs/straight', ...TINY, '--max-iters', '2', '--eval-interval', '2']);
+  assert.equal(r.status, 0, r.stderr);
+  const first = JSON.parse(readFileSync(join(dir, 'runs/tuned/metrics.jsonl'), 'utf8').split('\n')[0]);
+  const fresh = JSON.parse(readFileSync(join(dir, 'runs/straight/metrics.jsonl'), 'utf8').split('\n')[0]);
+  assert.ok(first.val_loss < fresh.val_loss - 0.05, `${first.val_loss} vs ${fresh.val_loss}`);
+});
+
+test('bad input: one line saying what is wrong, no half-written files', () => {
+  const one = (r: ReturnType<typeof cli>, re: RegExp) => {
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, re);
+  };
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--learning-rate', '1']), /Unknown option '--learning-rate'/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--batch-size', 'many']), /'batchSize' must be a number/);
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ lr: 1e-3, momentum: 0.9 }));
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--config', 'bad.json']), /bad\.json: unknown setting 'momentum'/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', ...TINY, '--block-size', '100000']), /block size 100000 is longer than the train data \(54000 tokens/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', ...TINY, '--max-memory', '0.00001']), /needs about 0\.\d+ GiB .*only 0\.000 GiB is available/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/straight', ...TINY]), /already holds a run; continue it with --resume/);
+  writeFileSync(join(dir, 'afile'), 'x');
+  one(cli(['train', '--data', 'data', '--out', 'afile/run', ...TINY, '--max-iters', '1']), /afile\/run: .*choose another --out/);
+  one(cli(['sample', '--run', 'runs/none']), /no checkpoint 'latest'/);
+  one(cli(['train', '--data', 'nodata', '--out', 'runs/x']), /not a prepared data folder/);
+  // a data folder made with another tokenizer than the run
+  mkdirSync(join(dir, 'other'), { recursive: true });
+  writeFileSync(join(dir, 'other.txt'), 'xyz zyx '.repeat(2000) + '0123456789');
+  assert.equal(cli(['prepare', 'other.txt', '--out', 'other']).status, 0);
+  one(cli(['train', '--data', 'other', '--out', 'runs/straight', '--resume']), /other was prepared with another tokenizer/);
+  one(cli(['eval', '--run', 'runs/straight', '--data', 'other']), /other was prepared with another tokenizer/);
+  // a Hugging Face folder needs the gpt2 tokenizer
+  one(cli(['train', '--data', 'data', '--out', 'runs/hf', '--init-from', join(import.meta.dirname ?? '', '..', '..', 'test', 'fixtures', 'deep-narrow')]), /needs the gpt2 tokenizer/);
+  // a corrupt checkpoint
+  const run = join(dir, 'runs/halves');
+  const meta = JSON.parse(readFileSync(join(run, 'latest.json'), 'utf8'));
+  const w = readFileSync(join(run, meta.files.weights));
+  w[w.length - 1] ^= 0xff;
+  writeFileSync(join(run, meta.files.weights), w);
+  one(cli(['sample', '--run', 'runs/halves', '--checkpoint', 'latest']), /corrupt checkpoint file \(its SHA-256 does not match/);
+  // the loss becomes NaN/inf: stop, name the step, keep the last good checkpoint
+  const nan = cli(['train', '--data', 'data', '--out', 'runs/nan', ...TINY, '--lr', '1e30', '--warmup-iters', '0', '--grad-clip', '0', '--max-iters', '50']);
+  one(nan, /became (NaN|Infinity|-Infinity) at step \d+; training stopped; the last good checkpoint \(step 0\) is kept/);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'runs/nan/latest.json'), 'utf8')).step, 0);
+  assert.deepEqual(readdirSync(join(dir, 'runs/nan')).filter((f) => f.includes('.tmp')), []);
+});
+
+test('the main job, shortened: `scratchlm train` with no data prepares the Brown corpus, trains, prints a sample', () => {
+  const work = join(dir, 'main-job');
+  mkdirSync(work);
+  const r = cli(['train', '--max-iters', '3', '--eval-interval', '3', '--eval-iters', '1', '--sample-tokens', '30'], work);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /prepared the Brown corpus/);
+  assert.match(r.stdout, /training into runs\/brown: /);
+  assert.match(r.stdout, /sample \(scratchlm sample --run runs\/brown\)/);
+  assert.ok(existsSync(join(work, 'data/brown/train.bin')));
+  const meta = JSON.parse(readFileSync(join(work, 'data/brown/meta.json'), 'utf8'));
+  assert.ok(meta.train > 5_000_000, String(meta.train));
+  const again = cli(['train', '--max-iters', '1', '--eval-interval', '1', '--eval-iters', '1', '--sample-tokens', '0'], work);
+  assert.equal(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stdout, /prepared the Brown corpus/);
+  assert.match(again.stdout, /training into runs\/brown-2/);
+});
