@@ -279,11 +279,11 @@ export class BpeTokenizer implements Tokenizer {
   }
 
   decode(ids: ArrayLike<number>): string {
-    return new TextDecoder('utf-8').decode(this.decodeBytes(ids));
+    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(this.decodeBytes(ids));
   }
 
   streamDecoder(): StreamDecoder {
-    const dec = new TextDecoder('utf-8');
+    const dec = new TextDecoder('utf-8', { ignoreBOM: true });
     return {
       push: (id: number) => dec.decode(this.bytesOf(id), { stream: true }),
       flush: () => dec.decode(),

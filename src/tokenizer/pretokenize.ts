@@ -28,7 +28,22 @@ const RE_L = /\p{L}/u;
 const RE_N = /\p{N}/u;
 const RE_WS = /\p{White_Space}/u;
 
+/**
+ * Letters and numbers that Node 20's Unicode tables (Unicode 17) know but tiktoken's Rust regex
+ * tables (Unicode 15.1) do not: unassigned there, so "other" here too, to match GPT-2's reference
+ * encoding exactly. Found by bench/tokenizer-unicode.ts (every code point against tiktoken).
+ */
+const NEWER_THAN_REFERENCE: readonly (readonly [number, number])[] = [
+  [0x88f, 0x88f], [0xc5c, 0xc5c], [0xcdc, 0xcdc], [0xa7ce, 0xa7cf], [0xa7d2, 0xa7d2], [0xa7d4, 0xa7d4], [0xa7f1, 0xa7f1], [0x10940, 0x10959], [0x10ec5, 0x10ec7], [0x11db0, 0x11ddb], [0x11de0, 0x11de9], [0x16ea0, 0x16eb8], [0x16ebb, 0x16ed3], [0x16ff2, 0x16ff6], [0x187f8, 0x187ff], [0x18d09, 0x18d1e], [0x18d80, 0x18df2], [0x1e6c0, 0x1e6de], [0x1e6e0, 0x1e6e2], [0x1e6e4, 0x1e6e5], [0x1e6e7, 0x1e6ed], [0x1e6f0, 0x1e6f4], [0x1e6fe, 0x1e6ff], [0x2b73a, 0x2b73f], [0x2cea2, 0x2cead], [0x323b0, 0x33479],
+];
+
+function newerThanReference(cp: number): boolean {
+  for (const [a, b] of NEWER_THAN_REFERENCE) if (cp >= a && cp <= b) return true;
+  return false;
+}
+
 function classifyChar(ch: string): number {
+  if (newerThanReference(ch.codePointAt(0)!)) return OTHER;
   if (RE_L.test(ch)) return LETTER;
   if (RE_N.test(ch)) return NUMBER;
   if (RE_WS.test(ch)) return SPACE;
