@@ -10,6 +10,7 @@
 import { ScratchError } from '../core/errors.js';
 import { bytesKey, bytesToPrintable, utf8Into } from './bytes.js';
 import { gpt2ChunkEnd, splitterFor, type Splitter } from './pretokenize.js';
+import { PairTable } from './pair-table.js';
 import { findSpecials } from './special.js';
 import type { EncodeOptions, StreamDecoder, Tokenizer } from './types.js';
 
@@ -29,6 +30,8 @@ export const FORMAT_VERSION = 1;
 
 /** Ids and ranks both stay below 2^21, so (rank, id) packs into one float64 exactly. */
 const ID_LIMIT = 2097152;
+/** Positions in a chunk stay below 2^31, so rank * 2^31 + position is an exact float64. */
+const POS_LIMIT = 2147483648;
 const CACHE_LIMIT = 100_000;
 const CACHE_MAX_CHARS = 64;
 /** Chunks with more bytes than this merge through a heap (O(n log n)) instead of linear scans. */
@@ -44,8 +47,8 @@ export class BpeTokenizer implements Tokenizer {
   /** Bytes of each id (undefined for special tokens and unused ids). */
   private readonly tokenBytes: (Uint8Array | undefined)[];
   private readonly specialById = new Map<number, string>();
-  /** pair key (a * ID_LIMIT + b) → rank * ID_LIMIT + id of the token a+b. */
-  private readonly pairs = new Map<number, number>();
+  /** (a, b) → rank * ID_LIMIT + id of the token a+b (so the smallest value is the lowest rank). */
+  private readonly pairs = new PairTable();
   private readonly split: Splitter;
   private readonly isGpt2Pattern: boolean;
   private readonly cache = new Map<string, number | number[]>();
@@ -109,9 +112,7 @@ export class BpeTokenizer implements Tokenizer {
       if (idOf.get(key) !== id) return; // a duplicate of an earlier token: never produced
       const value = r * ID_LIMIT + id;
       const set = (x: number, y: number) => {
-        const k = x * ID_LIMIT + y;
-        const old = this.pairs.get(k);
-        if (old === undefined || old > value) this.pairs.set(k, value);
+        if (this.pairs.get(x, y) > value) this.pairs.set(x, y, value);
       };
       set(a, b);
       for (let cut = 1; cut < key.length; cut++) {
@@ -184,7 +185,7 @@ export class BpeTokenizer implements Tokenizer {
     for (let k = 0; k < n; k++) parts[k] = buf[k]!;
     const pairs = this.pairs;
     const vals: number[] = new Array(Math.max(0, n - 1));
-    for (let k = 0; k + 1 < n; k++) vals[k] = pairs.get(parts[k]! * ID_LIMIT + parts[k + 1]!) ?? Infinity;
+    for (let k = 0; k + 1 < n; k++) vals[k] = pairs.get(parts[k]!, parts[k + 1]!);
     while (vals.length > 0) {
       let best = 0;
       let bv = vals[0]!;
@@ -198,15 +199,16 @@ export class BpeTokenizer implements Tokenizer {
       parts[best] = bv % ID_LIMIT;
       parts.splice(best + 1, 1);
       vals.splice(best, 1);
-      if (best > 0) vals[best - 1] = pairs.get(parts[best - 1]! * ID_LIMIT + parts[best]!) ?? Infinity;
-      if (best < vals.length) vals[best] = pairs.get(parts[best]! * ID_LIMIT + parts[best + 1]!) ?? Infinity;
+      if (best > 0) vals[best - 1] = pairs.get(parts[best - 1]!, parts[best]!);
+      if (best < vals.length) vals[best] = pairs.get(parts[best]!, parts[best + 1]!);
     }
     return parts;
   }
 
   /**
    * The same rule for long chunks (a million repeated characters): a doubly linked list of parts
-   * and a min-heap of (pair value, position) with lazy deletion; stale entries are skipped on pop.
+   * and a min-heap of keys rank * 2^31 + position (one float compare orders by rank, then leftmost),
+   * with lazy deletion: an entry whose pair has changed since it was pushed is skipped on pop.
    */
   private mergeHeap(buf: Int32Array, n: number): number[] {
     const tok = buf.slice(0, n);
@@ -217,16 +219,20 @@ export class BpeTokenizer implements Tokenizer {
       prev[k] = k - 1;
     }
     const pairs = this.pairs;
-    const heap = new MinHeap(n * 3 + 16);
+    const heap = new KeyHeap(n + 16);
     for (let k = 0; k + 1 < n; k++) {
-      const v = pairs.get(tok[k]! * ID_LIMIT + tok[k + 1]!);
-      if (v !== undefined) heap.push(v, k);
+      const v = pairs.get(tok[k]!, tok[k + 1]!);
+      if (v !== Infinity) heap.add(Math.floor(v / ID_LIMIT) * POS_LIMIT + k);
     }
+    heap.heapify();
     while (heap.size > 0) {
-      const v = heap.topValue();
-      const k = heap.pop();
+      const key = heap.pop();
+      const rank = Math.floor(key / POS_LIMIT);
+      const k = key - rank * POS_LIMIT;
       const j = next[k]!;
-      if (tok[k] === -1 || j >= n || pairs.get(tok[k]! * ID_LIMIT + tok[j]!) !== v) continue; // stale
+      if (tok[k] === -1 || j >= n) continue;
+      const v = pairs.get(tok[k]!, tok[j]!);
+      if (v === Infinity || Math.floor(v / ID_LIMIT) !== rank) continue; // stale
       tok[k] = v % ID_LIMIT;
       tok[j] = -1;
       const jn = next[j]!;
@@ -234,12 +240,12 @@ export class BpeTokenizer implements Tokenizer {
       if (jn < n) prev[jn] = k;
       const p = prev[k]!;
       if (p >= 0) {
-        const pv = pairs.get(tok[p]! * ID_LIMIT + tok[k]!);
-        if (pv !== undefined) heap.push(pv, p);
+        const pv = pairs.get(tok[p]!, tok[k]!);
+        if (pv !== Infinity) heap.push(Math.floor(pv / ID_LIMIT) * POS_LIMIT + p);
       }
       if (jn < n) {
-        const nv = pairs.get(tok[k]! * ID_LIMIT + tok[jn]!);
-        if (nv !== undefined) heap.push(nv, k);
+        const nv = pairs.get(tok[k]!, tok[jn]!);
+        if (nv !== Infinity) heap.push(Math.floor(nv / ID_LIMIT) * POS_LIMIT + k);
       }
     }
     const out: number[] = [];
@@ -310,67 +316,61 @@ function check256(byteIds: readonly number[]): void {
   if (!Array.isArray(byteIds) || byteIds.length !== 256) throw new ScratchError(`a byte-level BPE vocabulary needs exactly 256 byte ids, got ${Array.isArray(byteIds) ? byteIds.length : typeof byteIds}`);
 }
 
-/** A binary min-heap of (value, position), ties broken by the smaller position (leftmost). */
-class MinHeap {
-  private vals: Float64Array;
-  private pos: Int32Array;
+/** A binary min-heap of float keys (exact integers below 2^53). */
+class KeyHeap {
+  private keys: Float64Array;
   size = 0;
   constructor(capacity: number) {
-    this.vals = new Float64Array(capacity);
-    this.pos = new Int32Array(capacity);
+    this.keys = new Float64Array(capacity);
   }
-  private less(i: number, j: number): boolean {
-    const a = this.vals[i]!;
-    const b = this.vals[j]!;
-    return a < b || (a === b && this.pos[i]! < this.pos[j]!);
+  /** Appends without ordering; call heapify() before the first pop. */
+  add(key: number): void {
+    if (this.size === this.keys.length) this.growTo(this.size * 2);
+    this.keys[this.size++] = key;
   }
-  private swap(i: number, j: number): void {
-    const v = this.vals[i]!;
-    this.vals[i] = this.vals[j]!;
-    this.vals[j] = v;
-    const p = this.pos[i]!;
-    this.pos[i] = this.pos[j]!;
-    this.pos[j] = p;
+  heapify(): void {
+    for (let i = (this.size >> 1) - 1; i >= 0; i--) this.down(i);
   }
-  push(v: number, p: number): void {
-    if (this.size === this.vals.length) {
-      const nv = new Float64Array(this.size * 2);
-      nv.set(this.vals);
-      this.vals = nv;
-      const np = new Int32Array(this.size * 2);
-      np.set(this.pos);
-      this.pos = np;
-    }
+  private growTo(cap: number): void {
+    const k = new Float64Array(cap);
+    k.set(this.keys);
+    this.keys = k;
+  }
+  push(key: number): void {
+    if (this.size === this.keys.length) this.growTo(this.size * 2);
+    const h = this.keys;
     let i = this.size++;
-    this.vals[i] = v;
-    this.pos[i] = p;
     while (i > 0) {
       const up = (i - 1) >> 1;
-      if (!this.less(i, up)) break;
-      this.swap(i, up);
+      if (h[up]! <= key) break;
+      h[i] = h[up]!;
       i = up;
     }
-  }
-  topValue(): number {
-    return this.vals[0]!;
+    h[i] = key;
   }
   pop(): number {
-    const top = this.pos[0]!;
+    const h = this.keys;
+    const top = h[0]!;
     const last = --this.size;
     if (last > 0) {
-      this.vals[0] = this.vals[last]!;
-      this.pos[0] = this.pos[last]!;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= last) break;
-        const r = l + 1;
-        const c = r < last && this.less(r, l) ? r : l;
-        if (!this.less(c, i)) break;
-        this.swap(c, i);
-        i = c;
-      }
+      h[0] = h[last]!;
+      this.down(0);
     }
     return top;
+  }
+  private down(i: number): void {
+    const h = this.keys;
+    const n = this.size;
+    const key = h[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && h[r]! < h[l]! ? r : l;
+      if (h[c]! >= key) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = key;
   }
 }
