@@ -136,26 +136,44 @@ export function gpt2ChunkEnd(text: string, i: number, end: number): number {
 /** A pre-tokenizer: calls `emit(start, end)` for each chunk of text[start, end). */
 export type Splitter = (text: string, start: number, end: number, emit: (s: number, e: number) => void) => void;
 
-/** Rewrites a Python/Rust-flavoured pattern for JavaScript: \s → \p{White_Space}, no possessives. */
+/**
+ * Rewrites a Python/Rust-flavoured pattern for JavaScript: \s → \p{White_Space}, possessive
+ * quantifiers dropped (same result for the GPT patterns), and, where the `v` flag accepts the
+ * pattern, \p{L} and \p{N} less NEWER_THAN_REFERENCE, to match tiktoken's Unicode tables.
+ */
 export function toJsRegExp(pattern: string): RegExp {
+  const newer = NEWER_THAN_REFERENCE.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join('');
   let src = '';
+  let srcV = '';
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
     if (ch === '\\' && i + 1 < pattern.length) {
       const nx = pattern[i + 1]!;
-      if (nx === 's') src += '\\p{White_Space}';
-      else if (nx === 'S') src += '\\P{White_Space}';
-      else src += ch + nx;
+      const rest = pattern.slice(i, i + 5);
+      if (rest === '\\p{L}' || rest === '\\p{N}') {
+        src += rest;
+        srcV += `[${rest}--[${newer}]]`;
+        i += 4;
+        continue;
+      }
+      const piece = nx === 's' ? '\\p{White_Space}' : nx === 'S' ? '\\P{White_Space}' : ch + nx;
+      src += piece;
+      srcV += piece;
       i++;
-    } else if (ch === '+' && /[+*?}]/.test(pattern[i - 1] ?? '') && pattern[i - 2] !== '\\') {
-      // possessive quantifier (x++, x*+, x?+, x{n}+): dropped; same result for the GPT patterns.
+    } else if (ch === '+' && ((/[+*?]/.test(pattern[i - 1] ?? '') && pattern[i - 2] !== '\\') || /\{\d+(,\d*)?\}$/.test(pattern.slice(0, i)))) {
+      // possessive quantifier (x++, x*+, x?+, x{n}+): dropped.
     } else {
       src += ch;
+      srcV += ch;
     }
   }
   // Inline flag groups such as (?i:...) are not in Node 20's RegExp: expand the one GPT-4 uses.
-  src = src.replace("(?i:[sdmt]|ll|ve|re)", '(?:[sdmtSDMT]|[lL][lL]|[vV][eE]|[rR][eE])');
-  return new RegExp(src, 'gu');
+  const ci = (x: string) => x.replace('(?i:[sdmt]|ll|ve|re)', '(?:[sdmtSDMT]|[lL][lL]|[vV][eE]|[rR][eE])');
+  try {
+    return new RegExp(ci(srcV), 'gv');
+  } catch {
+    return new RegExp(ci(src), 'gu');
+  }
 }
 
 /** The splitter for a pattern name ('gpt2', 'gpt4') or a regex source. */
