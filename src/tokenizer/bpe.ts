@@ -44,8 +44,10 @@ export class BpeTokenizer implements Tokenizer {
   readonly pattern: string;
   readonly byteIds: readonly number[];
   readonly merges: ReadonlyArray<readonly [number, number, number]>;
-  /** Bytes of each id (undefined for special tokens and unused ids). */
-  private readonly tokenBytes: (Uint8Array | undefined)[];
+  /** All tokens' bytes in one buffer: id's bytes are store[start[id], start[id] + len[id]); len -1: no such token. */
+  private readonly store: Uint8Array;
+  private readonly start: Int32Array;
+  private readonly len: Int32Array;
   private readonly specialById = new Map<number, string>();
   /** (a, b) → rank * ID_LIMIT + id of the token a+b (so the smallest value is the lowest rank). */
   private readonly pairs = new PairTable();
@@ -63,32 +65,51 @@ export class BpeTokenizer implements Tokenizer {
     this.split = splitterFor(spec.pattern);
     this.isGpt2Pattern = spec.pattern === 'gpt2';
 
-    const bytes: (Uint8Array | undefined)[] = [];
-    const claim = (id: number, what: string) => {
-      if (!Number.isInteger(id) || id < 0 || id >= ID_LIMIT) throw new ScratchError(`${what} has id ${id}; ids must be integers in [0, ${ID_LIMIT})`);
-      if (bytes[id] !== undefined || this.specialById.has(id)) throw new ScratchError(`${what} reuses id ${id}`);
+    // Ids first: check them, size the vocabulary, measure every token.
+    let size = 0;
+    for (const id of this.byteIds) size = Math.max(size, id + 1);
+    for (const m of this.merges) size = Math.max(size, m[2] + 1);
+    for (const id of this.specialTokens.values()) size = Math.max(size, id + 1);
+    if (!(size <= ID_LIMIT)) throw new ScratchError(`ids must be integers below ${ID_LIMIT}`);
+    const len = new Int32Array(size).fill(-1);
+    const start = new Int32Array(size);
+    const claim = (id: number, what: () => string) => {
+      if (!Number.isInteger(id) || id < 0 || id >= ID_LIMIT) throw new ScratchError(`${what()} has id ${id}; ids must be integers in [0, ${ID_LIMIT})`);
+      if (len[id] !== -1 || this.specialById.has(id)) throw new ScratchError(`${what()} reuses id ${id}`);
     };
     this.byteIds.forEach((id, b) => {
-      claim(id, `byte ${b}`);
-      bytes[id] = Uint8Array.of(b);
+      claim(id, () => `byte ${b}`);
+      len[id] = 1;
     });
-    this.merges.forEach(([a, b, id], r) => {
-      const x = bytes[a];
-      const y = bytes[b];
-      if (!x || !y) throw new ScratchError(`merge ${r} joins ids ${a} and ${b}, but ${!x ? a : b} is not defined by an earlier merge or byte`);
-      claim(id, `merge ${r}`);
-      const t = new Uint8Array(x.length + y.length);
-      t.set(x);
-      t.set(y, x.length);
-      bytes[id] = t;
-    });
+    let total = 256;
+    for (let r = 0; r < this.merges.length; r++) {
+      const [a, b, id] = this.merges[r]!;
+      const bad = !(len[a]! > 0) ? a : !(len[b]! > 0) ? b : undefined;
+      if (bad !== undefined) throw new ScratchError(`merge ${r} joins ids ${a} and ${b}, but ${bad} is not defined by an earlier merge or byte`);
+      claim(id, () => `merge ${r}`);
+      len[id] = len[a]! + len[b]!;
+      total += len[id]!;
+    }
     for (const [s, id] of this.specialTokens) {
-      claim(id, `special token ${JSON.stringify(s)}`);
+      claim(id, () => `special token ${JSON.stringify(s)}`);
       this.specialById.set(id, s);
     }
-    this.tokenBytes = bytes;
-    let size = bytes.length;
-    for (const id of this.specialById.keys()) size = Math.max(size, id + 1);
+    // Then the bytes: a merge's are its halves' bytes, copied within the one buffer.
+    const store = new Uint8Array(total);
+    this.byteIds.forEach((id, b) => {
+      start[id] = b;
+      store[b] = b;
+    });
+    let o = 256;
+    for (const [a, b, id] of this.merges) {
+      start[id] = o;
+      store.copyWithin(o, start[a]!, start[a]! + len[a]!);
+      store.copyWithin(o + len[a]!, start[b]!, start[b]! + len[b]!);
+      o += len[id]!;
+    }
+    this.store = store;
+    this.start = start;
+    this.len = len;
     this.vocabSize = size;
     this.buildPairs();
   }
@@ -97,30 +118,52 @@ export class BpeTokenizer implements Tokenizer {
    * tiktoken's rule joins any adjacent pair whose concatenation is a token, not only the pair
    * that the merge list names, so every split of every merged token into two tokens is a pair.
    * The first (lowest-ranked) token with given bytes wins, as a bytes → rank table would.
+   * A byte trie (a PairTable of (node, byte) → child) finds the ids of all prefixes and suffixes.
    */
   private buildPairs(): void {
-    const idOf = new Map<string, number>();
-    this.byteIds.forEach((id, b) => idOf.set(String.fromCharCode(b), id));
-    const rankOf = new Map<number, number>();
-    this.merges.forEach(([, , id], r) => {
-      const key = bytesKey(this.tokenBytes[id]!);
-      if (!idOf.has(key)) idOf.set(key, id);
-      rankOf.set(id, r);
-    });
-    this.merges.forEach(([a, b, id], r) => {
-      const key = bytesKey(this.tokenBytes[id]!);
-      if (idOf.get(key) !== id) return; // a duplicate of an earlier token: never produced
-      const value = r * ID_LIMIT + id;
-      const set = (x: number, y: number) => {
-        if (this.pairs.get(x, y) > value) this.pairs.set(x, y, value);
-      };
-      set(a, b);
-      for (let cut = 1; cut < key.length; cut++) {
-        const x = idOf.get(key.slice(0, cut));
-        const y = idOf.get(key.slice(cut));
-        if (x !== undefined && y !== undefined && (x !== a || y !== b)) set(x, y);
+    const child = new PairTable(this.merges.length * 2 + 512);
+    const nodeTok: number[] = [-1];
+    const { store, start, len } = this;
+    const insert = (id: number): boolean => {
+      let node = 0;
+      for (let i = start[id]!; i < start[id]! + len[id]!; i++) {
+        let c = child.get(node, store[i]!);
+        if (c === Infinity) {
+          c = nodeTok.length;
+          nodeTok.push(-1);
+          child.set(node, store[i]!, c);
+        }
+        node = c;
       }
-    });
+      if (nodeTok[node] !== -1) return false; // a duplicate of an earlier token: never produced
+      nodeTok[node] = id;
+      return true;
+    };
+    for (const id of this.byteIds) insert(id);
+    const live = this.merges.map(([, , id]) => insert(id));
+    const prefixTok: number[] = [];
+    const pairs = this.pairs;
+    for (let r = 0; r < this.merges.length; r++) {
+      if (!live[r]) continue;
+      const [a, b, id] = this.merges[r]!;
+      const value = r * ID_LIMIT + id;
+      if (pairs.get(a, b) > value) pairs.set(a, b, value);
+      const s0 = start[id]!;
+      const n = len[id]!;
+      let node = 0;
+      for (let i = 0; i < n - 1; i++) {
+        node = child.get(node, store[s0 + i]!);
+        prefixTok[i + 1] = nodeTok[node]!;
+      }
+      for (let cut = 1; cut < n; cut++) {
+        const x = prefixTok[cut]!;
+        if (x < 0) continue;
+        let sn = 0;
+        for (let i = cut; i < n && sn !== Infinity; i++) sn = child.get(sn, store[s0 + i]!);
+        const y = sn === Infinity ? -1 : nodeTok[sn]!;
+        if (y >= 0 && (x !== a || y !== b) && pairs.get(x, y) > value) pairs.set(x, y, value);
+      }
+    }
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
@@ -255,25 +298,32 @@ export class BpeTokenizer implements Tokenizer {
 
   /** The bytes of ids (special tokens as their UTF-8 text); an unknown id is an error. */
   decodeBytes(ids: ArrayLike<number>): Uint8Array {
+    const { store, start, len } = this;
     let total = 0;
-    const parts: Uint8Array[] = new Array(ids.length);
     for (let k = 0; k < ids.length; k++) {
-      const b = this.bytesOf(ids[k]!);
-      parts[k] = b;
-      total += b.length;
+      const id = ids[k]!;
+      const n = len[id];
+      total += n !== undefined && n > 0 ? n : this.bytesOf(id).length;
     }
     const out = new Uint8Array(total);
     let o = 0;
-    for (const b of parts) {
-      out.set(b, o);
-      o += b.length;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k]!;
+      const n = len[id]!;
+      if (n > 0) {
+        for (let i = start[id]!, e = i + n; i < e; i++) out[o++] = store[i]!;
+      } else {
+        const b = this.bytesOf(id);
+        out.set(b, o);
+        o += b.length;
+      }
     }
     return out;
   }
 
   private bytesOf(id: number): Uint8Array {
-    const b = this.tokenBytes[id];
-    if (b !== undefined) return b;
+    const n = Number.isInteger(id) ? this.len[id] : undefined;
+    if (n !== undefined && n > 0) return this.store.subarray(this.start[id]!, this.start[id]! + n);
     const s = this.specialById.get(id);
     if (s !== undefined) return new TextEncoder().encode(s);
     throw new ScratchError(`token id ${id} is not in the vocabulary (ids run from 0 to ${this.vocabSize - 1})`);
@@ -281,7 +331,8 @@ export class BpeTokenizer implements Tokenizer {
 
   /** The token's bytes, or undefined for a special token or unused id (for inspection). */
   tokenBytesOf(id: number): Uint8Array | undefined {
-    return this.tokenBytes[id];
+    const n = this.len[id];
+    return n !== undefined && n > 0 ? this.store.subarray(this.start[id]!, this.start[id]! + n) : undefined;
   }
 
   decode(ids: ArrayLike<number>): string {
@@ -306,7 +357,7 @@ export class BpeTokenizer implements Tokenizer {
       ...(identity ? {} : { byteIds: [...this.byteIds] }),
       // [a, b, id, text of id in GPT-2's printable byte alphabet]: the text is for people (and a
       // corruption check on load).
-      merges: this.merges.map(([a, b, id]) => [a, b, id, bytesToPrintable(this.tokenBytes[id]!)]),
+      merges: this.merges.map(([a, b, id]) => [a, b, id, bytesToPrintable(this.tokenBytesOf(id)!)]),
       specialTokens: Object.fromEntries(this.specialTokens),
     };
   }
