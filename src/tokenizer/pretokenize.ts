@@ -50,31 +50,40 @@ function classifyChar(ch: string): number {
   return OTHER;
 }
 
+const UNKNOWN = 255;
+const BLOCK = 256;
+
 /**
- * One class per BMP code unit, built once from runs of each class in a string of all 65,536 code
- * units (a few ms; one regex test per character took 90 ms). Surrogates count as OTHER.
+ * One class per BMP code unit, filled a block of 256 at a time on first use from runs of each
+ * class (one regex test per character would cost 90 ms for the whole table; ASCII text only ever
+ * needs the first block). Surrogates count as OTHER.
  */
-function buildBmpTable(): Uint8Array {
-  const t = new Uint8Array(65536);
-  const units = new Uint16Array(65536);
-  for (let c = 0; c < 65536; c++) units[c] = c >= 0xd800 && c <= 0xdfff ? 0 : c;
-  let all = '';
-  for (let c = 0; c < 65536; c += 4096) all += String.fromCharCode(...units.subarray(c, c + 4096));
+function fillBlock(t: Uint8Array, c: number): number {
+  const lo = c - (c % BLOCK);
+  const units = new Uint16Array(BLOCK);
+  for (let k = 0; k < BLOCK; k++) units[k] = lo + k >= 0xd800 && lo + k <= 0xdfff ? 0 : lo + k;
+  const block = String.fromCharCode(...units);
+  t.fill(OTHER, lo, lo + BLOCK);
   for (const [re, k] of [
     [/\p{L}+/gu, LETTER],
     [/\p{N}+/gu, NUMBER],
     [/\p{White_Space}+/gu, SPACE],
   ] as const) {
-    for (const m of all.matchAll(re)) t.fill(k, m.index, m.index + m[0].length);
+    for (const m of block.matchAll(re)) t.fill(k, lo + m.index, lo + m.index + m[0].length);
   }
-  for (const [a, b] of NEWER_THAN_REFERENCE) if (a < 65536) t.fill(OTHER, a, Math.min(b, 65535) + 1);
-  return t;
+  for (const [a, b] of NEWER_THAN_REFERENCE) {
+    if (a < lo + BLOCK && b >= lo) t.fill(OTHER, Math.max(a, lo), Math.min(b, lo + BLOCK - 1) + 1);
+  }
+  return t[c]!;
 }
 
 /** Class of the code point at i, and (via width) whether it took two code units. */
 function classAt(text: string, i: number, end: number, table: Uint8Array): number {
   const c = text.charCodeAt(i);
-  if (c < 0xd800 || c > 0xdbff) return table[c]!;
+  if (c < 0xd800 || c > 0xdbff) {
+    const k = table[c]!;
+    return k !== UNKNOWN ? k : fillBlock(table, c);
+  }
   const d = i + 1 < end ? text.charCodeAt(i + 1) : 0;
   if (d < 0xdc00 || d > 0xdfff) return OTHER; // lone surrogate: encoded as U+FFFD, a symbol
   const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
@@ -95,7 +104,7 @@ function widthAt(text: string, i: number, end: number): number {
 }
 
 function classTable(): Uint8Array {
-  return (bmpClass ??= buildBmpTable());
+  return (bmpClass ??= new Uint8Array(65536).fill(UNKNOWN));
 }
 
 /** End of the run of code points of class `k` starting at i. */
