@@ -12,6 +12,8 @@
  * Other patterns (GPT-4's, or the caller's own) run as a RegExp with \s rewritten the same way.
  */
 
+import { ScratchError } from '../core/errors.js';
+
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 /** cl100k_base's pattern (GPT-4), written without possessive quantifiers (equivalent here). */
 export const GPT4_PATTERN =
@@ -196,7 +198,12 @@ export function splitterFor(pattern: string): Splitter {
       }
     };
   }
-  const re = toJsRegExp(pattern === 'gpt4' ? GPT4_PATTERN : pattern);
+  let re: RegExp;
+  try {
+    re = toJsRegExp(pattern === 'gpt4' ? GPT4_PATTERN : pattern);
+  } catch (e) {
+    throw new ScratchError(`pre-tokenizer pattern ${JSON.stringify(pattern)} is not a valid regular expression (${(e as Error).message}); use 'gpt2', 'gpt4' or a valid regex`);
+  }
   return (text, start, end, emit) => {
     const seg = start === 0 && end === text.length ? text : text.slice(start, end);
     re.lastIndex = 0;
