@@ -8,7 +8,7 @@
  * [258, 100, 258, 97, 99].
  */
 import { ScratchError } from '../core/errors.js';
-import { bytesKey, bytesToPrintable, utf8Into } from './bytes.js';
+import { bytesToPrintable, utf8Into } from './bytes.js';
 import { gpt2ChunkEnd, splitterFor, type Splitter } from './pretokenize.js';
 import { PairTable } from './pair-table.js';
 import { findSpecials } from './special.js';
