@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, SHARED } from './paths.js';
+import { GPT, Rng, saveHfGpt2 } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'scratchlm-cli-'));
 const cli = (args: string[], cwd = dir) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
@@ -96,6 +97,19 @@ test('--init-from a run folder starts from its weights', () => {
   const first = JSON.parse(readFileSync(join(dir, 'runs/tuned/metrics.jsonl'), 'utf8').split('\n')[0]);
   const fresh = JSON.parse(readFileSync(join(dir, 'runs/straight/metrics.jsonl'), 'utf8').split('\n')[0]);
   assert.ok(first.val_loss < fresh.val_loss - 0.05, `${first.val_loss} vs ${fresh.val_loss}`);
+});
+
+test('--init-from a Hugging Face GPT-2 folder: its shape, the gpt2 tokenizer, a shorter block size', () => {
+  const hf = join(dir, 'hf-gpt2');
+  saveHfGpt2(new GPT({ vocabSize: 50257, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 8, bias: true }, { rng: new Rng(3) }), hf);
+  assert.equal(cli(['prepare', 'text.txt', '--tokenizer', 'gpt2', '--out', 'data-gpt2']).status, 0);
+  const r = cli(['train', '--data', 'data-gpt2', '--out', 'runs/from-hf', '--init-from', hf, '--block-size', '16', '--batch-size', '2', '--max-iters', '2', '--eval-interval', '2', '--eval-iters', '1']);
+  assert.equal(r.status, 0, r.stderr);
+  const cfg = JSON.parse(readFileSync(join(dir, 'runs/from-hf/config.json'), 'utf8'));
+  assert.deepEqual([cfg.nLayer, cfg.nHead, cfg.nEmbd, cfg.bias, cfg.blockSize, cfg.vocabSize], [1, 2, 8, true, 16, 50257]);
+  const bad = cli(['train', '--data', 'data-gpt2', '--out', 'runs/from-hf2', '--init-from', hf, '--n-layer', '3']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /'nLayer' is 1 in that model; it cannot be changed to 3/);
 });
 
 test('bad input: one line saying what is wrong, no half-written files', () => {

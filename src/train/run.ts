@@ -16,7 +16,7 @@ import { gpt2Tokenizer } from '../io/tokenizer-files.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
 import { AdamW } from './adamw.js';
 import { checkBlockFits } from './batches.js';
-import { buildRunConfig, flattenSettings, keyKind, resolveRunConfig, RESUMABLE_KEYS, runSettings, type RunConfig } from './config.js';
+import { buildRunConfig, flattenSettings, keyKind, learningRate, resolveRunConfig, RESUMABLE_KEYS, runSettings, type RunConfig } from './config.js';
 import { checkMemory, estimateMemory, gib } from './memory.js';
 import { lossCurveSvg, type CurvePoint } from './report.js';
 import { NonFiniteLossError, trainLoop, type EvalRecord, type StepRecord, type TrainState } from './trainer.js';
@@ -212,7 +212,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
       },
       onEval: (r) => {
         lastVal = r.val;
-        appendMetrics(dir, { iter: r.iter, eval: true, train_loss: r.train, val_loss: r.val, lr: 0, ms: +r.ms.toFixed(2) });
+        appendMetrics(dir, { iter: r.iter, eval: true, train_loss: r.train, val_loss: r.val, lr: learningRate(r.iter, config.train), ms: +r.ms.toFixed(2) });
         valPts.push({ iter: r.iter, loss: r.val });
         writeCurve();
         opts.onEval?.(r);
