@@ -100,6 +100,25 @@ test('prepare: char tokenizer, nanoGPT split (first 90 %), tokenizer beside the 
   assert.throws(() => prepareData([join(dir, 'latin1.txt')], join(dir, 'd2'), { tokenizer: 'char' }), /not valid UTF-8/);
 });
 
+test('prepare streams: small chunks (UTF-8 characters cut between reads, BPE cut between words) give the same ids as the whole text', () => {
+  const dir = tmp();
+  let text = '';
+  for (let i = 0; text.length < 30000; i++) text += ['Café', 'naïve €5', '😀 emoji', 'ROMEO:\nWhat,  ho!', "it's\n\n  spaced", '\tx  \n y'][i % 6] + (i % 5 === 4 ? '\n' : ' ');
+  writeFileSync(join(dir, 'a.txt'), text);
+  writeFileSync(join(dir, 'b.txt'), 'second file\n');
+  for (const tokenizer of ['char', 'gpt2']) {
+    const out = join(dir, tokenizer);
+    const meta = prepareData([join(dir, 'a.txt'), join(dir, 'b.txt')], out, { tokenizer, chunkBytes: 777 });
+    const d = openDataFolder(out);
+    const ids = new Int32Array(meta.train + meta.val);
+    d.train.read(0, meta.train, ids);
+    d.val.read(0, meta.val, ids, meta.train);
+    const want = d.tokenizer.encode(text + 'second file\n', { allowedSpecial: 'none' });
+    assert.equal(ids.length, want.length, tokenizer);
+    assert.deepEqual([...ids], want, tokenizer);
+  }
+});
+
 test('memory estimate: counts parameters, gradients, moments and activations; refuses with GiB in the message', () => {
   const c = resolveRunConfig({ vocabSize: 65 }).model;
   const e = estimateMemory(c, 12, 64);

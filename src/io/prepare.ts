@@ -25,6 +25,8 @@ export interface PrepareOptions {
   trainFraction?: number;
   /** Called as text is read: phase, bytes done, bytes in all. */
   onProgress?: (phase: string, done: number, total: number) => void;
+  /** Bytes read at a time (default 4 MiB; small values for tests). */
+  chunkBytes?: number;
 }
 
 export interface DataMeta {
@@ -39,8 +41,8 @@ export interface DataMeta {
 }
 
 /** Streams the UTF-8 text of `paths`, one after another, in decoded chunks. */
-function streamText(paths: readonly string[], total: number, phase: string, onChunk: (text: string) => void, onProgress?: PrepareOptions['onProgress']): void {
-  const buf = new Uint8Array(CHUNK);
+function streamText(paths: readonly string[], total: number, phase: string, onChunk: (text: string) => void, onProgress: PrepareOptions['onProgress'], chunk: number): void {
+  const buf = new Uint8Array(chunk);
   let done = 0;
   for (const path of paths) {
     let fd: number;
@@ -53,7 +55,7 @@ function streamText(paths: readonly string[], total: number, phase: string, onCh
     let pos = 0;
     try {
       for (;;) {
-        const n = readSync(fd, buf, 0, CHUNK, pos);
+        const n = readSync(fd, buf, 0, chunk, pos);
         let text: string;
         try {
           text = n === 0 ? dec.decode() : dec.decode(buf.subarray(0, n), { stream: true });
@@ -77,6 +79,7 @@ export function prepareData(paths: readonly string[], outDir: string, opts: Prep
   if (paths.length === 0) throw new ScratchError('prepare needs at least one text file');
   const trainFraction = opts.trainFraction ?? 0.9;
   if (!(trainFraction > 0 && trainFraction < 1)) throw new ScratchError(`the train fraction must be between 0 and 1, got ${trainFraction}`);
+  const chunk = opts.chunkBytes ?? CHUNK;
   let total = 0;
   for (const p of paths) {
     try {
@@ -96,7 +99,7 @@ export function prepareData(paths: readonly string[], outDir: string, opts: Prep
     const seen = new Set<string>();
     streamText(paths, total, 'scanning characters', (t) => {
       for (const ch of t) seen.add(ch);
-    }, opts.onProgress);
+    }, opts.onProgress, chunk);
     if (seen.size === 0) throw new ScratchError(`${paths.join(', ')}: no text to build a character tokenizer from`);
     tok = CharTokenizer.fromText([...seen].join(''));
   } else {
@@ -111,14 +114,14 @@ export function prepareData(paths: readonly string[], outDir: string, opts: Prep
   try {
     streamText(paths, total, 'tokenizing', (t) => {
       if (tok.kind === 'char') return encode(t);
-      // BPE: cut at a line end so no word is split between chunks
+      // BPE: encode up to a cut where the pre-tokenizer splits the same way as in the whole text
       carry += t;
-      const cut = carry.lastIndexOf('\n');
-      if (cut < 0 && carry.length < CHUNK * 4) return;
-      const at = cut < 0 ? carry.length : cut + 1;
-      encode(carry.slice(0, at));
-      carry = carry.slice(at);
-    }, opts.onProgress);
+      const at = safeCut(carry);
+      if (at < 0 && carry.length < chunk * 4) return;
+      const end = at < 0 ? carry.length : at;
+      encode(carry.slice(0, end));
+      carry = carry.slice(end);
+    }, opts.onProgress, chunk);
     if (carry) encode(carry);
     all.finish();
   } catch (e) {
@@ -141,6 +144,20 @@ export function prepareData(paths: readonly string[], outDir: string, opts: Prep
     src.close();
     unlinkSync(allPath);
   }
+}
+
+const SPACE = /\s/;
+
+/**
+ * Index just after the last newline that sits between two non-space characters ("word\nWord"):
+ * GPT-2-style pre-tokenizers make that newline a token of its own and start afresh after it, so
+ * encoding the two sides apart gives the same ids as encoding them together. -1 when none.
+ */
+function safeCut(text: string): number {
+  for (let k = text.lastIndexOf('\n', text.length - 2); k > 0; k = text.lastIndexOf('\n', k - 1)) {
+    if (!SPACE.test(text[k - 1]) && !SPACE.test(text[k + 1])) return k + 1;
+  }
+  return -1;
 }
 
 function copyRange(src: TokenFile, start: number, n: number, path: string): void {
