@@ -99,7 +99,8 @@ export async function run(args: string[]): Promise<number> {
       initFrom: values['init-from'],
       resume: values.resume,
       backend,
-      availableMemory: totalmem(),
+      // the WebAssembly kernels address at most 4 GiB, whatever the machine has
+      availableMemory: backend.name.startsWith('wasm') ? Math.min(totalmem(), 4 * 1024 ** 3) : totalmem(),
       shouldStop: () => stop,
       onStart: ({ config, params, memory, startIter, data }) => {
         maxIters = config.train.maxIters;
