@@ -1,0 +1,143 @@
+import { type Code, type Fn, F, I, V, get, set, tee } from './asm.js';
+
+/**
+ * One element-wise vocabulary, two widths: `vec` works on f32x4 lanes, `scalar` on one f32. Kernels
+ * written against Lanes get their SIMD body and their scalar tail (n not a multiple of 4) from the
+ * same source, so the two cannot drift apart.
+ */
+export interface Lanes {
+  readonly w: 1 | 4;
+  readonly bytes: number;
+  readonly type: 'f32' | 'v128';
+  c(x: number): Code;
+  /** A scalar f32 expression broadcast to this width. */
+  splat(f: Code): Code;
+  load(addr: Code, off?: number): Code;
+  store(addr: Code, v: Code, off?: number): Code;
+  add(a: Code, b: Code): Code;
+  sub(a: Code, b: Code): Code;
+  mul(a: Code, b: Code): Code;
+  div(a: Code, b: Code): Code;
+  max(a: Code, b: Code): Code;
+  min(a: Code, b: Code): Code;
+  sqrt(a: Code): Code;
+  /** a * b + c, fused where the engine allows. */
+  fma(a: Code, b: Code, c: Code): Code;
+  /** e^x, to about 2 ulp, for x in [-87, 88] (clamped outside: softmax never needs more). */
+  exp(x: Code): Code;
+  tanh(x: Code): Code;
+}
+
+const LOG2E = Math.LOG2E;
+const LN2_HI = 0.693359375; // ln 2 split in two so n * LN2_HI is exact in float32
+const LN2_LO = -2.12194440e-4;
+
+export function makeLanes(f: Fn, w: 1 | 4, relaxed: boolean): Lanes {
+  const t = w === 4 ? 'v128' : 'f32';
+  const L: Lanes = {
+    w,
+    bytes: w * 4,
+    type: t,
+    c: (x) => (w === 4 ? V.splat(F.c(x)) : F.c(x)),
+    splat: (e) => (w === 4 ? V.splat(e) : e),
+    load: (a, off = 0) => (w === 4 ? V.load(a, off) : F.load(a, off)),
+    store: (a, v, off = 0) => (w === 4 ? V.store(a, v, off) : F.store(a, v, off)),
+    add: w === 4 ? V.add : F.add,
+    sub: w === 4 ? V.sub : F.sub,
+    mul: w === 4 ? V.mul : F.mul,
+    div: w === 4 ? V.div : F.div,
+    max: w === 4 ? V.max : F.max,
+    min: w === 4 ? V.min : F.min,
+    sqrt: w === 4 ? V.sqrt : F.sqrt,
+    fma: (a, b, c) => (w === 4 && relaxed ? V.relaxedMadd(a, b, c) : L.add(L.mul(a, b), c)),
+    exp(x) {
+      // e^x = 2^n * e^r, n = round(x log2 e), |r| <= ln2/2; e^r by its degree-6 Taylor polynomial
+      const xs = f.local(t);
+      const n = f.local(t);
+      const r = f.local(t);
+      const clamp = set(xs, L.min(L.max(x, L.c(-87.0)), L.c(88.0)));
+      const nn = set(n, w === 4 ? V.nearest(L.mul(get(xs), L.c(LOG2E))) : F.nearest(L.mul(get(xs), L.c(LOG2E))));
+      const rr = set(r, L.sub(L.sub(get(xs), L.mul(get(n), L.c(LN2_HI))), L.mul(get(n), L.c(LN2_LO))));
+      let p: Code = L.c(1 / 720);
+      for (const k of [1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1]) p = L.fma(p, get(r), L.c(k));
+      const scale =
+        w === 4
+          ? V.ishl(V.iadd(V.toI32(get(n)), V.isplat(I.c(127))), 23)
+          : F.fromBits(I.shl(I.add(F.toI32(get(n)), I.c(127)), 23));
+      return [clamp, nn, rr, L.mul(p, scale)];
+    },
+    tanh(x) {
+      // tanh u = 1 - 2 / (e^{2u} + 1); |u| <= 9 already gives +-1 in float32
+      const u = L.min(L.max(x, L.c(-9)), L.c(9));
+      return L.sub(L.c(1), L.div(L.c(2), L.add(L.exp(L.add(u, u)), L.c(1))));
+    },
+  };
+  return L;
+}
+
+/** lo/hi of thread tid's share of n items, in whole multiples of `align`. */
+export function split(f: Fn, n: Code, align: number): { lo: number; hi: number; code: Code } {
+  const lo = f.i32();
+  const hi = f.i32();
+  const units = f.i32();
+  const tid = get(f.p.tid!);
+  const nth = get(f.p.nth!);
+  const code = [
+    set(units, I.divU(I.add(n, I.c(align - 1)), I.c(align))),
+    set(lo, I.min(n, I.mul(I.divU(I.mul(get(units), tid), nth), I.c(align)))),
+    set(hi, I.min(n, I.mul(I.divU(I.mul(get(units), I.add(tid, I.c(1))), nth), I.c(align)))),
+  ];
+  return { lo, hi, code };
+}
+
+/**
+ * Runs body over element indices [lo, hi): four at a time while four remain, then one at a time.
+ * body gets the lanes and a local holding the byte offset (4 * index) of the current element.
+ */
+export function elementwise(f: Fn, lo: Code, hi: Code, relaxed: boolean, body: (L: Lanes, off: number) => Code): Code {
+  const off = f.i32();
+  const end = f.i32();
+  const vecEnd = f.i32();
+  const v = makeLanes(f, 4, relaxed);
+  const s = makeLanes(f, 1, relaxed);
+  const loop = (L: Lanes, to: number): Code => [
+    [0x02, 0x40, 0x03, 0x40],
+    [I.ge_s(get(off), get(to)), 0x0d, 1],
+    body(L, off),
+    set(off, I.add(get(off), I.c(L.bytes))),
+    [0x0c, 0, 0x0b, 0x0b],
+  ];
+  return [
+    set(off, I.shl(lo, 2)),
+    set(end, I.shl(hi, 2)),
+    set(vecEnd, I.sub(get(end), I.c(12))),
+    loop(v, vecEnd),
+    loop(s, end),
+  ];
+}
+
+/**
+ * A reduction over [lo, hi) with a vector accumulator and a scalar one, combined at the end into
+ * the f32 local `result`. `step(L, off, acc)` returns the new accumulator value.
+ */
+export function reduce(
+  f: Fn,
+  lo: Code,
+  hi: Code,
+  relaxed: boolean,
+  kind: 'sum' | 'max',
+  result: number,
+  step: (L: Lanes, off: number, acc: Code) => Code,
+): Code {
+  const accV = f.v128();
+  const accS = f.f32();
+  const tmp = f.v128();
+  const init = kind === 'sum' ? 0 : -Infinity;
+  const loop = elementwise(f, lo, hi, relaxed, (L, off) =>
+    L.w === 4 ? set(accV, step(L, off, get(accV))) : set(accS, step(L, off, get(accS))),
+  );
+  const fold = kind === 'sum' ? F.add(V.hsum(get(accV), tmp), get(accS)) : F.max(V.hmax(get(accV), tmp), get(accS));
+  return [set(accV, V.splat(F.c(init))), set(accS, F.c(init)), loop, set(result, fold)];
+}
+
+export { tee };
