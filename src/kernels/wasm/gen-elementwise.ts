@@ -22,8 +22,14 @@ export function geluForward(relaxed: boolean): Fn {
     s.code,
     elementwise(f, get(s.lo), get(s.hi), relaxed, (L, off) => {
       const x = f.local(L.type);
+      const op = f.local(L.type);
+      const s2 = f.local(L.type);
       const u = L.mul(L.c(GELU_K), L.fma(L.mul(L.c(0.044715), get(x)), L.mul(get(x), get(x)), get(x)));
-      return [set(x, L.load(at(f, 'inp', off))), L.store(at(f, 'out', off), L.mul(L.mul(L.c(0.5), get(x)), L.add(L.c(1), L.tanh(u))))];
+      return [
+        set(x, L.load(at(f, 'inp', off))),
+        L.tanhParts(u, op, s2),
+        L.store(at(f, 'out', off), L.mul(L.mul(L.c(0.5), get(x)), get(op))),
+      ];
     }),
   ];
   return f;
@@ -36,16 +42,16 @@ export function geluBackward(relaxed: boolean): Fn {
     s.code,
     elementwise(f, get(s.lo), get(s.hi), relaxed, (L, off) => {
       const x = f.local(L.type);
-      const th = f.local(L.type);
+      const op = f.local(L.type);
+      const s2 = f.local(L.type);
       const x2 = L.mul(get(x), get(x));
       const u = L.mul(L.c(GELU_K), L.fma(L.mul(L.c(0.044715), get(x)), x2, get(x)));
-      const sech2 = L.sub(L.c(1), L.mul(get(th), get(th)));
       const du = L.mul(L.c(GELU_K), L.fma(L.c(3 * 0.044715), x2, L.c(1)));
-      const g = L.add(L.mul(L.c(0.5), L.add(L.c(1), get(th))), L.mul(L.mul(L.mul(L.c(0.5), get(x)), sech2), du));
+      const g = L.add(L.mul(L.c(0.5), get(op)), L.mul(L.mul(L.mul(L.c(0.5), get(x)), get(s2)), du));
       const d = at(f, 'dinp', off);
       return [
         set(x, L.load(at(f, 'inp', off))),
-        set(th, L.tanh(u)),
+        L.tanhParts(u, op, s2),
         L.store(d, L.fma(g, L.load(at(f, 'dout', off)), L.load(d))),
       ];
     }),

@@ -1,4 +1,4 @@
-import { type Code, type Fn, F, I, V, get, set, tee } from './asm.js';
+import { type Code, type Fn, F, I, V, get, select, set, tee } from './asm.js';
 
 /**
  * One element-wise vocabulary, two widths: `vec` works on f32x4 lanes, `scalar` on one f32. Kernels
@@ -26,6 +26,11 @@ export interface Lanes {
   /** e^x, to about 2 ulp, for x in [-87, 88] (clamped outside: softmax never needs more). */
   exp(x: Code): Code;
   tanh(x: Code): Code;
+  /**
+   * 1 + tanh(u) and 1 - tanh(u)^2 without cancellation: both come from q = 1 - tanh|u|, computed
+   * directly as 2 / (e^{2|u|} + 1). Sets the two given locals.
+   */
+  tanhParts(u: Code, onePlusTanh: number, sech2: number): Code;
 }
 
 const LOG2E = Math.LOG2E;
@@ -70,6 +75,18 @@ export function makeLanes(f: Fn, w: 1 | 4, relaxed: boolean): Lanes {
       // tanh u = 1 - 2 / (e^{2u} + 1); |u| <= 9 already gives +-1 in float32
       const u = L.min(L.max(x, L.c(-9)), L.c(9));
       return L.sub(L.c(1), L.div(L.c(2), L.add(L.exp(L.add(u, u)), L.c(1))));
+    },
+    tanhParts(u, onePlus, sech2) {
+      const uu = f.local(t);
+      const q = f.local(t);
+      const au = L.min(w === 4 ? V.abs(get(uu)) : F.abs(get(uu)), L.c(40)); // e^80 still fits float32
+      const pos = L.sub(L.c(2), get(q));
+      return [
+        set(uu, u),
+        set(q, L.div(L.c(2), L.add(L.exp(L.add(au, au)), L.c(1)))),
+        set(onePlus, w === 4 ? V.bitselect(pos, get(q), V.ge(get(uu), L.c(0))) : select(pos, get(q), F.ge(get(uu), F.c(0)))),
+        set(sech2, L.mul(get(q), pos)),
+      ];
     },
   };
   return L;

@@ -43,7 +43,9 @@ export class Arena {
       off = this.persistTop;
       this.persistTop += bytes;
       this.ensure(this.persistTop);
-      return this.view(off, n, int);
+      const v = this.view(off, n, int);
+      v.fill(0); // an earlier scope may have used these bytes
+      return v;
     }
     off = this.arenaTop;
     this.arenaTop += bytes;
