@@ -23,9 +23,9 @@ export function kernelModuleBytes(relaxed: boolean, maxPages: number): Uint8Arra
   const callOf = (name: string): number => IMPORTS.length + FN_NAMES.indexOf(name as FnName);
   const logIndex = IMPORTS.indexOf('log');
   const gens: Record<FnName, () => Fn> = {
-    gemmFwd: () => gemm('gemmFwd', { aContig: true, bPacked: true, unroll: 4 }, relaxed),
-    gemmDinp: () => gemm('gemmDinp', { aContig: true, bPacked: false, unroll: 4 }, relaxed),
-    gemmDw: () => gemm('gemmDw', { aContig: false, bPacked: false, unroll: 2 }, relaxed),
+    gemmFwd: () => gemm('gemmFwd', { aContig: true, bPacked: true, unroll: 1 }, relaxed),
+    gemmDinp: () => gemm('gemmDinp', { aContig: true, bPacked: false, unroll: 1 }, relaxed),
+    gemmDw: () => gemm('gemmDw', { aContig: false, bPacked: false, unroll: 1 }, relaxed),
     colsum: () => colsum(relaxed),
     pack: () => pack(),
     matmulBackward: () => matmulBackward(callOf),
