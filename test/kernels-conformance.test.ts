@@ -60,7 +60,7 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
     make: ({ B, T, C, V }, m, r) => ({ dwte: m.rand(V * C, r), dwpe: m.rand(T * C, r), dout: m.rand(B * T * C, r), inp: m.ints(B * T, r, V), B, T, C }),
   },
   matmulForward: {
-    shapes: [{ BT: 1, C: 1, OC: 1 }, { BT: 3, C: 17, OC: 5 }, { BT: 17, C: 3, OC: 9, nobias: 1 }, { BT: 13, C: 33, OC: 65 }, { BT: 66, C: 128, OC: 130 }, { BT: 64, C: 72, OC: 384, big: 1e4 }],
+    shapes: [{ BT: 1, C: 1, OC: 1 }, { BT: 3, C: 17, OC: 5 }, { BT: 17, C: 3, OC: 9, nobias: 1 }, { BT: 13, C: 33, OC: 65 }, { BT: 66, C: 128, OC: 130 }, { BT: 64, C: 72, OC: 384, big: 1e4 }, { BT: 5, C: 1100, OC: 1030 }], // the last packs W in k-chunks
     make: ({ BT, C, OC, nobias, big }, m, r) => ({
       out: m.rand(BT * OC, r),
       inp: m.rand(BT * C, r, big ?? 1),
@@ -70,7 +70,7 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
     }),
   },
   matmulBackward: {
-    shapes: [{ BT: 1, C: 1, OC: 1 }, { BT: 3, C: 17, OC: 5 }, { BT: 17, C: 3, OC: 9, partial: 1 }, { BT: 13, C: 33, OC: 65 }, { BT: 66, C: 128, OC: 130 }, { BT: 70, C: 64, OC: 65, partial: 2 }],
+    shapes: [{ BT: 1, C: 1, OC: 1 }, { BT: 3, C: 17, OC: 5 }, { BT: 17, C: 3, OC: 9, partial: 1 }, { BT: 13, C: 33, OC: 65 }, { BT: 66, C: 128, OC: 130 }, { BT: 70, C: 64, OC: 65, partial: 2 }, { BT: 70001, C: 9, OC: 7 }], // the last packs in batch chunks
     make: ({ BT, C, OC, partial }, m, r) => ({
       dinp: partial === 1 ? null : m.rand(BT * C, r),
       dweight: partial === 2 ? null : m.rand(OC * C, r),

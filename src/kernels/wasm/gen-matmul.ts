@@ -8,7 +8,7 @@ import { type Lanes, elementwise, makeLanes, split } from './lanes.js';
  * A and B, so every product of the forward and backward pass runs at full speed without copies:
  *  - gemmFwd:  out = inp W^T + b, A = inp (rows contiguous in k), B = W^T packed in 8-wide panels
  *  - gemmDinp: dinp += dout W,   A = dout (contiguous in k),     B = W rows (stride C)
- *  - gemmDw:   dW += dout^T inp, A = dout^T (4 rows side by side, stride OC in k), B = inp rows
+ *  - gemmDw:   dW += dout^T inp, A = dout^T and B = inp, both packed by packRows
  * Edge tiles compute all 32 values (rows past M repeat the last row; columns past N read at most
  * 7 floats past a row's end, which the allocator's slack covers) and store only the valid ones.
  */
@@ -156,6 +156,51 @@ export function pack(): Fn {
   return f;
 }
 
+/**
+ * Copies rows k0..k0+Kc of src (ld bytes per row) into panels of `width` (8 or 4) columns:
+ * dst[p][k][0..width). gemmDw reads inp as 8-wide B panels and dout^T as 4-wide A panels, so both
+ * of its streams are contiguous and use whole cache lines.
+ */
+export function packRows(width: 4 | 8): Fn {
+  const f = new Fn(`packRows${width}`, [['tid', 'i32'], ['nth', 'i32'], ...['src', 'ld', 'N', 'k0', 'Kc', 'dst'].map((n): [string, 'i32'] => [n, 'i32'])]);
+  const p = (n: string): Code => get(f.p[n]!);
+  const s = split(f, I.divU(I.add(p('N'), I.c(width - 1)), I.c(width)), 1);
+  const [k, src, dst] = [f.i32(), f.i32(), f.i32()];
+  const wb = width * 4;
+  f.body = [
+    s.code,
+    [0x02, 0x40, 0x03, 0x40],
+    [I.ge_s(get(s.lo), get(s.hi)), 0x0d, 1],
+    set(src, I.add(I.add(p('src'), I.mul(p('k0'), p('ld'))), I.mul(get(s.lo), I.c(wb)))),
+    set(dst, I.add(p('dst'), I.mul(I.mul(get(s.lo), p('Kc')), I.c(wb)))),
+    set(k, I.c(0)),
+    [0x02, 0x40, 0x03, 0x40],
+    [I.ge_s(get(k), p('Kc')), 0x0d, 1],
+    V.store(get(dst), V.load(get(src))),
+    width === 8 ? V.store(get(dst), V.load(get(src), 16), 16) : [],
+    set(src, I.add(get(src), p('ld'))),
+    set(dst, I.add(get(dst), I.c(wb))),
+    set(k, I.add(get(k), I.c(1))),
+    [0x0c, 0, 0x0b, 0x0b],
+    set(s.lo, I.add(get(s.lo), I.c(1))),
+    [0x0c, 0, 0x0b, 0x0b],
+  ];
+  return f;
+}
+
+/** Packs batch rows k0..k0+Kc of inp (8-wide) and of dout (4-wide) for gemmDw, in one dispatch. */
+export function packDw(callOf: (name: string) => number): Fn {
+  const names = ['inp', 'C', 'dout', 'OC', 'k0', 'Kc', 'dstB', 'dstA'];
+  const f = new Fn('packDw', [['tid', 'i32'], ['nth', 'i32'], ...names.map((n): [string, 'i32'] => [n, 'i32'])]);
+  const p = (n: string): Code => get(f.p[n]!);
+  const t = [p('tid'), p('nth')];
+  f.body = [
+    call(callOf('packRows8'), ...t, p('inp'), I.shl(p('C'), 2), p('C'), p('k0'), p('Kc'), p('dstB')),
+    call(callOf('packRows4'), ...t, p('dout'), I.shl(p('OC'), 2), p('OC'), p('k0'), p('Kc'), p('dstA')),
+  ];
+  return f;
+}
+
 /** dbias (OC) += column sums of dout (BT, OC); threads split the columns. */
 export function colsum(relaxed: boolean): Fn {
   const f = new Fn('colsum', [['tid', 'i32'], ['nth', 'i32'], ['dbias', 'i32'], ['dout', 'i32'], ['BT', 'i32'], ['OC', 'i32']]);
@@ -184,9 +229,12 @@ export function colsum(relaxed: boolean): Fn {
   return f;
 }
 
-/** The three backward products in one dispatch: they write disjoint buffers, so no barrier. */
+/**
+ * The three backward products in one dispatch: they write disjoint buffers, so no barrier. dweight
+ * here covers the first Kc rows of the batch, whose inp rows packRows has already packed.
+ */
 export function matmulBackward(callOf: (name: string) => number): Fn {
-  const names = ['dinp', 'dweight', 'dbias', 'dout', 'inp', 'weight', 'BT', 'C', 'OC'];
+  const names = ['dinp', 'dweight', 'dbias', 'dout', 'packB', 'packA', 'Kc', 'weight', 'BT', 'C', 'OC'];
   const f = new Fn('matmulBackward', [['tid', 'i32'], ['nth', 'i32'], ...names.map((n): [string, 'i32'] => [n, 'i32'])]);
   const p = (n: string): Code => get(f.p[n]!);
   const t = [p('tid'), p('nth')];
@@ -194,7 +242,7 @@ export function matmulBackward(callOf: (name: string) => number): Fn {
   const C4 = I.shl(p('C'), 2);
   f.body = [
     ifThen(p('dinp'), call(callOf('gemmDinp'), ...t, p('BT'), p('C'), p('OC'), p('dout'), OC4, I.c(4), p('weight'), C4, I.c(32), p('dinp'), C4, I.c(0), I.c(1))),
-    ifThen(p('dweight'), call(callOf('gemmDw'), ...t, p('OC'), p('C'), p('BT'), p('dout'), I.c(4), OC4, p('inp'), C4, I.c(32), p('dweight'), C4, I.c(0), I.c(1))),
+    ifThen(p('dweight'), call(callOf('gemmDw'), ...t, p('OC'), p('C'), p('Kc'), p('packA'), I.shl(p('Kc'), 2), I.c(16), p('packB'), I.c(32), I.mul(p('Kc'), I.c(32)), p('dweight'), C4, I.c(0), I.c(1))),
     ifThen(p('dbias'), call(callOf('colsum'), ...t, p('dbias'), p('dout'), p('BT'), p('OC'))),
   ];
   return f;

@@ -63,18 +63,28 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
     },
     matmulBackward(x) {
       if (isF64(x.dinp, x.dweight, x.dbias, x.dout, x.inp, x.weight)) return refKernels.matmulBackward(x);
-      set(
-        ptr(x.dinp, 'dinp'),
-        ptr(x.dweight, 'dweight'),
-        ptr(x.dbias, 'dbias'),
-        ptr(x.dout, 'dout'),
-        ptr(x.inp, 'inp'),
-        ptr(x.weight, 'weight'),
-        x.BT,
-        x.C,
-        x.OC,
-      );
-      pool.run(FN.matmulBackward, x.BT * x.C * x.OC >= PARALLEL_MIN);
+      const { BT, C, OC } = x;
+      const dout = ptr(x.dout, 'dout');
+      const inp = ptr(x.inp, 'inp');
+      const dweight = ptr(x.dweight, 'dweight');
+      const par = BT * C * OC >= PARALLEL_MIN;
+      // dweight sums over the batch rows: pack inp and dout rows in chunks that fit the panel space
+      const cPad = Math.ceil(C / 8) * 8;
+      const Kc = Math.max(1, Math.min(BT, Math.floor(PACK_FLOATS / (cPad + Math.ceil(OC / 4) * 4))));
+      const packA = packPtr + Kc * cPad * 4;
+      if (dweight) {
+        set(inp, C, dout, OC, 0, Math.min(Kc, BT), packPtr, packA);
+        pool.run(FN.packDw, par);
+      }
+      set(ptr(x.dinp, 'dinp'), dweight, ptr(x.dbias, 'dbias'), dout, packPtr, packA, Math.min(Kc, BT), ptr(x.weight, 'weight'), BT, C, OC);
+      pool.run(FN.matmulBackward, par);
+      for (let k0 = Kc; dweight && k0 < BT; k0 += Kc) {
+        const kc = Math.min(Kc, BT - k0);
+        set(inp, C, dout, OC, k0, kc, packPtr, packA);
+        pool.run(FN.packDw, par);
+        set(OC, C, kc, packA, kc * 4, 16, packPtr, 32, kc * 32, dweight, C * 4, 0, 1);
+        pool.run(FN.gemmDw, par);
+      }
     },
     layernormForward(x) {
       if (isF64(x.out, x.mean, x.rstd, x.inp, x.weight, x.bias)) return refKernels.layernormForward(x);

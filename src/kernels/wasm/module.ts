@@ -1,6 +1,6 @@
 import { type Fn, V, F, assemble, Fn as FnClass } from './asm.js';
 import { adamw, encoderBackward, encoderForward, geluBackward, geluForward, residualBackward, residualForward, scale, sumSquares } from './gen-elementwise.js';
-import { colsum, gemm, matmulBackward, pack } from './gen-matmul.js';
+import { colsum, gemm, matmulBackward, pack, packDw, packRows } from './gen-matmul.js';
 import { crossEntropyBackward, crossEntropyForward, layernormBackward, layernormForward } from './gen-rows.js';
 import { attentionBackward, attentionForward } from './gen-attention.js';
 
@@ -9,7 +9,7 @@ export const IMPORTS = ['log'] as const;
 
 /** Every exported function, in module order; the thread pool names them by index in this list. */
 export const FN_NAMES = [
-  'gemmFwd', 'gemmDinp', 'gemmDw', 'colsum', 'pack', 'matmulBackward',
+  'gemmFwd', 'gemmDinp', 'gemmDw', 'colsum', 'pack', 'packRows8', 'packRows4', 'packDw', 'matmulBackward',
   'encoderForward', 'encoderBackward', 'layernormForward', 'layernormBackward',
   'attentionForward', 'attentionBackward', 'geluForward', 'geluBackward',
   'residualForward', 'residualBackward', 'crossEntropyForward', 'crossEntropyBackward',
@@ -25,9 +25,12 @@ export function kernelModuleBytes(relaxed: boolean, maxPages: number): Uint8Arra
   const gens: Record<FnName, () => Fn> = {
     gemmFwd: () => gemm('gemmFwd', { aContig: true, bPacked: true, unroll: 1 }, relaxed),
     gemmDinp: () => gemm('gemmDinp', { aContig: true, bPacked: false, unroll: 1 }, relaxed),
-    gemmDw: () => gemm('gemmDw', { aContig: false, bPacked: false, unroll: 1 }, relaxed),
+    gemmDw: () => gemm('gemmDw', { aContig: false, bPacked: true, unroll: 1 }, relaxed),
     colsum: () => colsum(relaxed),
     pack: () => pack(),
+    packRows8: () => packRows(8),
+    packRows4: () => packRows(4),
+    packDw: () => packDw(callOf),
     matmulBackward: () => matmulBackward(callOf),
     encoderForward: () => encoderForward(relaxed),
     encoderBackward: () => encoderBackward(relaxed),
