@@ -3,9 +3,9 @@ import { elementwise, split } from './lanes.js';
 
 /**
  * Element-wise kernels: GELU, residual, AdamW, scale, sum of squares, and the embedding (encoder).
- * Every kernel takes (tid, nth, ...) and does thread tid's share of the work; pointers are byte
- * offsets into the shared memory. Shares are whole multiples of 4 elements, so only the last
- * thread runs a scalar tail.
+ * Every kernel takes (tid, nth, ...) and does share tid of nth (the pool hands the shares, its
+ * "chunks", to whichever thread claims them first); pointers are byte offsets into the shared
+ * memory. Shares are whole multiples of 4 elements, so only the last one runs a scalar tail.
  */
 
 type P = [string, 'i32' | 'f32'][];

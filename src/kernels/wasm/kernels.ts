@@ -162,7 +162,7 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       const par = x.N >= PARALLEL_MIN;
       pool.run(FN.sumSquares, par);
       let s = 0;
-      for (let i = 0; i < (par ? pool.threads : 1); i++) s += pool.parts[i]!;
+      for (let i = 0; i < pool.lastChunks; i++) s += pool.parts[i]!;
       return s;
     },
     scale(x) {

@@ -2,30 +2,38 @@ import { FN_NAMES, importObject } from './module.js';
 
 /**
  * Threads over one shared WebAssembly.Memory. Every thread instantiates the same module on the
- * same memory; a job is "call function fn with these arguments, as thread tid of nth". The hand-off
- * lives in the first bytes of the memory: the main thread writes the arguments, bumps a generation
- * counter and does its own share; workers spin on the counter for a while (an Atomics.wait/notify
- * round trip costs ~50 us, a spinning hand-off under 1 us) before they sleep in Atomics.wait.
+ * same memory. A job is "call function fn with these arguments" cut into nchunks pieces; each
+ * kernel takes (chunk, nchunks) first and does that share. Threads claim chunks with a
+ * compare-exchange, the main thread included, so when the OS deschedules a worker (the cores are
+ * shared) the main thread simply does the remaining chunks itself instead of waiting for it.
+ *
+ * The hand-off lives in the first bytes of the memory: the main thread writes the arguments, then
+ * the claim word (job number << 16 | next chunk) and bumps a generation counter. Workers spin on
+ * the counter for a while (an Atomics.wait/notify round trip costs ~50 us, a spinning hand-off
+ * under 1 us) before they sleep in Atomics.wait. A worker reads the arguments only after its claim
+ * succeeds: the job cannot end, nor the next one overwrite them, while it holds a chunk.
  * This file has no Node imports: browsers run the same loop in Web Workers.
  */
 
 const GEN = 0; // bumped once per job
 const FN = 1; // index into FN_NAMES
-const NTH = 2; // threads taking part
-const DONE = 3; // workers finished with the current job
+const NCHUNKS = 2; // pieces of the current job
+const FINISHED = 3; // chunks done
 const SLEEPERS = 4; // workers inside Atomics.wait on GEN
-const MAIN_WAITING = 5; // main thread inside Atomics.wait on DONE
+const MAIN_WAITING = 5; // main thread inside Atomics.wait on FINISHED
 const QUIT = 6;
+const CLAIM = 7; // (job & 0xffff) << 16 | next unclaimed chunk
 const ARGS_BYTE = 64; // 16 float64 arguments
 export const MAX_ARGS = 16;
-/** Per-thread float64 partial results (sum of squares). */
+/** Per-chunk float64 partial results (sum of squares). */
 export const PARTS_BYTE = 256;
-export const MAX_THREADS = 64;
+export const MAX_CHUNKS = 64;
+export const MAX_THREADS = 16;
 /** Bytes at the start of memory that the allocator must leave alone. */
 export const RESERVED_BYTES = 65536;
 
 /** How long an idle worker spins before sleeping, in milliseconds. */
-const WORKER_SPIN_MS = 2;
+const WORKER_SPIN_MS = 1;
 const MAIN_SPINS = 20000;
 
 type WasmFn = (...a: number[]) => void;
@@ -41,13 +49,29 @@ export interface WorkerInit {
   tid: number;
 }
 
+/** Claims and runs chunks of job `job` until none is left; returns how many this thread ran. */
+function work(ctl: Int32Array, args: Float64Array, fns: WasmFn[], job: number): number {
+  let ran = 0;
+  for (;;) {
+    const c = Atomics.load(ctl, CLAIM);
+    const n = ctl[NCHUNKS]!;
+    const chunk = c & 0xffff;
+    if (c >>> 16 !== (job & 0xffff) || chunk >= n) return ran;
+    if (Atomics.compareExchange(ctl, CLAIM, c, c + 1) !== c) continue;
+    const a = args;
+    fns[ctl[FN]!]!(chunk, n, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
+    ran++;
+    Atomics.add(ctl, FINISHED, 1);
+    if (Atomics.load(ctl, MAIN_WAITING)) Atomics.notify(ctl, FINISHED);
+  }
+}
+
 /** A worker's whole life: instantiate, report ready, then serve jobs until told to quit. */
 export function runWorker(init: WorkerInit, ready: () => void): void {
   const instance = new WebAssembly.Instance(init.module, importObject(init.memory));
   const fns = kernelFns(instance);
   const ctl = new Int32Array(init.memory.buffer, 0, 16);
   const args = new Float64Array(init.memory.buffer, ARGS_BYTE, MAX_ARGS);
-  const tid = init.tid;
   let seen = Atomics.load(ctl, GEN);
   ready();
   for (;;) {
@@ -65,22 +89,19 @@ export function runWorker(init: WorkerInit, ready: () => void): void {
     }
     seen = g;
     if (Atomics.load(ctl, QUIT)) return;
-    const nth = ctl[NTH]!;
-    if (tid < nth) {
-      const a = args;
-      fns[ctl[FN]!]!(tid, nth, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
-      Atomics.add(ctl, DONE, 1);
-      if (Atomics.load(ctl, MAIN_WAITING)) Atomics.notify(ctl, DONE);
-    }
+    work(ctl, args, fns, g);
   }
 }
 
-/** The main thread's side: writes jobs, runs share 0 itself, waits for the workers' shares. */
+/** The main thread's side: posts jobs, works on them too, waits for chunks other threads hold. */
 export class Pool {
   readonly args: Float64Array;
   readonly parts: Float64Array;
+  /** Chunks of the last job (the number of valid entries of `parts`). */
+  lastChunks = 1;
   private readonly ctl: Int32Array;
   private readonly fns: WasmFn[];
+  private readonly chunks: number;
 
   constructor(
     instance: WebAssembly.Instance,
@@ -92,35 +113,42 @@ export class Pool {
   ) {
     this.ctl = new Int32Array(memory.buffer, 0, 16);
     this.args = new Float64Array(memory.buffer, ARGS_BYTE, MAX_ARGS);
-    this.parts = new Float64Array(memory.buffer, PARTS_BYTE, MAX_THREADS);
+    this.parts = new Float64Array(memory.buffer, PARTS_BYTE, MAX_CHUNKS);
     this.fns = kernelFns(instance);
+    this.chunks = Math.min(MAX_CHUNKS, 4 * threads);
   }
 
-  /** Runs fns[fn] with the arguments already in `args`, on all threads or (parallel false) on this one. */
+  /** Runs fns[fn] with the arguments already in `args`, shared among all threads or (parallel false) on this one. */
   run(fn: number, parallel = true): void {
     const a = this.args;
-    const nth = parallel ? this.threads : 1;
-    const ctl = this.ctl;
-    if (nth > 1) {
-      ctl[FN] = fn;
-      ctl[NTH] = nth;
-      Atomics.store(ctl, DONE, 0);
-      Atomics.add(ctl, GEN, 1);
-      if (Atomics.load(ctl, SLEEPERS) > 0) Atomics.notify(ctl, GEN);
+    if (!parallel || this.threads === 1) {
+      this.lastChunks = 1;
+      this.fns[fn]!(0, 1, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
+      return;
     }
-    this.fns[fn]!(0, nth, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
-    if (nth > 1) this.join(nth - 1);
+    const ctl = this.ctl;
+    const n = this.chunks;
+    this.lastChunks = n;
+    const job = (ctl[GEN]! + 1) | 0;
+    ctl[FN] = fn;
+    ctl[NCHUNKS] = n;
+    Atomics.store(ctl, FINISHED, 0);
+    Atomics.store(ctl, CLAIM, (job & 0xffff) << 16);
+    Atomics.store(ctl, GEN, job);
+    if (Atomics.load(ctl, SLEEPERS) > 0) Atomics.notify(ctl, GEN);
+    work(ctl, a, this.fns, job);
+    this.join(n);
   }
 
   private join(target: number): void {
     const ctl = this.ctl;
     let n = 0;
-    while (Atomics.load(ctl, DONE) < target) {
+    while (Atomics.load(ctl, FINISHED) < target) {
       if (++n > MAIN_SPINS && this.canWait) {
-        // a worker was descheduled (the cores are shared): sleep instead of burning a core
+        // a worker holding a chunk was descheduled: sleep instead of burning a core
         Atomics.store(ctl, MAIN_WAITING, 1);
-        const cur = Atomics.load(ctl, DONE);
-        if (cur < target) Atomics.wait(ctl, DONE, cur, 1);
+        const cur = Atomics.load(ctl, FINISHED);
+        if (cur < target) Atomics.wait(ctl, FINISHED, cur, 1);
         Atomics.store(ctl, MAIN_WAITING, 0);
       }
     }
