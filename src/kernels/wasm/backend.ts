@@ -2,6 +2,7 @@ import type { Backend } from '../types.js';
 import { wasmKernels, PACK_FLOATS } from './kernels.js';
 import { Arena } from './memory.js';
 import { importObject, kernelModuleBytes } from './module.js';
+import { CONST_BYTE, constTable } from './lanes.js';
 import { MAX_THREADS, Pool, type WorkerInit } from './pool.js';
 import { ScratchError } from '../../core/errors.js';
 
@@ -35,6 +36,7 @@ export async function createWasmBackend(o: WasmBackendOptions): Promise<WasmBack
   const maxPages = Math.ceil((o.maxMemoryMB * 2 ** 20) / 65536);
   const memory = new WebAssembly.Memory({ initial: 64, maximum: maxPages, shared: true });
   const module = o.compile(kernelModuleBytes(o.relaxed, maxPages));
+  new Float32Array(memory.buffer, CONST_BYTE).set(constTable());
   const instance = new WebAssembly.Instance(module, importObject(memory));
   const arena = new Arena(memory);
   const pack = arena.alloc(PACK_FLOATS, false);

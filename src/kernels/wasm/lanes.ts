@@ -9,6 +9,7 @@ export interface Lanes {
   readonly w: 1 | 4;
   readonly bytes: number;
   readonly type: 'f32' | 'v128';
+  /** A constant, read from the table at CONST_BYTE (see constSlot). */
   c(x: number): Code;
   /** A scalar f32 expression broadcast to this width. */
   splat(f: Code): Code;
@@ -33,6 +34,34 @@ export interface Lanes {
   tanhParts(u: Code, onePlusTanh: number, sech2: number): Code;
 }
 
+/**
+ * Kernel constants live in memory, each as four equal floats from CONST_BYTE on: TurboFan
+ * rebuilds a literal v128 with three instructions on every loop iteration (and folds a constant
+ * local back into one), while a load from a fixed address folds into the instruction using it.
+ */
+export const CONST_BYTE = 1024;
+const CONST_MAX = (65536 - CONST_BYTE) / 16;
+const slots = new Map<number, number>();
+
+/** Byte address of constant x (registered on first use). */
+export function constSlot(x: number): number {
+  const key = Math.fround(x);
+  let i = slots.get(key);
+  if (i === undefined) {
+    i = slots.size;
+    if (i >= CONST_MAX) throw new Error('kernel constant table full');
+    slots.set(key, i);
+  }
+  return CONST_BYTE + 16 * i;
+}
+
+/** The table's contents, to be written at CONST_BYTE before any kernel runs. */
+export function constTable(): Float32Array {
+  const t = new Float32Array(4 * slots.size);
+  for (const [x, i] of slots) t.fill(x, 4 * i, 4 * i + 4);
+  return t;
+}
+
 const LOG2E = Math.LOG2E;
 const LN2_HI = 0.693359375; // ln 2 split in two so n * LN2_HI is exact in float32
 const LN2_LO = -2.12194440e-4;
@@ -43,7 +72,7 @@ export function makeLanes(f: Fn, w: 1 | 4, relaxed: boolean): Lanes {
     w,
     bytes: w * 4,
     type: t,
-    c: (x) => (w === 4 ? V.splat(F.c(x)) : F.c(x)),
+    c: (x) => (w === 4 ? V.load(I.c(constSlot(x))) : F.load(I.c(constSlot(x)))),
     splat: (e) => (w === 4 ? V.splat(e) : e),
     load: (a, off = 0) => (w === 4 ? V.load(a, off) : F.load(a, off)),
     store: (a, v, off = 0) => (w === 4 ? V.store(a, v, off) : F.store(a, v, off)),
@@ -51,24 +80,28 @@ export function makeLanes(f: Fn, w: 1 | 4, relaxed: boolean): Lanes {
     sub: w === 4 ? V.sub : F.sub,
     mul: w === 4 ? V.mul : F.mul,
     div: w === 4 ? V.div : F.div,
-    max: w === 4 ? V.max : F.max,
-    min: w === 4 ? V.min : F.min,
+    max: w === 4 ? V.pmax : F.max,
+    min: w === 4 ? V.pmin : F.min,
     sqrt: w === 4 ? V.sqrt : F.sqrt,
     fma: (a, b, c) => (w === 4 && relaxed ? V.relaxedMadd(a, b, c) : L.add(L.mul(a, b), c)),
     exp(x) {
-      // e^x = 2^n * e^r, n = round(x log2 e), |r| <= ln2/2; e^r by its degree-6 Taylor polynomial
+      // e^x = 2^n * e^r, n = round(x log2 e), |r| <= ln2/2; e^r by its degree-6 Taylor polynomial.
+      // n comes from the 1.5 * 2^23 shifter: t = x log2e + S rounds x log2e to an integer in t's
+      // low mantissa bits, so (bits(t) + 127) << 23 is 2^n (S's own bits vanish in the shift).
       const xs = f.local(t);
+      const tt = f.local(t);
       const n = f.local(t);
       const r = f.local(t);
+      const S = 12582912;
       const clamp = set(xs, L.min(L.max(x, L.c(-87.0)), L.c(88.0)));
-      const nn = set(n, w === 4 ? V.nearest(L.mul(get(xs), L.c(LOG2E))) : F.nearest(L.mul(get(xs), L.c(LOG2E))));
+      const nn = [set(tt, L.add(L.mul(get(xs), L.c(LOG2E)), L.c(S))), set(n, L.sub(get(tt), L.c(S)))];
       const rr = set(r, L.sub(L.sub(get(xs), L.mul(get(n), L.c(LN2_HI))), L.mul(get(n), L.c(LN2_LO))));
       let p: Code = L.c(1 / 720);
       for (const k of [1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1]) p = L.fma(p, get(r), L.c(k));
       const scale =
         w === 4
-          ? V.ishl(V.iadd(V.toI32(get(n)), V.isplat(I.c(127))), 23)
-          : F.fromBits(I.shl(I.add(F.toI32(get(n)), I.c(127)), 23));
+          ? V.ishl(V.iadd(get(tt), V.isplat(I.c(127))), 23)
+          : F.fromBits(I.shl(I.add(F.bits(get(tt)), I.c(127)), 23));
       return [clamp, nn, rr, L.mul(p, scale)];
     },
     tanh(x) {
