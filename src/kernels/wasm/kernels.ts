@@ -3,7 +3,7 @@ import { refKernels } from '../ref/index.js';
 import type { Buf, Kernels } from '../types.js';
 import type { Arena } from './memory.js';
 import { FN } from './module.js';
-import { PARTS_BYTE, type Pool } from './pool.js';
+import { MAX_CHUNKS, PARTS_BYTE, type Pool } from './pool.js';
 
 /**
  * The Kernels interface over the wasm module: each call turns its buffers into byte offsets in the
@@ -16,6 +16,8 @@ import { PARTS_BYTE, type Pool } from './pool.js';
 const PARALLEL_MIN = 32768;
 /** Floats reserved for packed matmul panels; larger weights are packed and multiplied in k-chunks. */
 export const PACK_FLOATS = 1 << 20;
+/** Each chunk's share of the panel space, for kernels that pack per (batch, head). */
+const CHUNK_FLOATS = PACK_FLOATS / MAX_CHUNKS;
 
 export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: number): Kernels {
   const a = pool.args;
@@ -110,8 +112,15 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
     attentionForward(x) {
       if (isF64(x.out, x.att, x.inp)) return refKernels.attentionForward(x);
       checkHeads(x.C, x.NH);
-      set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.inp, 'inp'), x.B, x.T, x.C, x.NH);
-      pool.run(FN.attentionForward, x.B * x.NH > 1 && x.B * x.T * x.T * x.C >= PARALLEL_MIN);
+      const par = x.B * x.NH > 1 && x.B * x.T * x.T * x.C >= PARALLEL_MIN;
+      const hs = x.C / x.NH;
+      if (Math.ceil(x.T / 8) * 8 * hs <= CHUNK_FLOATS) {
+        set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.inp, 'inp'), x.B, x.T, x.C, x.NH, packPtr, CHUNK_FLOATS * 4);
+        pool.run(FN.attentionForwardBlocked, par);
+      } else {
+        set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.inp, 'inp'), x.B, x.T, x.C, x.NH);
+        pool.run(FN.attentionForward, par);
+      }
     },
     attentionBackward(x) {
       if (isF64(x.dinp, x.scratch, x.dout, x.inp, x.att)) return refKernels.attentionBackward(x);
