@@ -114,7 +114,7 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       checkHeads(x.C, x.NH);
       const par = x.B * x.NH > 1 && x.B * x.T * x.T * x.C >= PARALLEL_MIN;
       const hs = x.C / x.NH;
-      if (Math.ceil(x.T / 8) * 8 * hs <= CHUNK_FLOATS) {
+      if (blockedFits(x.T, hs)) {
         set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.inp, 'inp'), x.B, x.T, x.C, x.NH, packPtr, CHUNK_FLOATS * 4);
         pool.run(FN.attentionForwardBlocked, par);
       } else {
@@ -126,7 +126,12 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       if (isF64(x.dinp, x.scratch, x.dout, x.inp, x.att)) return refKernels.attentionBackward(x);
       checkHeads(x.C, x.NH);
       set(ptr(x.dinp, 'dinp'), ptr(x.scratch, 'scratch'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.att, 'att'), x.B, x.T, x.C, x.NH);
-      pool.run(FN.attentionBackward, x.B * x.NH > 1 && x.B * x.T * x.T * x.C >= PARALLEL_MIN);
+      const par = x.B * x.NH > 1 && x.B * x.T * x.T * x.C >= PARALLEL_MIN;
+      if (blockedFits(x.T, x.C / x.NH)) {
+        a[9] = packPtr;
+        a[10] = CHUNK_FLOATS * 4;
+        pool.run(FN.attentionBackwardBlocked, par);
+      } else pool.run(FN.attentionBackward, par);
     },
     geluForward(x) {
       if (isF64(x.out, x.inp)) return refKernels.geluForward(x);
@@ -181,6 +186,11 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
     },
   };
   return Object.freeze(k);
+}
+
+/** Whether one head's packed panels (T x hs, both padded to 8) fit a chunk's scratch. */
+function blockedFits(T: number, hs: number): boolean {
+  return Math.ceil(T / 8) * 8 * Math.ceil(hs / 8) * 8 <= CHUNK_FLOATS;
 }
 
 function checkHeads(C: number, NH: number): void {

@@ -3,7 +3,7 @@ import { adamw, encoderBackward, encoderForward, geluBackward, geluForward, resi
 import { colsum, gemm, matmulBackward, pack, packDw, packRows } from './gen-matmul.js';
 import { crossEntropyBackward, crossEntropyForward, layernormBackward, layernormForward } from './gen-rows.js';
 import { attentionBackward, attentionForward } from './gen-attention.js';
-import { attentionForwardBlocked } from './gen-attention-blocked.js';
+import { attentionBackwardBlocked, attentionForwardBlocked } from './gen-attention-blocked.js';
 
 /** JavaScript functions the module imports (f64 -> f64), in import order. */
 export const IMPORTS = ['log'] as const;
@@ -12,7 +12,7 @@ export const IMPORTS = ['log'] as const;
 export const FN_NAMES = [
   'gemmFwd', 'gemmDinp', 'gemmDw', 'colsum', 'pack', 'packRows8', 'packRows4', 'packDw', 'matmulBackward',
   'encoderForward', 'encoderBackward', 'layernormForward', 'layernormBackward',
-  'attentionForward', 'attentionForwardBlocked', 'attentionBackward', 'geluForward', 'geluBackward',
+  'attentionForward', 'attentionForwardBlocked', 'attentionBackward', 'attentionBackwardBlocked', 'geluForward', 'geluBackward',
   'residualForward', 'residualBackward', 'crossEntropyForward', 'crossEntropyBackward',
   'adamw', 'sumSquares', 'scale',
 ] as const;
@@ -40,6 +40,7 @@ export function kernelModuleBytes(relaxed: boolean, maxPages: number): Uint8Arra
     attentionForward: () => attentionForward(relaxed),
     attentionForwardBlocked: () => attentionForwardBlocked(relaxed, callOf),
     attentionBackward: () => attentionBackward(relaxed),
+    attentionBackwardBlocked: () => attentionBackwardBlocked(relaxed, callOf),
     geluForward: () => geluForward(relaxed),
     geluBackward: () => geluBackward(relaxed),
     residualForward: () => residualForward(relaxed),
