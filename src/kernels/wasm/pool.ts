@@ -35,6 +35,15 @@ export const RESERVED_BYTES = 65536;
 /** How long an idle worker spins before sleeping, in milliseconds. */
 const WORKER_SPIN_MS = 1;
 const MAIN_SPINS = 20000;
+/**
+ * When other processes oversubscribe the cores, a worker is often descheduled while it holds a
+ * chunk, and the main thread waits for it: then one thread is faster than two. The pool checks
+ * every PROBE_JOBS parallel jobs how much of their time went into that wait, and above
+ * MAX_WAIT_SHARE runs the next SOLO_JOBS jobs on the main thread alone before trying again.
+ */
+const PROBE_JOBS = 64;
+const MAX_WAIT_SHARE = 0.3;
+const SOLO_JOBS = 1024;
 
 type WasmFn = (...a: number[]) => void;
 
@@ -102,6 +111,12 @@ export class Pool {
   private readonly ctl: Int32Array;
   private readonly fns: WasmFn[];
   private readonly chunks: number;
+  private probed = 0;
+  private waitMs = 0;
+  private jobMs = 0;
+  private soloLeft = 0;
+  /** Parallel jobs run, and jobs run alone because the cores were oversubscribed. */
+  readonly stats = { parallel: 0, solo: 0 };
 
   constructor(
     instance: WebAssembly.Instance,
@@ -121,6 +136,11 @@ export class Pool {
   /** Runs fns[fn] with the arguments already in `args`, shared among all threads or (parallel false) on this one. */
   run(fn: number, parallel = true): void {
     const a = this.args;
+    if (parallel && this.soloLeft > 0) {
+      this.soloLeft--;
+      this.stats.solo++;
+      parallel = false;
+    }
     if (!parallel || this.threads === 1) {
       this.lastChunks = 1;
       this.fns[fn]!(0, 1, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
@@ -129,6 +149,7 @@ export class Pool {
     const ctl = this.ctl;
     const n = this.chunks;
     this.lastChunks = n;
+    const t0 = performance.now();
     const job = (ctl[GEN]! + 1) | 0;
     ctl[FN] = fn;
     ctl[NCHUNKS] = n;
@@ -137,7 +158,18 @@ export class Pool {
     Atomics.store(ctl, GEN, job);
     if (Atomics.load(ctl, SLEEPERS) > 0) Atomics.notify(ctl, GEN);
     work(ctl, a, this.fns, job);
+    const t1 = performance.now();
     this.join(n);
+    const t2 = performance.now();
+    this.stats.parallel++;
+    this.waitMs += t2 - t1;
+    this.jobMs += t2 - t0;
+    if (++this.probed === PROBE_JOBS) {
+      if (this.waitMs > MAX_WAIT_SHARE * this.jobMs) this.soloLeft = SOLO_JOBS;
+      this.probed = 0;
+      this.waitMs = 0;
+      this.jobMs = 0;
+    }
   }
 
   private join(target: number): void {
