@@ -23,16 +23,19 @@ interface GemmShape {
   /** B is packed: 8 floats per k, panels contiguous. */
   bPacked: boolean;
   unroll: number;
+  /** Rows per tile (4 unless A is contiguous). */
+  mr?: number;
 }
 
 export function gemm(name: string, shape: GemmShape, relaxed: boolean): Fn {
   const f = new Fn(name, [['tid', 'i32'], ['nth', 'i32'], ...GEMM_PARAMS]);
   const p = (n: string): Code => get(f.p[n]!);
   const L: Lanes = makeLanes(f, 4, relaxed);
-  const s = split(f, p('M'), 4);
+  const MR = shape.mr ?? 4;
+  const s = split(f, p('M'), MR);
   const [i0, mr, j0, pb0, pb, pa, kk, c0, cr] = [f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()];
-  const ar = [f.i32(), f.i32(), f.i32(), f.i32()];
-  const acc = Array.from({ length: 8 }, () => f.v128());
+  const ar = Array.from({ length: MR }, () => f.i32());
+  const acc = Array.from({ length: 2 * MR }, () => f.v128());
   const b = [f.v128(), f.v128()];
   const sp = f.v128();
 
@@ -40,7 +43,7 @@ export function gemm(name: string, shape: GemmShape, relaxed: boolean): Fn {
     const out: Code[] = [];
     if (shape.bPacked) out.push(set(b[0]!, V.load(get(pb), u * 32)), set(b[1]!, V.load(get(pb), u * 32 + 16)));
     else out.push(set(b[0]!, V.load(get(pb))), set(b[1]!, V.load(get(pb), 16)), set(pb, I.add(get(pb), p('bks'))));
-    for (let r = 0; r < 4; r++) {
+    for (let r = 0; r < MR; r++) {
       out.push(set(sp, shape.aContig ? V.loadSplat(get(ar[r]!), u * 4) : V.loadSplat(get(pa), r * 4)));
       for (let h = 0; h < 2; h++) out.push(set(acc[r * 2 + h]!, L.fma(get(sp), get(b[h]!), get(acc[r * 2 + h]!))));
     }
@@ -93,14 +96,14 @@ export function gemm(name: string, shape: GemmShape, relaxed: boolean): Fn {
       );
     });
   });
-  const full = I.and(I.eq(get(mr), I.c(4)), I.le_s(I.add(get(j0), I.c(8)), p('N')));
+  const full = I.and(I.eq(get(mr), I.c(MR)), I.le_s(I.add(get(j0), I.c(8)), p('N')));
 
   f.body = [
     s.code,
     set(i0, get(s.lo)),
     [0x02, 0x40, 0x03, 0x40],
     [I.ge_s(get(i0), get(s.hi)), 0x0d, 1],
-    set(mr, I.min(I.c(4), I.sub(p('M'), get(i0)))),
+    set(mr, I.min(I.c(MR), I.sub(p('M'), get(i0)))),
     set(c0, I.add(p('Cp'), I.mul(get(i0), p('ldc')))),
     set(j0, I.c(0)),
     set(pb0, p('B')),
@@ -118,7 +121,7 @@ export function gemm(name: string, shape: GemmShape, relaxed: boolean): Fn {
     set(j0, I.add(get(j0), I.c(8))),
     set(pb0, I.add(get(pb0), p('bps'))),
     [0x0c, 0, 0x0b, 0x0b],
-    set(i0, I.add(get(i0), I.c(4))),
+    set(i0, I.add(get(i0), I.c(MR))),
     [0x0c, 0, 0x0b, 0x0b],
   ];
   return f;
