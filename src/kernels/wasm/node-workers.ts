@@ -16,12 +16,14 @@ export function enableWasmFlags(): void {
 }
 
 /**
- * Compiles straight to TurboFan code. With the default tiering a kernel starts in the Liftoff
- * baseline compiler and is only replaced after enough calls, which would make the first steps
- * (and any benchmark that is not warmed up) several times slower.
+ * Compiles every function straight to TurboFan code, now. By default V8 compiles a wasm function
+ * lazily on its first call, with the Liftoff baseline compiler, and only replaces it after enough
+ * calls: the first steps of a run (and any benchmark not warmed up) would be several times slower.
+ * Lazy compilation stays off afterwards (harmless: other modules just compile eagerly).
  */
 export function compileOptimized(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
   setFlagsFromString('--no-liftoff');
+  setFlagsFromString('--no-wasm-lazy-compilation');
   try {
     return new WebAssembly.Module(bytes);
   } finally {
