@@ -7,7 +7,10 @@ import { wasmFeatures } from './wasm/module.js';
 export interface BackendOptions {
   /** 'auto' (default): the fastest this engine runs; 'wasm' fails where WebAssembly SIMD is missing. */
   kernels?: 'ref' | 'wasm' | 'auto';
-  /** Threads for the wasm kernels, this one included; default: every core. */
+  /**
+   * Threads for the wasm kernels, this one included; default: every core in Node, 1 in browsers
+   * (more uses Web Workers on a cross-origin-isolated page, not yet covered by tests).
+   */
   threads?: number;
   /** Use relaxed-SIMD FMA where available (default true). */
   relaxedSimd?: boolean;
@@ -29,12 +32,13 @@ export async function createBackend(opts: BackendOptions = {}): Promise<Backend>
     return refBackend;
   }
   const threads = opts.threads ?? (node ? node.defaultThreads() : 1);
+  const web = !node && threads > 1 ? await import('./wasm/web-workers.js') : null;
   return createWasmBackend({
     threads,
     relaxed: feats.relaxed && opts.relaxedSimd !== false,
     maxMemoryMB: Math.min(4096, opts.maxMemoryMB ?? 4096),
     compile: node ? node.compileOptimized : (b) => new WebAssembly.Module(b),
-    spawn: node ? node.spawnNodeWorkers : null,
+    spawn: node ? node.spawnNodeWorkers : web?.webWorkersAvailable() ? web.spawnWebWorkers : null,
     canWait: node !== null,
   });
 }
