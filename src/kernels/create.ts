@@ -14,7 +14,7 @@ export interface BackendOptions {
   threads?: number;
   /** Use relaxed-SIMD FMA where available (default true). */
   relaxedSimd?: boolean;
-  /** Upper bound of the shared WebAssembly memory (default 4096 MiB, the 32-bit limit). */
+  /** Upper bound of the shared WebAssembly memory (default 4096 MiB in Node, the 32-bit limit; 1024 in browsers). */
   maxMemoryMB?: number;
 }
 
@@ -36,7 +36,7 @@ export async function createBackend(opts: BackendOptions = {}): Promise<Backend>
   return createWasmBackend({
     threads,
     relaxed: feats.relaxed && opts.relaxedSimd !== false,
-    maxMemoryMB: Math.min(4096, opts.maxMemoryMB ?? 4096),
+    maxMemoryMB: Math.min(4096, opts.maxMemoryMB ?? (node ? 4096 : 1024)),
     compile: node ? node.compileOptimized : (b) => new WebAssembly.Module(b),
     spawn: node ? node.spawnNodeWorkers : web?.webWorkersAvailable() ? web.spawnWebWorkers : null,
     canWait: node !== null,
