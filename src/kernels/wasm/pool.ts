@@ -67,8 +67,12 @@ function work(ctl: Int32Array, args: Float64Array, fns: WasmFn[], job: number): 
     const chunk = c & 0xffff;
     if (c >>> 16 !== (job & 0xffff) || chunk >= n) return ran;
     if (Atomics.compareExchange(ctl, CLAIM, c, c + 1) !== c) continue;
+    // n was read before the claim: a thread stalled for 65536 jobs (the tag wraps) could hold a
+    // stale one. Read it again; a claim past the real end is simply dropped.
+    const nn = ctl[NCHUNKS]!;
+    if (chunk >= nn) return ran;
     const a = args;
-    fns[ctl[FN]!]!(chunk, n, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
+    fns[ctl[FN]!]!(chunk, nn, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
     ran++;
     Atomics.add(ctl, FINISHED, 1);
     if (Atomics.load(ctl, MAIN_WAITING)) Atomics.notify(ctl, FINISHED);
