@@ -28,3 +28,5 @@ export { trainBpe, type TrainBpeOptions, type TrainBpeResult } from './tokenizer
 export { pretokenize, GPT2_PATTERN, GPT4_PATTERN } from './tokenizer/pretokenize.js';
 export { ENDOFTEXT, parseGpt2Files, parseTiktokenRanks, tokenizerFromJSON, toHuggingFace, fromHuggingFace, formatTokenizerJSON } from './tokenizer/formats.js';
 export { readUtf8File, decodeUtf8, gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer, writeFileAtomic } from './io/tokenizer-files.js';
+export { createBackend, type BackendOptions } from './kernels/create.js';
+export type { WasmBackend } from './kernels/wasm/backend.js';

@@ -82,7 +82,9 @@ export function* generate(model: GPT, prompt: readonly number[], maxNewTokens: n
     const T = window.length;
     const next = model.backend.scope(() =>
       noGrad(() => {
-        const { logits } = model.forward(Int32Array.from(window), 1, T, { lastOnly: true });
+        const idx = model.backend.allocI32(T); // in the backend's memory: fast kernels read only their own
+        idx.set(window);
+        const { logits } = model.forward(idx, 1, T, { lastOnly: true });
         return sampleFromLogits(logits.data, opts);
       }),
     );
