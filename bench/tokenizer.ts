@@ -6,7 +6,7 @@
  * Encoding: MB/s of Tiny Shakespeare (median of 5 runs after one warm-up run, so every tokenizer's
  * chunk cache is warm) for scratchlm, gpt-tokenizer, tiktoken (WASM) and js-tiktoken, plus the
  * cold first run. Training: seconds for Hugging Face `tokenizers` (Rust; byte-level pre-tokenizer,
- * default trainer) and scratchlm's trainBpe on the same file and vocabulary size.
+ * default trainer) and scratchlm's trainBpe on the same file and vocabulary size, median of 3.
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -71,15 +71,28 @@ async function benchTrain(): Promise<void> {
     [TS, 'tinyshakespeare.txt'],
     [GB, 'gutenberg_3books_clean.txt'],
   ] as const) {
-    const [hfT, size] = time(() => {
-      const tok = new hf.Tokenizer(hf.BPE.empty());
-      tok.setPreTokenizer(hf.byteLevelPreTokenizer());
-      tok.train([path]);
-      return tok.getVocabSize();
-    });
-    // Reading the file is part of the job for both.
-    const [ourT, r] = time(() => trainBpe(readFileSync(path, 'utf8'), size));
-    console.log(`${name.padEnd(28)} ${String(size).padStart(5)}   ${hfT.toFixed(2).padStart(16)}   ${ourT.toFixed(2).padStart(13)}   ${(ourT / hfT).toFixed(2)}×${r.warning ? '  (' + r.warning + ')' : ''}`);
+    // Median of 3 runs each, interleaved, so a busy machine slows both alike.
+    const hfTimes: number[] = [];
+    const ourTimes: number[] = [];
+    let size = 0;
+    let warning: string | undefined;
+    for (let k = 0; k < 3; k++) {
+      const [hfT, n] = time(() => {
+        const tok = new hf.Tokenizer(hf.BPE.empty());
+        tok.setPreTokenizer(hf.byteLevelPreTokenizer());
+        tok.train([path]);
+        return tok.getVocabSize();
+      });
+      hfTimes.push(hfT);
+      size = n;
+      // Reading the file is part of the job for both.
+      const [ourT, r] = time(() => trainBpe(readFileSync(path, 'utf8'), size));
+      ourTimes.push(ourT);
+      warning = r.warning;
+    }
+    const hfT = median(hfTimes);
+    const ourT = median(ourTimes);
+    console.log(`${name.padEnd(28)} ${String(size).padStart(5)}   ${hfT.toFixed(2).padStart(16)}   ${ourT.toFixed(2).padStart(13)}   ${(ourT / hfT).toFixed(2)}×${warning ? '  (' + warning + ')' : ''}`);
   }
   const [t2048] = time(() => trainBpe(readFileSync(TS, 'utf8'), 2048));
   console.log(`tinyshakespeare.txt to 2,048 (minbpe-style JavaScript: 4.9 s): ${t2048.toFixed(2)} s`);

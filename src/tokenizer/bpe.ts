@@ -8,8 +8,9 @@
  * [258, 100, 258, 97, 99].
  */
 import { ScratchError } from '../core/errors.js';
-import { bytesKey, bytesToPrintable, utf8Into } from './bytes.js';
+import { bytesToPrintable, utf8Into } from './bytes.js';
 import { gpt2ChunkEnd, splitterFor, type Splitter } from './pretokenize.js';
+import { PairTable } from './pair-table.js';
 import { findSpecials } from './special.js';
 import type { EncodeOptions, StreamDecoder, Tokenizer } from './types.js';
 
@@ -29,6 +30,8 @@ export const FORMAT_VERSION = 1;
 
 /** Ids and ranks both stay below 2^21, so (rank, id) packs into one float64 exactly. */
 const ID_LIMIT = 2097152;
+/** Positions in a chunk stay below 2^31, so rank * 2^31 + position is an exact float64. */
+const POS_LIMIT = 2147483648;
 const CACHE_LIMIT = 100_000;
 const CACHE_MAX_CHARS = 64;
 /** Chunks with more bytes than this merge through a heap (O(n log n)) instead of linear scans. */
@@ -41,11 +44,13 @@ export class BpeTokenizer implements Tokenizer {
   readonly pattern: string;
   readonly byteIds: readonly number[];
   readonly merges: ReadonlyArray<readonly [number, number, number]>;
-  /** Bytes of each id (undefined for special tokens and unused ids). */
-  private readonly tokenBytes: (Uint8Array | undefined)[];
+  /** All tokens' bytes in one buffer: id's bytes are store[start[id], start[id] + len[id]); len -1: no such token. */
+  private readonly store: Uint8Array;
+  private readonly start: Int32Array;
+  private readonly len: Int32Array;
   private readonly specialById = new Map<number, string>();
-  /** pair key (a * ID_LIMIT + b) → rank * ID_LIMIT + id of the token a+b. */
-  private readonly pairs = new Map<number, number>();
+  /** (a, b) → rank * ID_LIMIT + id of the token a+b (so the smallest value is the lowest rank). */
+  private readonly pairs = new PairTable();
   private readonly split: Splitter;
   private readonly isGpt2Pattern: boolean;
   private readonly cache = new Map<string, number | number[]>();
@@ -60,32 +65,51 @@ export class BpeTokenizer implements Tokenizer {
     this.split = splitterFor(spec.pattern);
     this.isGpt2Pattern = spec.pattern === 'gpt2';
 
-    const bytes: (Uint8Array | undefined)[] = [];
-    const claim = (id: number, what: string) => {
-      if (!Number.isInteger(id) || id < 0 || id >= ID_LIMIT) throw new ScratchError(`${what} has id ${id}; ids must be integers in [0, ${ID_LIMIT})`);
-      if (bytes[id] !== undefined || this.specialById.has(id)) throw new ScratchError(`${what} reuses id ${id}`);
+    // Ids first: check them, size the vocabulary, measure every token.
+    let size = 0;
+    for (const id of this.byteIds) size = Math.max(size, id + 1);
+    for (const m of this.merges) size = Math.max(size, m[2] + 1);
+    for (const id of this.specialTokens.values()) size = Math.max(size, id + 1);
+    if (!(size <= ID_LIMIT)) throw new ScratchError(`ids must be integers below ${ID_LIMIT}`);
+    const len = new Int32Array(size).fill(-1);
+    const start = new Int32Array(size);
+    const claim = (id: number, what: () => string) => {
+      if (!Number.isInteger(id) || id < 0 || id >= ID_LIMIT) throw new ScratchError(`${what()} has id ${id}; ids must be integers in [0, ${ID_LIMIT})`);
+      if (len[id] !== -1 || this.specialById.has(id)) throw new ScratchError(`${what()} reuses id ${id}`);
     };
     this.byteIds.forEach((id, b) => {
-      claim(id, `byte ${b}`);
-      bytes[id] = Uint8Array.of(b);
+      claim(id, () => `byte ${b}`);
+      len[id] = 1;
     });
-    this.merges.forEach(([a, b, id], r) => {
-      const x = bytes[a];
-      const y = bytes[b];
-      if (!x || !y) throw new ScratchError(`merge ${r} joins ids ${a} and ${b}, but ${!x ? a : b} is not defined by an earlier merge or byte`);
-      claim(id, `merge ${r}`);
-      const t = new Uint8Array(x.length + y.length);
-      t.set(x);
-      t.set(y, x.length);
-      bytes[id] = t;
-    });
+    let total = 256;
+    for (let r = 0; r < this.merges.length; r++) {
+      const [a, b, id] = this.merges[r]!;
+      const bad = !(len[a]! > 0) ? a : !(len[b]! > 0) ? b : undefined;
+      if (bad !== undefined) throw new ScratchError(`merge ${r} joins ids ${a} and ${b}, but ${bad} is not defined by an earlier merge or byte`);
+      claim(id, () => `merge ${r}`);
+      len[id] = len[a]! + len[b]!;
+      total += len[id]!;
+    }
     for (const [s, id] of this.specialTokens) {
-      claim(id, `special token ${JSON.stringify(s)}`);
+      claim(id, () => `special token ${JSON.stringify(s)}`);
       this.specialById.set(id, s);
     }
-    this.tokenBytes = bytes;
-    let size = bytes.length;
-    for (const id of this.specialById.keys()) size = Math.max(size, id + 1);
+    // Then the bytes: a merge's are its halves' bytes, copied within the one buffer.
+    const store = new Uint8Array(total);
+    this.byteIds.forEach((id, b) => {
+      start[id] = b;
+      store[b] = b;
+    });
+    let o = 256;
+    for (const [a, b, id] of this.merges) {
+      start[id] = o;
+      store.copyWithin(o, start[a]!, start[a]! + len[a]!);
+      store.copyWithin(o + len[a]!, start[b]!, start[b]! + len[b]!);
+      o += len[id]!;
+    }
+    this.store = store;
+    this.start = start;
+    this.len = len;
     this.vocabSize = size;
     this.buildPairs();
   }
@@ -94,32 +118,52 @@ export class BpeTokenizer implements Tokenizer {
    * tiktoken's rule joins any adjacent pair whose concatenation is a token, not only the pair
    * that the merge list names, so every split of every merged token into two tokens is a pair.
    * The first (lowest-ranked) token with given bytes wins, as a bytes → rank table would.
+   * A byte trie (a PairTable of (node, byte) → child) finds the ids of all prefixes and suffixes.
    */
   private buildPairs(): void {
-    const idOf = new Map<string, number>();
-    this.byteIds.forEach((id, b) => idOf.set(String.fromCharCode(b), id));
-    const rankOf = new Map<number, number>();
-    this.merges.forEach(([, , id], r) => {
-      const key = bytesKey(this.tokenBytes[id]!);
-      if (!idOf.has(key)) idOf.set(key, id);
-      rankOf.set(id, r);
-    });
-    this.merges.forEach(([a, b, id], r) => {
-      const key = bytesKey(this.tokenBytes[id]!);
-      if (idOf.get(key) !== id) return; // a duplicate of an earlier token: never produced
-      const value = r * ID_LIMIT + id;
-      const set = (x: number, y: number) => {
-        const k = x * ID_LIMIT + y;
-        const old = this.pairs.get(k);
-        if (old === undefined || old > value) this.pairs.set(k, value);
-      };
-      set(a, b);
-      for (let cut = 1; cut < key.length; cut++) {
-        const x = idOf.get(key.slice(0, cut));
-        const y = idOf.get(key.slice(cut));
-        if (x !== undefined && y !== undefined && (x !== a || y !== b)) set(x, y);
+    const child = new PairTable(this.merges.length * 2 + 512);
+    const nodeTok: number[] = [-1];
+    const { store, start, len } = this;
+    const insert = (id: number): boolean => {
+      let node = 0;
+      for (let i = start[id]!; i < start[id]! + len[id]!; i++) {
+        let c = child.get(node, store[i]!);
+        if (c === Infinity) {
+          c = nodeTok.length;
+          nodeTok.push(-1);
+          child.set(node, store[i]!, c);
+        }
+        node = c;
       }
-    });
+      if (nodeTok[node] !== -1) return false; // a duplicate of an earlier token: never produced
+      nodeTok[node] = id;
+      return true;
+    };
+    for (const id of this.byteIds) insert(id);
+    const live = this.merges.map(([, , id]) => insert(id));
+    const prefixTok: number[] = [];
+    const pairs = this.pairs;
+    for (let r = 0; r < this.merges.length; r++) {
+      if (!live[r]) continue;
+      const [a, b, id] = this.merges[r]!;
+      const value = r * ID_LIMIT + id;
+      if (pairs.get(a, b) > value) pairs.set(a, b, value);
+      const s0 = start[id]!;
+      const n = len[id]!;
+      let node = 0;
+      for (let i = 0; i < n - 1; i++) {
+        node = child.get(node, store[s0 + i]!);
+        prefixTok[i + 1] = nodeTok[node]!;
+      }
+      for (let cut = 1; cut < n; cut++) {
+        const x = prefixTok[cut]!;
+        if (x < 0) continue;
+        let sn = 0;
+        for (let i = cut; i < n && sn !== Infinity; i++) sn = child.get(sn, store[s0 + i]!);
+        const y = sn === Infinity ? -1 : nodeTok[sn]!;
+        if (y >= 0 && (x !== a || y !== b) && pairs.get(x, y) > value) pairs.set(x, y, value);
+      }
+    }
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
@@ -184,7 +228,7 @@ export class BpeTokenizer implements Tokenizer {
     for (let k = 0; k < n; k++) parts[k] = buf[k]!;
     const pairs = this.pairs;
     const vals: number[] = new Array(Math.max(0, n - 1));
-    for (let k = 0; k + 1 < n; k++) vals[k] = pairs.get(parts[k]! * ID_LIMIT + parts[k + 1]!) ?? Infinity;
+    for (let k = 0; k + 1 < n; k++) vals[k] = pairs.get(parts[k]!, parts[k + 1]!);
     while (vals.length > 0) {
       let best = 0;
       let bv = vals[0]!;
@@ -198,15 +242,16 @@ export class BpeTokenizer implements Tokenizer {
       parts[best] = bv % ID_LIMIT;
       parts.splice(best + 1, 1);
       vals.splice(best, 1);
-      if (best > 0) vals[best - 1] = pairs.get(parts[best - 1]! * ID_LIMIT + parts[best]!) ?? Infinity;
-      if (best < vals.length) vals[best] = pairs.get(parts[best]! * ID_LIMIT + parts[best + 1]!) ?? Infinity;
+      if (best > 0) vals[best - 1] = pairs.get(parts[best - 1]!, parts[best]!);
+      if (best < vals.length) vals[best] = pairs.get(parts[best]!, parts[best + 1]!);
     }
     return parts;
   }
 
   /**
    * The same rule for long chunks (a million repeated characters): a doubly linked list of parts
-   * and a min-heap of (pair value, position) with lazy deletion; stale entries are skipped on pop.
+   * and a min-heap of keys rank * 2^31 + position (one float compare orders by rank, then leftmost),
+   * with lazy deletion: an entry whose pair has changed since it was pushed is skipped on pop.
    */
   private mergeHeap(buf: Int32Array, n: number): number[] {
     const tok = buf.slice(0, n);
@@ -217,16 +262,20 @@ export class BpeTokenizer implements Tokenizer {
       prev[k] = k - 1;
     }
     const pairs = this.pairs;
-    const heap = new MinHeap(n * 3 + 16);
+    const heap = new KeyHeap(n + 16);
     for (let k = 0; k + 1 < n; k++) {
-      const v = pairs.get(tok[k]! * ID_LIMIT + tok[k + 1]!);
-      if (v !== undefined) heap.push(v, k);
+      const v = pairs.get(tok[k]!, tok[k + 1]!);
+      if (v !== Infinity) heap.add(Math.floor(v / ID_LIMIT) * POS_LIMIT + k);
     }
+    heap.heapify();
     while (heap.size > 0) {
-      const v = heap.topValue();
-      const k = heap.pop();
+      const key = heap.pop();
+      const rank = Math.floor(key / POS_LIMIT);
+      const k = key - rank * POS_LIMIT;
       const j = next[k]!;
-      if (tok[k] === -1 || j >= n || pairs.get(tok[k]! * ID_LIMIT + tok[j]!) !== v) continue; // stale
+      if (tok[k] === -1 || j >= n) continue;
+      const v = pairs.get(tok[k]!, tok[j]!);
+      if (v === Infinity || Math.floor(v / ID_LIMIT) !== rank) continue; // stale
       tok[k] = v % ID_LIMIT;
       tok[j] = -1;
       const jn = next[j]!;
@@ -234,12 +283,12 @@ export class BpeTokenizer implements Tokenizer {
       if (jn < n) prev[jn] = k;
       const p = prev[k]!;
       if (p >= 0) {
-        const pv = pairs.get(tok[p]! * ID_LIMIT + tok[k]!);
-        if (pv !== undefined) heap.push(pv, p);
+        const pv = pairs.get(tok[p]!, tok[k]!);
+        if (pv !== Infinity) heap.push(Math.floor(pv / ID_LIMIT) * POS_LIMIT + p);
       }
       if (jn < n) {
-        const nv = pairs.get(tok[k]! * ID_LIMIT + tok[jn]!);
-        if (nv !== undefined) heap.push(nv, k);
+        const nv = pairs.get(tok[k]!, tok[jn]!);
+        if (nv !== Infinity) heap.push(Math.floor(nv / ID_LIMIT) * POS_LIMIT + k);
       }
     }
     const out: number[] = [];
@@ -249,25 +298,32 @@ export class BpeTokenizer implements Tokenizer {
 
   /** The bytes of ids (special tokens as their UTF-8 text); an unknown id is an error. */
   decodeBytes(ids: ArrayLike<number>): Uint8Array {
+    const { store, start, len } = this;
     let total = 0;
-    const parts: Uint8Array[] = new Array(ids.length);
     for (let k = 0; k < ids.length; k++) {
-      const b = this.bytesOf(ids[k]!);
-      parts[k] = b;
-      total += b.length;
+      const id = ids[k]!;
+      const n = len[id];
+      total += n !== undefined && n > 0 ? n : this.bytesOf(id).length;
     }
     const out = new Uint8Array(total);
     let o = 0;
-    for (const b of parts) {
-      out.set(b, o);
-      o += b.length;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k]!;
+      const n = len[id]!;
+      if (n > 0) {
+        for (let i = start[id]!, e = i + n; i < e; i++) out[o++] = store[i]!;
+      } else {
+        const b = this.bytesOf(id);
+        out.set(b, o);
+        o += b.length;
+      }
     }
     return out;
   }
 
   private bytesOf(id: number): Uint8Array {
-    const b = this.tokenBytes[id];
-    if (b !== undefined) return b;
+    const n = Number.isInteger(id) ? this.len[id] : undefined;
+    if (n !== undefined && n > 0) return this.store.subarray(this.start[id]!, this.start[id]! + n);
     const s = this.specialById.get(id);
     if (s !== undefined) return new TextEncoder().encode(s);
     throw new ScratchError(`token id ${id} is not in the vocabulary (ids run from 0 to ${this.vocabSize - 1})`);
@@ -275,15 +331,16 @@ export class BpeTokenizer implements Tokenizer {
 
   /** The token's bytes, or undefined for a special token or unused id (for inspection). */
   tokenBytesOf(id: number): Uint8Array | undefined {
-    return this.tokenBytes[id];
+    const n = this.len[id];
+    return n !== undefined && n > 0 ? this.store.subarray(this.start[id]!, this.start[id]! + n) : undefined;
   }
 
   decode(ids: ArrayLike<number>): string {
-    return new TextDecoder('utf-8').decode(this.decodeBytes(ids));
+    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(this.decodeBytes(ids));
   }
 
   streamDecoder(): StreamDecoder {
-    const dec = new TextDecoder('utf-8');
+    const dec = new TextDecoder('utf-8', { ignoreBOM: true });
     return {
       push: (id: number) => dec.decode(this.bytesOf(id), { stream: true }),
       flush: () => dec.decode(),
@@ -300,7 +357,7 @@ export class BpeTokenizer implements Tokenizer {
       ...(identity ? {} : { byteIds: [...this.byteIds] }),
       // [a, b, id, text of id in GPT-2's printable byte alphabet]: the text is for people (and a
       // corruption check on load).
-      merges: this.merges.map(([a, b, id]) => [a, b, id, bytesToPrintable(this.tokenBytes[id]!)]),
+      merges: this.merges.map(([a, b, id]) => [a, b, id, bytesToPrintable(this.tokenBytesOf(id)!)]),
       specialTokens: Object.fromEntries(this.specialTokens),
     };
   }
@@ -310,67 +367,61 @@ function check256(byteIds: readonly number[]): void {
   if (!Array.isArray(byteIds) || byteIds.length !== 256) throw new ScratchError(`a byte-level BPE vocabulary needs exactly 256 byte ids, got ${Array.isArray(byteIds) ? byteIds.length : typeof byteIds}`);
 }
 
-/** A binary min-heap of (value, position), ties broken by the smaller position (leftmost). */
-class MinHeap {
-  private vals: Float64Array;
-  private pos: Int32Array;
+/** A binary min-heap of float keys (exact integers below 2^53). */
+class KeyHeap {
+  private keys: Float64Array;
   size = 0;
   constructor(capacity: number) {
-    this.vals = new Float64Array(capacity);
-    this.pos = new Int32Array(capacity);
+    this.keys = new Float64Array(capacity);
   }
-  private less(i: number, j: number): boolean {
-    const a = this.vals[i]!;
-    const b = this.vals[j]!;
-    return a < b || (a === b && this.pos[i]! < this.pos[j]!);
+  /** Appends without ordering; call heapify() before the first pop. */
+  add(key: number): void {
+    if (this.size === this.keys.length) this.growTo(this.size * 2);
+    this.keys[this.size++] = key;
   }
-  private swap(i: number, j: number): void {
-    const v = this.vals[i]!;
-    this.vals[i] = this.vals[j]!;
-    this.vals[j] = v;
-    const p = this.pos[i]!;
-    this.pos[i] = this.pos[j]!;
-    this.pos[j] = p;
+  heapify(): void {
+    for (let i = (this.size >> 1) - 1; i >= 0; i--) this.down(i);
   }
-  push(v: number, p: number): void {
-    if (this.size === this.vals.length) {
-      const nv = new Float64Array(this.size * 2);
-      nv.set(this.vals);
-      this.vals = nv;
-      const np = new Int32Array(this.size * 2);
-      np.set(this.pos);
-      this.pos = np;
-    }
+  private growTo(cap: number): void {
+    const k = new Float64Array(cap);
+    k.set(this.keys);
+    this.keys = k;
+  }
+  push(key: number): void {
+    if (this.size === this.keys.length) this.growTo(this.size * 2);
+    const h = this.keys;
     let i = this.size++;
-    this.vals[i] = v;
-    this.pos[i] = p;
     while (i > 0) {
       const up = (i - 1) >> 1;
-      if (!this.less(i, up)) break;
-      this.swap(i, up);
+      if (h[up]! <= key) break;
+      h[i] = h[up]!;
       i = up;
     }
-  }
-  topValue(): number {
-    return this.vals[0]!;
+    h[i] = key;
   }
   pop(): number {
-    const top = this.pos[0]!;
+    const h = this.keys;
+    const top = h[0]!;
     const last = --this.size;
     if (last > 0) {
-      this.vals[0] = this.vals[last]!;
-      this.pos[0] = this.pos[last]!;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= last) break;
-        const r = l + 1;
-        const c = r < last && this.less(r, l) ? r : l;
-        if (!this.less(c, i)) break;
-        this.swap(c, i);
-        i = c;
-      }
+      h[0] = h[last]!;
+      this.down(0);
     }
     return top;
+  }
+  private down(i: number): void {
+    const h = this.keys;
+    const n = this.size;
+    const key = h[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && h[r]! < h[l]! ? r : l;
+      if (h[c]! >= key) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = key;
   }
 }

@@ -30,8 +30,9 @@ export function parseGpt2Files(encoderJson: string, vocabBpe: string, source?: s
     fail(source, `encoder.json is not valid JSON (${(e as Error).message})`);
   }
   if (typeof encoder !== 'object' || encoder === null) fail(source, 'encoder.json must be an object of token → id');
+  const ids = new Map(Object.entries(encoder));
   const idOf = (tok: string, line: number): number => {
-    const id = encoder[tok];
+    const id = ids.get(tok);
     if (typeof id !== 'number') fail(source, `vocab.bpe line ${line}: token ${JSON.stringify(tok)} is not in encoder.json`);
     return id;
   };
