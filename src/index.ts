@@ -46,3 +46,5 @@ export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressI
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './train/run.js';
 export { generateText, promptIds, type TextSampleOptions } from './generate/text.js';
 export { readUtf8File, decodeUtf8, gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer, writeFileAtomic } from './io/tokenizer-files.js';
+export { createBackend, type BackendOptions } from './kernels/create.js';
+export type { WasmBackend } from './kernels/wasm/backend.js';

@@ -14,13 +14,18 @@ function check(dir: string, ...flags: string[]) {
 
 const FIXTURES = [join(SHARED, 'fixtures', 'gpt2-tiny'), join(REPO, 'test', 'fixtures', 'odd-heads'), join(REPO, 'test', 'fixtures', 'deep-narrow')];
 
+const BACKENDS = [['--kernels', 'ref'], ['--kernels', 'wasm', '--threads', '1'], ['--kernels', 'wasm', '--threads', '2']];
+
 for (const dir of FIXTURES) {
-  test(`check passes on ${dir.split('/').slice(-2).join('/')}`, () => {
-    const r = check(dir);
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /all \d+ quantities within tolerance/);
-    assert.match(r.stdout, /ok {3}greedy/);
-  });
+  for (const flags of BACKENDS) {
+    test(`check passes on ${dir.split('/').slice(-2).join('/')} with ${flags.join(' ')}`, () => {
+      const r = check(dir, ...flags);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /all \d+ quantities within tolerance/);
+      assert.match(r.stdout, /ok {3}greedy/);
+      assert.match(r.stdout, flags[1] === 'ref' ? /kernels: ref\)/ : /kernels: wasm/);
+    });
+  }
 }
 
 function copyFixture(): string {

@@ -18,13 +18,14 @@ for k, d in [('layers', 1), ('heads', 3), ('embd', 15), ('positions', 6), ('voca
              ('seq', 5), ('prompt', 2), ('greedy', 14), ('steps', 5), ('seed', 1)]:
     p.add_argument('--' + k, type=int, default=d)
 a = p.parse_args()
-torch.manual_seed(a.seed)
 dt = torch.float64
 L, NH, C, NP, V = a.layers, a.heads, a.embd, a.positions, a.vocab
 
-# weights under Hugging Face names, Conv1D layout (in, out); biases and gains random so they matter
-W = {'wte.weight': torch.randn(V, C, dtype=dt) * 0.3, 'wpe.weight': torch.randn(NP, C, dtype=dt) * 0.3}
-for l in range(L):
+
+def make_weights():
+  # weights under Hugging Face names, Conv1D layout (in, out); biases and gains random so they matter
+  W = {'wte.weight': torch.randn(V, C, dtype=dt) * 0.3, 'wpe.weight': torch.randn(NP, C, dtype=dt) * 0.3}
+  for l in range(L):
     h = f'h.{l}.'
     for ln in ('ln_1', 'ln_2'):
         W[h + ln + '.weight'] = 1 + 0.2 * torch.randn(C, dtype=dt)
@@ -32,9 +33,9 @@ for l in range(L):
     for name, i, o in (('attn.c_attn', C, 3 * C), ('attn.c_proj', C, C), ('mlp.c_fc', C, 4 * C), ('mlp.c_proj', 4 * C, C)):
         W[h + name + '.weight'] = torch.randn(i, o, dtype=dt) / math.sqrt(i)
         W[h + name + '.bias'] = 0.1 * torch.randn(o, dtype=dt)
-W['ln_f.weight'] = 1 + 0.2 * torch.randn(C, dtype=dt)
-W['ln_f.bias'] = 0.2 * torch.randn(C, dtype=dt)
-W = {k: v.float().double().requires_grad_(True) for k, v in W.items()}  # exactly float32-representable
+  W['ln_f.weight'] = 1 + 0.2 * torch.randn(C, dtype=dt)
+  W['ln_f.bias'] = 0.2 * torch.randn(C, dtype=dt)
+  return {k: v.float().double().requires_grad_(True) for k, v in W.items()}  # exactly float32-representable
 
 
 def gelu(x):
@@ -89,17 +90,38 @@ def save(path, tensors, meta=None):
         f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
 
 
+def ill_conditioned(W):
+    """Entries whose gradient is nonzero but below the check's 1e-5 gradient tolerance: their AdamW
+    direction is set by rounding, so float32 implementations cannot agree on `after.*` there."""
+    n = 0
+    for k, v in W.items():
+        g = v.grad.clone()
+        if k.endswith('attn.c_attn.bias'):
+            g[C:2 * C] = 0  # the key bias: exactly zero in truth, excluded by the checker
+        n += int(((g.abs() < 1e-5) & (g != 0)).sum())
+    return n
+
+
+# draw until the fixture is well conditioned (a fixed search, so the output is reproducible)
+seed = a.seed
+while True:
+    torch.manual_seed(seed)
+    W = make_weights()
+    seq = torch.randint(0, V, (a.batch, a.seq + 1))
+    inputs, targets = seq[:, :-1], seq[:, 1:]
+    logits = forward(inputs)
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
+    loss.backward()
+    if ill_conditioned(W) == 0:
+        break
+    seed += 1000
+
 os.makedirs(a.out, exist_ok=True)
 save(os.path.join(a.out, 'model.safetensors'), W, {'format': 'pt'})
 json.dump({'model_type': 'gpt2', 'n_layer': L, 'n_head': NH, 'n_embd': C, 'n_positions': NP, 'n_ctx': NP,
            'vocab_size': V, 'layer_norm_epsilon': 1e-5, 'activation_function': 'gelu_new',
            'tie_word_embeddings': True}, open(os.path.join(a.out, 'config.json'), 'w'), indent=2)
 
-seq = torch.randint(0, V, (a.batch, a.seq + 1))
-inputs, targets = seq[:, :-1], seq[:, 1:]
-logits = forward(inputs)
-loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
-loss.backward()
 E = {'inputs': inputs, 'targets': targets, 'logits': logits}
 for k, v in W.items():
     E['grad.' + k] = v.grad.clone()
@@ -126,6 +148,6 @@ with torch.no_grad():
         ctx.append(int(lg[0, -1].argmax()))
 E['greedy'] = torch.tensor(ctx)
 save(os.path.join(a.out, 'expected.safetensors'), E, {'format': 'pt'})
-json.dump({'loss': loss.item(), 'adamw': hp, 'losses': losses, 'greedy_prompt_len': a.prompt, 'computed_in': 'float64',
+json.dump({'loss': loss.item(), 'seed': seed, 'adamw': hp, 'losses': losses, 'greedy_prompt_len': a.prompt, 'computed_in': 'float64',
            'gelu': 'tanh approximation', 'layer_norm_eps': 1e-5}, open(os.path.join(a.out, 'expected.json'), 'w'), indent=2)
 print('wrote', a.out)

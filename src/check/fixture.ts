@@ -82,8 +82,11 @@ export function runFixtureCheck(dir: string, opts: { backend?: Backend } = {}): 
   const targets = need('targets');
   if (inputs.dtype !== 'I32' || targets.dtype !== 'I32' || inputs.shape.length !== 2) throw new ScratchError(`${expPath}: 'inputs' and 'targets' must be I32 of shape (B, T)`);
   const [B, T] = inputs.shape;
-  const idx = inputs.data as Int32Array;
-  const tgt = targets.data as Int32Array;
+  // fast kernels read only their own memory
+  const idx = backend.allocI32(B * T); // (B, T)
+  const tgt = backend.allocI32(B * T); // (B, T)
+  idx.set(inputs.data);
+  tgt.set(targets.data);
   const rows: CheckRow[] = [];
   const C = model.config.nEmbd;
   // the key third of c_attn.bias has a true gradient of 0; its AdamW steps are noise (fixture README)

@@ -1,0 +1,44 @@
+import { ScratchError } from '../core/errors.js';
+import { refBackend } from './ref/index.js';
+import type { Backend } from './types.js';
+import { createWasmBackend } from './wasm/backend.js';
+import { wasmFeatures } from './wasm/module.js';
+
+export interface BackendOptions {
+  /** 'auto' (default): the fastest this engine runs; 'wasm' fails where WebAssembly SIMD is missing. */
+  kernels?: 'ref' | 'wasm' | 'auto';
+  /**
+   * Threads for the wasm kernels, this one included; default: every core in Node, 1 in browsers
+   * (more uses Web Workers on a cross-origin-isolated page, not yet covered by tests).
+   */
+  threads?: number;
+  /** Use relaxed-SIMD FMA where available (default true). */
+  relaxedSimd?: boolean;
+  /** Upper bound of the shared WebAssembly memory (default 4096 MiB in Node, the 32-bit limit; 1024 in browsers). */
+  maxMemoryMB?: number;
+}
+
+const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** Creates a kernels backend: the WebAssembly SIMD one where it runs, else the TypeScript reference. */
+export async function createBackend(opts: BackendOptions = {}): Promise<Backend> {
+  const want = opts.kernels ?? 'auto';
+  if (want === 'ref') return refBackend;
+  const node = isNode() ? await import('./wasm/node-workers.js') : null;
+  node?.enableWasmFlags();
+  const feats = wasmFeatures();
+  if (!feats.simd) {
+    if (want === 'wasm') throw new ScratchError('kernels: this engine lacks WebAssembly SIMD or SharedArrayBuffer; use kernels: ref');
+    return refBackend;
+  }
+  const threads = opts.threads ?? (node ? node.defaultThreads() : 1);
+  const web = !node && threads > 1 ? await import('./wasm/web-workers.js') : null;
+  return createWasmBackend({
+    threads,
+    relaxed: feats.relaxed && opts.relaxedSimd !== false,
+    maxMemoryMB: Math.min(4096, opts.maxMemoryMB ?? (node ? 4096 : 1024)),
+    compile: node ? node.compileOptimized : (b) => new WebAssembly.Module(b),
+    spawn: node ? node.spawnNodeWorkers : web?.webWorkersAvailable() ? web.spawnWebWorkers : null,
+    canWait: node !== null,
+  });
+}

@@ -1,0 +1,198 @@
+import { ScratchError } from '../../core/errors.js';
+import { refKernels } from '../ref/index.js';
+import type { Buf, Kernels } from '../types.js';
+import type { Arena } from './memory.js';
+import { FN } from './module.js';
+import { MAX_CHUNKS, PARTS_BYTE, type Pool } from './pool.js';
+
+/**
+ * The Kernels interface over the wasm module: each call turns its buffers into byte offsets in the
+ * shared memory, writes the arguments for the pool and runs one job. Float64Array arguments (the
+ * reference's gradient checks) go to the TypeScript reference; a Float32Array from elsewhere is an
+ * error, since copying it in and out would hide a slow path.
+ */
+
+/** Below this many multiply-adds (or elements) a job runs on the calling thread alone. */
+const PARALLEL_MIN = 32768;
+/** Floats reserved for packed matmul panels; larger weights are packed and multiplied in k-chunks. */
+export const PACK_FLOATS = 1 << 20;
+/** Each chunk's share of the panel space, for kernels that pack per (batch, head). */
+const CHUNK_FLOATS = PACK_FLOATS / MAX_CHUNKS;
+
+export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: number): Kernels {
+  const a = pool.args;
+  const ptr = (b: Buf | Int32Array | null, what: string): number => {
+    if (b === null) return 0;
+    if (!arena.owns(b)) throw new ScratchError(`${name} kernels: buffer '${what}' was not allocated by this backend (use backend.allocF32/allocI32)`);
+    return b.byteOffset;
+  };
+  const isF64 = (...bs: (Buf | null)[]): boolean => bs.some((b) => b instanceof Float64Array);
+  const set = (...v: number[]): void => {
+    for (let i = 0; i < v.length; i++) a[i] = v[i]!;
+  };
+
+  const k: Kernels = {
+    name,
+    encoderForward(x) {
+      if (isF64(x.out, x.wte, x.wpe)) return refKernels.encoderForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), ptr(x.wte, 'wte'), ptr(x.wpe, 'wpe'), x.B, x.T, x.C);
+      pool.run(FN.encoderForward, x.B * x.T * x.C >= PARALLEL_MIN);
+    },
+    encoderBackward(x) {
+      if (isF64(x.dwte, x.dwpe, x.dout)) return refKernels.encoderBackward(x);
+      set(ptr(x.dwte, 'dwte'), ptr(x.dwpe, 'dwpe'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), x.B, x.T, x.C);
+      pool.run(FN.encoderBackward, x.B * x.T * x.C >= PARALLEL_MIN && x.C >= 8);
+    },
+    matmulForward(x) {
+      if (isF64(x.out, x.inp, x.weight, x.bias)) return refKernels.matmulForward(x);
+      const { BT, C, OC } = x;
+      const out = ptr(x.out, 'out');
+      const inp = ptr(x.inp, 'inp');
+      const w = ptr(x.weight, 'weight');
+      const bias = ptr(x.bias, 'bias');
+      const par = BT * C * OC >= PARALLEL_MIN;
+      const panels = Math.ceil(OC / 8);
+      // k-chunks whose packed panels fit the reserved space; the first overwrites, the rest add
+      const Kc = Math.max(1, Math.min(C, Math.floor(PACK_FLOATS / (panels * 8))));
+      for (let k0 = 0; k0 < C || k0 === 0; k0 += Kc) {
+        const kc = Math.min(Kc, C - k0);
+        set(w, C * 4, OC, k0, kc, packPtr);
+        pool.run(FN.pack, par);
+        set(BT, OC, kc, inp + k0 * 4, C * 4, 4, packPtr, 32, kc * 32, out, OC * 4, k0 === 0 ? bias : 0, k0 === 0 ? 0 : 1);
+        pool.run(FN.gemmFwd, par);
+        if (C === 0) break;
+      }
+    },
+    matmulBackward(x) {
+      if (isF64(x.dinp, x.dweight, x.dbias, x.dout, x.inp, x.weight)) return refKernels.matmulBackward(x);
+      const { BT, C, OC } = x;
+      const dout = ptr(x.dout, 'dout');
+      const inp = ptr(x.inp, 'inp');
+      const dweight = ptr(x.dweight, 'dweight');
+      const par = BT * C * OC >= PARALLEL_MIN;
+      // dweight sums over the batch rows: pack inp and dout rows in chunks that fit the panel space
+      const cPad = Math.ceil(C / 8) * 8;
+      const Kc = Math.max(1, Math.min(BT, Math.floor(PACK_FLOATS / (cPad + Math.ceil(OC / 4) * 4))));
+      const packA = packPtr + Kc * cPad * 4;
+      if (dweight) {
+        set(inp, C, dout, OC, 0, Math.min(Kc, BT), packPtr, packA);
+        pool.run(FN.packDw, par);
+      }
+      set(ptr(x.dinp, 'dinp'), dweight, ptr(x.dbias, 'dbias'), dout, packPtr, packA, Math.min(Kc, BT), ptr(x.weight, 'weight'), BT, C, OC);
+      pool.run(FN.matmulBackward, par);
+      for (let k0 = Kc; dweight && k0 < BT; k0 += Kc) {
+        const kc = Math.min(Kc, BT - k0);
+        set(inp, C, dout, OC, k0, kc, packPtr, packA);
+        pool.run(FN.packDw, par);
+        set(OC, C, kc, packA, kc * 4, 16, packPtr, 32, kc * 32, dweight, C * 4, 0, 1);
+        pool.run(FN.gemmDw, par);
+      }
+    },
+    layernormForward(x) {
+      if (isF64(x.out, x.mean, x.rstd, x.inp, x.weight, x.bias)) return refKernels.layernormForward(x);
+      set(ptr(x.out, 'out'), ptr(x.mean, 'mean'), ptr(x.rstd, 'rstd'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), ptr(x.bias, 'bias'), x.N, x.C, x.eps);
+      pool.run(FN.layernormForward, x.N * x.C >= PARALLEL_MIN);
+    },
+    layernormBackward(x) {
+      if (isF64(x.dinp, x.dweight, x.dbias, x.dout, x.inp, x.weight, x.mean, x.rstd)) return refKernels.layernormBackward(x);
+      set(
+        ptr(x.dinp, 'dinp'),
+        ptr(x.dweight, 'dweight'),
+        ptr(x.dbias, 'dbias'),
+        ptr(x.dout, 'dout'),
+        ptr(x.inp, 'inp'),
+        ptr(x.weight, 'weight'),
+        ptr(x.mean, 'mean'),
+        ptr(x.rstd, 'rstd'),
+        x.N,
+        x.C,
+      );
+      pool.run(FN.layernormBackward, x.N * x.C >= PARALLEL_MIN && x.C >= 8);
+    },
+    attentionForward(x) {
+      if (isF64(x.out, x.att, x.inp)) return refKernels.attentionForward(x);
+      checkHeads(x.C, x.NH);
+      const par = x.B * x.NH > 1 && x.B * x.T * x.T * x.C >= PARALLEL_MIN;
+      const hs = x.C / x.NH;
+      if (blockedFits(x.T, hs)) {
+        set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.inp, 'inp'), x.B, x.T, x.C, x.NH, packPtr, CHUNK_FLOATS * 4);
+        pool.run(FN.attentionForwardBlocked, par);
+      } else {
+        set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.inp, 'inp'), x.B, x.T, x.C, x.NH);
+        pool.run(FN.attentionForward, par);
+      }
+    },
+    attentionBackward(x) {
+      if (isF64(x.dinp, x.scratch, x.dout, x.inp, x.att)) return refKernels.attentionBackward(x);
+      checkHeads(x.C, x.NH);
+      set(ptr(x.dinp, 'dinp'), ptr(x.scratch, 'scratch'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.att, 'att'), x.B, x.T, x.C, x.NH);
+      const par = x.B * x.NH > 1 && x.B * x.T * x.T * x.C >= PARALLEL_MIN;
+      if (blockedFits(x.T, x.C / x.NH)) {
+        a[9] = packPtr;
+        a[10] = CHUNK_FLOATS * 4;
+        pool.run(FN.attentionBackwardBlocked, par);
+      } else pool.run(FN.attentionBackward, par);
+    },
+    geluForward(x) {
+      if (isF64(x.out, x.inp)) return refKernels.geluForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N);
+      pool.run(FN.geluForward, x.N >= PARALLEL_MIN / 4);
+    },
+    geluBackward(x) {
+      if (isF64(x.dinp, x.inp, x.dout)) return refKernels.geluBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.inp, 'inp'), ptr(x.dout, 'dout'), x.N);
+      pool.run(FN.geluBackward, x.N >= PARALLEL_MIN / 4);
+    },
+    residualForward(x) {
+      if (isF64(x.out, x.inp1, x.inp2)) return refKernels.residualForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp1, 'inp1'), ptr(x.inp2, 'inp2'), x.N);
+      pool.run(FN.residualForward, x.N >= PARALLEL_MIN);
+    },
+    residualBackward(x) {
+      if (isF64(x.dinp1, x.dinp2, x.dout)) return refKernels.residualBackward(x);
+      set(ptr(x.dinp1, 'dinp1'), ptr(x.dinp2, 'dinp2'), ptr(x.dout, 'dout'), x.N);
+      pool.run(FN.residualBackward, x.N >= PARALLEL_MIN);
+    },
+    crossEntropyForward(x) {
+      if (isF64(x.losses, x.probs, x.logits)) return refKernels.crossEntropyForward(x);
+      set(ptr(x.losses, 'losses'), ptr(x.probs, 'probs'), ptr(x.logits, 'logits'), ptr(x.targets, 'targets'), x.BT, x.V);
+      pool.run(FN.crossEntropyForward, x.BT * x.V >= PARALLEL_MIN / 4);
+    },
+    crossEntropyBackward(x) {
+      if (isF64(x.dlogits, x.probs)) return refKernels.crossEntropyBackward(x);
+      set(ptr(x.dlogits, 'dlogits'), ptr(x.probs, 'probs'), ptr(x.targets, 'targets'), x.scale, x.BT, x.V);
+      pool.run(FN.crossEntropyBackward, x.BT * x.V >= PARALLEL_MIN);
+    },
+    adamw(x) {
+      if (isF64(x.params, x.grads, x.m, x.v)) return refKernels.adamw(x);
+      const bc1 = 1 - Math.pow(x.beta1, x.t);
+      const bc2 = 1 - Math.pow(x.beta2, x.t);
+      set(ptr(x.params, 'params'), ptr(x.grads, 'grads'), ptr(x.m, 'm'), ptr(x.v, 'v'), x.N, x.beta1, x.beta2, x.eps, 1 - x.lr * x.weightDecay, x.lr / bc1, 1 / bc2);
+      pool.run(FN.adamw, x.N >= PARALLEL_MIN / 4);
+    },
+    sumSquares(x) {
+      if (isF64(x.inp)) return refKernels.sumSquares(x);
+      set(ptr(x.inp, 'inp'), x.N, PARTS_BYTE);
+      const par = x.N >= PARALLEL_MIN;
+      pool.run(FN.sumSquares, par);
+      let s = 0;
+      for (let i = 0; i < pool.lastChunks; i++) s += pool.parts[i]!;
+      return s;
+    },
+    scale(x) {
+      if (isF64(x.inout)) return refKernels.scale(x);
+      set(ptr(x.inout, 'inout'), x.N, x.s);
+      pool.run(FN.scale, x.N >= PARALLEL_MIN);
+    },
+  };
+  return Object.freeze(k);
+}
+
+/** Whether one head's packed panels (T x hs, both padded to 8) fit a chunk's scratch. */
+function blockedFits(T: number, hs: number): boolean {
+  return Math.ceil(T / 8) * 8 * Math.ceil(hs / 8) * 8 <= CHUNK_FLOATS;
+}
+
+function checkHeads(C: number, NH: number): void {
+  if (!Number.isInteger(NH) || NH <= 0 || C % NH !== 0) throw new ScratchError(`attention: C=${C} is not a multiple of NH=${NH}`);
+}

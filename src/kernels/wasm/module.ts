@@ -1,0 +1,78 @@
+import { type Fn, V, F, assemble, Fn as FnClass } from './asm.js';
+import { adamw, encoderBackward, encoderForward, geluBackward, geluForward, residualBackward, residualForward, scale, sumSquares } from './gen-elementwise.js';
+import { colsum, gemm, matmulBackward, pack, packDw, packRows } from './gen-matmul.js';
+import { crossEntropyBackward, crossEntropyForward, layernormBackward, layernormForward } from './gen-rows.js';
+import { attentionBackward, attentionForward } from './gen-attention.js';
+import { attentionBackwardBlocked, attentionForwardBlocked } from './gen-attention-blocked.js';
+
+/** JavaScript functions the module imports (f64 -> f64), in import order. */
+export const IMPORTS = ['log'] as const;
+
+/** Every exported function, in module order; the thread pool names them by index in this list. */
+export const FN_NAMES = [
+  'gemmFwd', 'gemmDinp', 'gemmDw', 'colsum', 'pack', 'packRows8', 'packRows4', 'packDw', 'matmulBackward',
+  'encoderForward', 'encoderBackward', 'layernormForward', 'layernormBackward',
+  'attentionForward', 'attentionForwardBlocked', 'attentionBackward', 'attentionBackwardBlocked', 'geluForward', 'geluBackward',
+  'residualForward', 'residualBackward', 'crossEntropyForward', 'crossEntropyBackward',
+  'adamw', 'sumSquares', 'scale',
+] as const;
+export type FnName = (typeof FN_NAMES)[number];
+export const FN: Record<FnName, number> = Object.fromEntries(FN_NAMES.map((n, i) => [n, i])) as Record<FnName, number>;
+
+/** The kernels module's bytes; `relaxed` chooses relaxed-SIMD FMA over separate mul and add. */
+export function kernelModuleBytes(relaxed: boolean, maxPages: number): Uint8Array<ArrayBuffer> {
+  const callOf = (name: string): number => IMPORTS.length + FN_NAMES.indexOf(name as FnName);
+  const logIndex = IMPORTS.indexOf('log');
+  const gens: Record<FnName, () => Fn> = {
+    gemmFwd: () => gemm('gemmFwd', { aContig: true, bPacked: true, unroll: 1 }, relaxed),
+    gemmDinp: () => gemm('gemmDinp', { aContig: true, bPacked: false, unroll: 1 }, relaxed),
+    gemmDw: () => gemm('gemmDw', { aContig: false, bPacked: true, unroll: 1 }, relaxed),
+    colsum: () => colsum(relaxed),
+    pack: () => pack(),
+    packRows8: () => packRows(8),
+    packRows4: () => packRows(4),
+    packDw: () => packDw(callOf),
+    matmulBackward: () => matmulBackward(callOf),
+    encoderForward: () => encoderForward(relaxed),
+    encoderBackward: () => encoderBackward(relaxed),
+    layernormForward: () => layernormForward(relaxed),
+    layernormBackward: () => layernormBackward(relaxed),
+    attentionForward: () => attentionForward(relaxed),
+    attentionForwardBlocked: () => attentionForwardBlocked(relaxed, callOf),
+    attentionBackward: () => attentionBackward(relaxed),
+    attentionBackwardBlocked: () => attentionBackwardBlocked(relaxed, callOf),
+    geluForward: () => geluForward(relaxed),
+    geluBackward: () => geluBackward(relaxed),
+    residualForward: () => residualForward(relaxed),
+    residualBackward: () => residualBackward(relaxed),
+    crossEntropyForward: () => crossEntropyForward(relaxed, logIndex),
+    crossEntropyBackward: () => crossEntropyBackward(relaxed),
+    adamw: () => adamw(relaxed),
+    sumSquares: () => sumSquares(),
+    scale: () => scale(relaxed),
+  };
+  return assemble(FN_NAMES.map((n) => gens[n]()), [...IMPORTS], maxPages);
+}
+
+/** What this engine can run: SIMD at all, and relaxed-SIMD FMA (Node 20 needs a V8 flag for it). */
+export function wasmFeatures(): { simd: boolean; relaxed: boolean } {
+  if (typeof WebAssembly !== 'object') return { simd: false, relaxed: false };
+  const probe = (relaxed: boolean): boolean => {
+    const f = new FnClass('probe', [['x', 'f32']]);
+    f.results = ['f32'];
+    const v = V.splat([0x20, 0]);
+    f.body = V.lane(relaxed ? V.relaxedMadd(v, v, v) : V.add(v, V.splat(F.c(1))), 0);
+    try {
+      const bytes = assemble([f], [], 1);
+      return WebAssembly.validate(bytes) && typeof SharedArrayBuffer === 'function';
+    } catch {
+      return false;
+    }
+  };
+  const simd = probe(false);
+  return { simd, relaxed: simd && probe(true) };
+}
+
+export function importObject(memory: WebAssembly.Memory): WebAssembly.Imports {
+  return { env: { memory, log: Math.log } };
+}

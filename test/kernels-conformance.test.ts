@@ -1,0 +1,246 @@
+/**
+ * One conformance suite for every kernel of every backend: each op runs on odd shapes (1, 3, 17,
+ * sizes that are not multiples of 4 or 8), on shapes big enough to be split across threads, and
+ * on extreme values, and must match the TypeScript reference within float32 tolerances. Backward
+ * kernels start from non-zero gradients, so accumulation (+=) is checked, not just assignment.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { type Backend, type KernelOp, type Kernels, KERNEL_OPS, Rng, createBackend, refBackend, refKernels } from '../src/index.js';
+
+type Args<K extends KernelOp> = Parameters<Kernels[K]>[0];
+type Alloc = { f32(n: number): Float32Array; i32(n: number): Int32Array };
+interface Case<A> {
+  /** Shapes to run; `big` ones exceed the kernels' thresholds for using every thread. */
+  shapes: Record<string, number>[];
+  make(s: Record<string, number>, m: Maker, rng: Rng): A;
+  /** Allowed error, relative to max(1, largest |value| of the reference buffer). */
+  tol?: number;
+  /** Buffers whose contents are undefined afterwards. */
+  skip?: string[];
+}
+
+/** Fills buffers from the backend under test. */
+class Maker {
+  constructor(private readonly a: Alloc) {}
+  rand(n: number, rng: Rng, scale = 1, offset = 0): Float32Array {
+    const x = this.a.f32(n);
+    for (let i = 0; i < n; i++) x[i] = offset + scale * rng.normal();
+    return x;
+  }
+  zeros(n: number): Float32Array {
+    return this.a.f32(n);
+  }
+  ints(n: number, rng: Rng, max: number, allowNeg = false): Int32Array {
+    const x = this.a.i32(n);
+    for (let i = 0; i < n; i++) x[i] = allowNeg && rng.random() < 0.2 ? -1 : rng.int(max);
+    return x;
+  }
+  copy(src: Float32Array): Float32Array {
+    const x = this.a.f32(src.length);
+    x.set(src);
+    return x;
+  }
+}
+
+/** Probabilities from the reference forward pass, for the backward cases. */
+function refLayernorm(m: Maker, inp: Float32Array, weight: Float32Array, N: number, C: number) {
+  const mean = m.zeros(N), rstd = m.zeros(N);
+  refKernels.layernormForward({ out: new Float32Array(N * C), mean, rstd, inp, weight, bias: null, N, C, eps: 1e-5 });
+  return { mean, rstd };
+}
+
+const CASES: { [K in KernelOp]: Case<Args<K>> } = {
+  encoderForward: {
+    shapes: [{ B: 1, T: 1, C: 1, V: 1 }, { B: 2, T: 3, C: 17, V: 5 }, { B: 3, T: 17, C: 33, V: 65 }, { B: 4, T: 64, C: 128, V: 65 }],
+    make: ({ B, T, C, V }, m, r) => ({ out: m.rand(B * T * C, r), inp: m.ints(B * T, r, V), wte: m.rand(V * C, r), wpe: m.rand(T * C, r), B, T, C }),
+  },
+  encoderBackward: {
+    shapes: [{ B: 1, T: 1, C: 1, V: 1 }, { B: 2, T: 3, C: 17, V: 5 }, { B: 3, T: 17, C: 33, V: 4 }, { B: 4, T: 64, C: 130, V: 65 }],
+    make: ({ B, T, C, V }, m, r) => ({ dwte: m.rand(V * C, r), dwpe: m.rand(T * C, r), dout: m.rand(B * T * C, r), inp: m.ints(B * T, r, V), B, T, C }),
+  },
+  matmulForward: {
+    shapes: [{ BT: 1, C: 1, OC: 1 }, { BT: 3, C: 17, OC: 5 }, { BT: 17, C: 3, OC: 9, nobias: 1 }, { BT: 13, C: 33, OC: 65 }, { BT: 66, C: 128, OC: 130 }, { BT: 64, C: 72, OC: 384, big: 1e4 }, { BT: 5, C: 1100, OC: 1030 }], // the last packs W in k-chunks
+    make: ({ BT, C, OC, nobias, big }, m, r) => ({
+      out: m.rand(BT * OC, r),
+      inp: m.rand(BT * C, r, big ?? 1),
+      weight: m.rand(OC * C, r),
+      bias: nobias ? null : m.rand(OC, r),
+      BT, C, OC,
+    }),
+  },
+  matmulBackward: {
+    shapes: [{ BT: 1, C: 1, OC: 1 }, { BT: 3, C: 17, OC: 5 }, { BT: 17, C: 3, OC: 9, partial: 1 }, { BT: 13, C: 33, OC: 65 }, { BT: 66, C: 128, OC: 130 }, { BT: 70, C: 64, OC: 65, partial: 2 }, { BT: 70001, C: 9, OC: 7 }], // the last packs in batch chunks
+    make: ({ BT, C, OC, partial }, m, r) => ({
+      dinp: partial === 1 ? null : m.rand(BT * C, r),
+      dweight: partial === 2 ? null : m.rand(OC * C, r),
+      dbias: partial ? null : m.rand(OC, r),
+      dout: m.rand(BT * OC, r),
+      inp: m.rand(BT * C, r),
+      weight: m.rand(OC * C, r),
+      BT, C, OC,
+    }),
+  },
+  layernormForward: {
+    shapes: [{ N: 1, C: 1 }, { N: 3, C: 3 }, { N: 17, C: 17, nobias: 1 }, { N: 5, C: 130 }, { N: 300, C: 128 }, { N: 7, C: 33, offset: 1e3 }, { N: 7, C: 19, scale: 1e4 }],
+    make: ({ N, C, nobias, offset, scale }, m, r) => ({
+      out: m.rand(N * C, r), mean: m.zeros(N), rstd: m.zeros(N),
+      inp: m.rand(N * C, r, scale ?? 1, offset ?? 0), weight: m.rand(C, r), bias: nobias ? null : m.rand(C, r),
+      N, C, eps: 1e-5,
+    }),
+    tol: 1e-4,
+  },
+  layernormBackward: {
+    shapes: [{ N: 1, C: 1 }, { N: 3, C: 3 }, { N: 17, C: 17, nobias: 1 }, { N: 5, C: 130 }, { N: 300, C: 128 }, { N: 7, C: 19, scale: 1e3 }],
+    make: ({ N, C, nobias, scale }, m, r) => {
+      const inp = m.rand(N * C, r, scale ?? 1);
+      const weight = m.rand(C, r);
+      return { dinp: m.rand(N * C, r), dweight: m.rand(C, r), dbias: nobias ? null : m.rand(C, r), dout: m.rand(N * C, r), inp, weight, ...refLayernorm(m, inp, weight, N, C), N, C };
+    },
+    tol: 1e-4,
+  },
+  attentionForward: {
+    shapes: [{ B: 1, T: 1, C: 1, NH: 1 }, { B: 1, T: 3, C: 6, NH: 2 }, { B: 2, T: 17, C: 12, NH: 4 }, { B: 2, T: 9, C: 20, NH: 2, big: 8 }, { B: 4, T: 64, C: 128, NH: 4 }, { B: 1, T: 70, C: 260, NH: 1 }], // the last: row kernel
+    make: ({ B, T, C, NH, big }, m, r) => ({ out: m.rand(B * T * C, r), att: m.rand(B * NH * T * T, r), inp: m.rand(B * T * 3 * C, r, big ?? 1), B, T, C, NH }),
+    tol: 1e-4,
+  },
+  attentionBackward: {
+    shapes: [{ B: 1, T: 1, C: 1, NH: 1 }, { B: 1, T: 3, C: 6, NH: 2 }, { B: 2, T: 17, C: 12, NH: 4 }, { B: 2, T: 9, C: 20, NH: 2 }, { B: 4, T: 64, C: 128, NH: 4 }, { B: 1, T: 70, C: 260, NH: 1 }],
+    make: ({ B, T, C, NH }, m, r) => {
+      const inp = m.rand(B * T * 3 * C, r);
+      const att = m.zeros(B * NH * T * T);
+      refKernels.attentionForward({ out: new Float32Array(B * T * C), att, inp, B, T, C, NH });
+      return { dinp: m.rand(B * T * 3 * C, r), scratch: m.zeros(B * NH * T * T), dout: m.rand(B * T * C, r), inp, att, B, T, C, NH };
+    },
+    skip: ['scratch'],
+    tol: 1e-4,
+  },
+  geluForward: {
+    shapes: [{ N: 1 }, { N: 3 }, { N: 17 }, { N: 40001 }, { N: 33, scale: 20 }],
+    make: ({ N, scale }, m, r) => ({ out: m.rand(N, r), inp: m.rand(N, r, scale ?? 1), N }),
+  },
+  geluBackward: {
+    shapes: [{ N: 1 }, { N: 3 }, { N: 17 }, { N: 40001 }, { N: 33, scale: 20 }],
+    make: ({ N, scale }, m, r) => ({ dinp: m.rand(N, r), inp: m.rand(N, r, scale ?? 1), dout: m.rand(N, r), N }),
+  },
+  residualForward: {
+    shapes: [{ N: 1 }, { N: 3 }, { N: 17 }, { N: 40001 }],
+    make: ({ N }, m, r) => ({ out: m.rand(N, r), inp1: m.rand(N, r), inp2: m.rand(N, r), N }),
+  },
+  residualBackward: {
+    shapes: [{ N: 1 }, { N: 3 }, { N: 17 }, { N: 40001 }],
+    make: ({ N }, m, r) => ({ dinp1: m.rand(N, r), dinp2: m.rand(N, r), dout: m.rand(N, r), N }),
+  },
+  crossEntropyForward: {
+    shapes: [{ BT: 1, V: 1 }, { BT: 3, V: 5 }, { BT: 17, V: 65 }, { BT: 200, V: 257 }, { BT: 9, V: 33, scale: 1e4 }],
+    make: ({ BT, V, scale }, m, r) => ({ losses: m.rand(BT, r), probs: m.rand(BT * V, r), logits: m.rand(BT * V, r, scale ?? 3), targets: m.ints(BT, r, V, true), BT, V }),
+    tol: 1e-4,
+  },
+  crossEntropyBackward: {
+    shapes: [{ BT: 1, V: 1 }, { BT: 3, V: 5 }, { BT: 17, V: 65 }, { BT: 200, V: 257 }],
+    make: ({ BT, V }, m, r) => {
+      const logits = m.rand(BT * V, r, 3);
+      const targets = m.ints(BT, r, V, true);
+      const probs = m.zeros(BT * V);
+      refKernels.crossEntropyForward({ losses: new Float32Array(BT), probs, logits, targets, BT, V });
+      return { dlogits: m.rand(BT * V, r), probs, targets, scale: 1 / BT, BT, V };
+    },
+  },
+  adamw: {
+    shapes: [{ N: 1, t: 1 }, { N: 3, t: 2 }, { N: 17, t: 10 }, { N: 40001, t: 100 }],
+    make: ({ N, t }, m, r) => {
+      const v = m.rand(N, r, 0.01);
+      for (let i = 0; i < N; i++) v[i] = v[i]! * v[i]!;
+      return { params: m.rand(N, r), grads: m.rand(N, r, 0.1), m: m.rand(N, r, 0.01), v, N, lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, t: t! };
+    },
+  },
+  sumSquares: {
+    shapes: [{ N: 1 }, { N: 3 }, { N: 17 }, { N: 100003 }, { N: 1001, scale: 1e4 }],
+    make: ({ N, scale }, m, r) => ({ inp: m.rand(N, r, scale ?? 1), N }),
+  },
+  scale: {
+    shapes: [{ N: 1 }, { N: 3 }, { N: 17 }, { N: 40001 }],
+    make: ({ N }, m, r) => ({ inout: m.rand(N, r), N, s: 0.37 }),
+  },
+};
+
+type Typed = Float32Array | Float64Array | Int32Array;
+const isTyped = (x: unknown): x is Typed => x instanceof Float32Array || x instanceof Float64Array || x instanceof Int32Array;
+
+/** A heap copy of the arguments for the reference run. */
+function cloneArgs<A extends object>(a: A): A {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(a)) out[k] = isTyped(v) ? v.slice() : v;
+  return out as A;
+}
+
+function compare(op: string, shape: object, name: string, got: Typed, want: Typed, tol: number): void {
+  let maxAbs = 1;
+  for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(want[i]!));
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i]! - want[i]!);
+    if (!(d <= tol * maxAbs))
+      assert.fail(`${op} ${JSON.stringify(shape)}: ${name}[${i}] = ${got[i]}, reference ${want[i]} (|diff| ${d} > ${tol * maxAbs})`);
+  }
+}
+
+function runOp<K extends KernelOp>(op: K, be: Backend, seed: number): void {
+  const c = CASES[op] as Case<Args<K>>;
+  const call = (k: Kernels, a: Args<K>): unknown => (k[op] as (x: Args<K>) => unknown)(a);
+  for (const s of c.shapes) {
+    be.scope(() => {
+      const args = c.make(s, new Maker({ f32: (n) => be.allocF32(n), i32: (n) => be.allocI32(n) }), new Rng(seed));
+      const want = cloneArgs(args);
+      const rWant = call(refKernels, want);
+      const rGot = call(be.kernels, args);
+      const tol = c.tol ?? 2e-5;
+      if (typeof rWant === 'number') {
+        assert.equal(typeof rGot, 'number');
+        const d = Math.abs((rGot as number) - rWant);
+        assert.ok(d <= 1e-6 * Math.max(1, rWant), `${op} ${JSON.stringify(s)}: returned ${rGot as number}, reference ${rWant}`);
+      }
+      for (const [k, v] of Object.entries(args)) {
+        if (!isTyped(v) || c.skip?.includes(k)) continue;
+        compare(op, s, k, v, (want as unknown as Record<string, Typed>)[k]!, tol);
+      }
+    });
+  }
+}
+
+const backends: [string, Promise<Backend>][] = [
+  ['ref', Promise.resolve(refBackend)],
+  ['wasm, 1 thread', createBackend({ kernels: 'wasm', threads: 1 })],
+  ['wasm, 2 threads', createBackend({ kernels: 'wasm', threads: 2 })],
+  ['wasm plain SIMD, 2 threads', createBackend({ kernels: 'wasm', threads: 2, relaxedSimd: false })],
+];
+
+after(async () => {
+  for (const [, p] of backends) (await p as { close?: () => void }).close?.();
+});
+
+for (const [label, p] of backends) {
+  test(`kernels conformance: ${label}`, async (t) => {
+    const be = await p;
+    for (const op of KERNEL_OPS) await t.test(op, () => runOp(op, be, 1234));
+  });
+}
+
+test('wasm backend: scope reuses the same memory, persistent buffers survive', async () => {
+  const be = await backends[1]![1];
+  const keep = be.allocF32(10);
+  keep.fill(7);
+  const offs: number[][] = [];
+  for (let i = 0; i < 3; i++) {
+    be.scope(() => {
+      const a = be.allocF32(1000), b = be.allocI32(33);
+      assert.ok(a.every((x) => x === 0));
+      a.fill(1);
+      offs.push([a.byteOffset, b.byteOffset]);
+    });
+  }
+  assert.deepEqual(offs[0], offs[2]);
+  assert.ok(keep.every((x) => x === 7));
+  const after = be.allocF32(5000);
+  assert.ok(after.byteOffset >= keep.byteOffset + 40 && after.every((x) => x === 0));
+  assert.throws(() => be.kernels.scale({ inout: new Float32Array(4), N: 4, s: 2 }), /not allocated by this backend/);
+});
