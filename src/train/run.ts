@@ -217,18 +217,17 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
         writeCurve();
         opts.onEval?.(r);
       },
-      checkpoint: (reason, best) => {
+      checkpoint: (_reason, best) => {
         save('latest');
         if (best) save('best');
-        void reason;
       },
       shouldStop: opts.shouldStop,
       tick: ticker,
     });
   } catch (e) {
     if (e instanceof NonFiniteLossError) {
-      const kept = lastSaved as { name: string; step: number } | null;
-      const where = kept ? `the last good checkpoint (step ${kept.step}) is kept in ${dir}` : 'no checkpoint was written';
+      const kept = (lastSaved as { step: number } | null)?.step ?? (hasCheckpoint(dir) ? readCheckpointMeta(dir).step : null);
+      const where = kept !== null ? `the last good checkpoint (step ${kept}) is kept in ${dir}` : 'no checkpoint was written';
       throw new ScratchError(`${e.message}; ${where}; lower --lr or set --grad-clip and start again`);
     }
     throw e;
