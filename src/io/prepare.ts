@@ -4,7 +4,7 @@
  * gigabyte and more are never held whole; the split is nanoGPT's (first 90 % of the tokens
  * train, the rest val).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import { CharTokenizer } from '../tokenizer/char.js';
@@ -93,6 +93,9 @@ export function prepareData(paths: readonly string[], outDir: string, opts: Prep
   } catch (e) {
     throw new ScratchError(fileErrorMessage(outDir, e, 'folder', 'create'));
   }
+
+  // temporary files of an earlier prepare that was killed
+  for (const f of readdirSync(outDir)) if (/\.tmp-\d+$/.test(f)) unlinkSync(join(outDir, f));
 
   let tok: Tokenizer;
   if (opts.tokenizer === 'char') {
