@@ -14,7 +14,7 @@ export { generate, sampleFromLogits, argmax, validateSampleOptions, type SampleO
 export { parseSafetensors, serializeSafetensors, type SafeTensor, type SafeArray, type SafeDType } from './io/safetensors.js';
 export { loadGpt2Weights, gpt2WeightEntries, gptConfigFromHf, hfConfigFromGpt, type HfGpt2Config } from './io/gpt2-weights.js';
 export { loadHfGpt2, saveHfGpt2, readSafetensorsFile, isHfGpt2Folder } from './io/hf-folder.js';
-export { readBytes, readText, readJson, writeAtomic } from './io/files.js';
+export { readBytes, readText, readJson, writeAtomic, decodeUtf8 } from './io/files.js';
 export { runFixtureCheck, type CheckReport, type CheckRow } from './check/fixture.js';
 export { trainStep, type Trainable, type StepResult } from './train/step.js';
 export { profiledBackend, median, type KernelProfile } from './train/profile.js';
@@ -45,6 +45,6 @@ export { trainLoop, estimateLoss, NonFiniteLossError, type TrainableModel, type 
 export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressInfo, type CurvePoint } from './train/report.js';
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './train/run.js';
 export { generateText, promptIds, type TextSampleOptions } from './generate/text.js';
-export { readUtf8File, decodeUtf8, gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer, writeFileAtomic } from './io/tokenizer-files.js';
+export { gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer } from './io/tokenizer-files.js';
 export { createBackend, type BackendOptions } from './kernels/create.js';
 export type { WasmBackend } from './kernels/wasm/backend.js';

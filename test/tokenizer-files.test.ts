@@ -15,7 +15,7 @@ import {
   ScratchError,
   gpt2Tokenizer,
   loadTokenizer,
-  readUtf8File,
+  readText,
   saveTokenizer,
   toHuggingFace,
   tokenizerFromJSON,
@@ -120,18 +120,18 @@ test('corrupt or wrong-version tokenizer files fail with one line naming the fil
   assert.throws(() => loadTokenizer(join(dir, 'missing.json')), (e: unknown) => e instanceof ScratchError && /no such file/.test(e.message));
 });
 
-test('readUtf8File: non-UTF-8 is a clear error, never replacement characters', () => {
+test('readText: non-UTF-8 is a clear error, never replacement characters', () => {
   const bad = join(dir, 'latin1.txt');
   writeFileSync(bad, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
-  assert.throws(() => readUtf8File(bad), (e: unknown) => e instanceof ScratchError && /not valid UTF-8.*0xe9 at offset 3/.test(e.message));
+  assert.throws(() => readText(bad), (e: unknown) => e instanceof ScratchError && /not valid UTF-8.*0xe9 at offset 3/.test(e.message));
   const bom = join(dir, 'bom.txt');
   writeFileSync(bom, '\uFEFFhi');
-  assert.equal(readUtf8File(bom), '\uFEFFhi', 'a byte-order mark is text and is kept');
+  assert.equal(readText(bom), '\uFEFFhi', 'a byte-order mark is text and is kept');
   fc.assert(
     fc.property(trickyText(), (s) => {
       if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) return;
       writeFileSync(bom, s);
-      assert.equal(readUtf8File(bom), s);
+      assert.equal(readText(bom), s);
     }),
     { numRuns: 100, seed: 5 },
   );

@@ -8,11 +8,11 @@ import {
   ScratchError,
   decodeUtf8,
   loadTokenizer,
-  readUtf8File,
+  readText,
   saveTokenizer,
   toHuggingFace,
   trainBpe,
-  writeFileAtomic,
+  writeAtomic,
 
   type AllowedSpecial,
   type Tokenizer,
@@ -63,11 +63,11 @@ function train(args: string[]): number {
   if (!values.out) throw new ScratchError('tokenizer train needs --out FILE');
   const size = Number(values['vocab-size']);
   if (!Number.isInteger(size) || size <= 0) throw new ScratchError(`--vocab-size must be a positive integer, got '${values['vocab-size']}'`);
-  const texts = positionals.map(readUtf8File);
+  const texts = positionals.map((p) => readText(p));
   const t0 = performance.now();
   const r = trainBpe(texts, size, { pattern: values.pattern, specialTokens: values.special });
   const secs = (performance.now() - t0) / 1000;
-  if (values.hf) writeFileAtomic(values.out, JSON.stringify(toHuggingFace(r.tokenizer), null, 2) + '\n');
+  if (values.hf) writeAtomic(values.out, JSON.stringify(toHuggingFace(r.tokenizer), null, 2) + '\n');
   else saveTokenizer(r.tokenizer, values.out);
   if (r.warning) console.error(`scratchlm: warning: ${r.warning}`);
   console.error(`trained ${r.merges} merges (vocabulary ${r.tokenizer.vocabSize}) in ${secs.toFixed(2)} s → ${values.out}`);
@@ -75,14 +75,14 @@ function train(args: string[]): number {
 }
 
 function readInput(file: string | undefined): string {
-  return file === undefined ? decodeUtf8(readFileSync(0), 'stdin') : readUtf8File(file);
+  return file === undefined ? decodeUtf8(readFileSync(0), 'stdin') : readText(file);
 }
 
 function resolveTokenizer(spec: string | undefined, corpus: string | undefined): Tokenizer {
   if (!spec) throw new ScratchError('--tokenizer is required: gpt2, char (with --corpus FILE) or a tokenizer file');
   if (spec === 'char') {
     if (!corpus) throw new ScratchError('--tokenizer char needs --corpus FILE: the character vocabulary is the set of characters in that file');
-    return CharTokenizer.fromText(readUtf8File(corpus));
+    return CharTokenizer.fromText(readText(corpus));
   }
   return loadTokenizer(spec);
 }

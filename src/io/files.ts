@@ -10,13 +10,21 @@ export function readBytes(path: string, what = 'file'): Uint8Array {
   }
 }
 
-/** Reads UTF-8 text; bytes that are not UTF-8 are an error, never silent U+FFFD. */
+/**
+ * A file's text, which must be valid UTF-8: a byte that is not fails with the file and the byte
+ * offset, instead of silently becoming U+FFFD. A leading byte-order mark is kept (it is text).
+ */
 export function readText(path: string, what = 'file'): string {
-  const bytes = readBytes(path, what);
+  return decodeUtf8(readBytes(path, what), path);
+}
+
+/** Bytes → text, failing (with `source` and the offset of the first bad byte) unless valid UTF-8. */
+export function decodeUtf8(bytes: Uint8Array, source: string): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    throw new ScratchError(`${path}: this ${what} is not valid UTF-8 text; convert it to UTF-8 first (e.g. iconv -t UTF-8)`);
+    const at = firstInvalidUtf8(bytes);
+    throw new ScratchError(`${source}: not valid UTF-8 (first bad byte 0x${bytes[at]?.toString(16).padStart(2, '0')} at offset ${at}); convert it to UTF-8 first, e.g. iconv -f latin1 -t utf-8`);
   }
 }
 
@@ -68,4 +76,20 @@ export function isFolder(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Offset of the first byte that breaks UTF-8 (for the error message). */
+function firstInvalidUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (i + k >= b.length || (b[i + k]! & 0xc0) !== 0x80) return i;
+    if (n > 0) {
+      const cp = n === 1 ? 0 : n === 2 ? ((c & 15) << 12) | ((b[i + 1]! & 63) << 6) : ((c & 7) << 18) | ((b[i + 1]! & 63) << 12);
+      if ((n === 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n === 3 && (cp < 0x10000 || cp > 0x10ffff))) return i;
+    }
+    i += n + 1;
+  }
+  return b.length;
 }
