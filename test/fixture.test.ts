@@ -77,3 +77,12 @@ test('check: bad input gives one line naming the file, exit 1, no stack', () => 
     assert.match(lines[0], msg, what);
   }
 });
+
+test('check passes on gpt2-tiny with the plain-SIMD wasm kernels (no relaxed FMA), through the API', async () => {
+  const { createBackend, runFixtureCheck } = await import('../src/index.js');
+  const backend = await createBackend({ kernels: 'wasm', threads: 2, relaxedSimd: false });
+  assert.equal(backend.name, 'wasm-simd');
+  const report = runFixtureCheck(join(SHARED, 'fixtures', 'gpt2-tiny'), { backend });
+  assert.deepEqual(report.rows.filter((r) => !r.ok).map((r) => r.name), []);
+  assert.ok(report.ok);
+});

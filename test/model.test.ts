@@ -122,3 +122,22 @@ test('generate: streams ids, crops the context past the block size, same seed sa
   assert.deepEqual(a, b);
   assert.ok(a.every((id) => id >= 0 && id < 13));
 });
+
+test('wasm backend: steady-state training steps allocate nothing new', async () => {
+  const { createBackend, trainStep } = await import('../src/index.js');
+  const be = (await createBackend({ kernels: 'wasm', threads: 2 })) as import('../src/index.js').WasmBackend;
+  const m = new GPT({ ...TINY, dropout: 0.1 }, { backend: be, rng: new Rng(1) });
+  m.train(new Rng(2));
+  const opt = new AdamW(m.params.groups, be, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
+  const idx = be.allocI32(16);
+  const tgt = be.allocI32(16);
+  idx.set([1, 2, 3, 4, 5, 6, 7, 8, 3, 3, 1, 2, 12, 0, 0, 5]);
+  tgt.set([2, 3, 4, 5, 6, 7, 8, 9, 3, 1, 2, 12, 0, 0, 5, 7]);
+  const step = () => trainStep(m, opt, [{ idx, targets: tgt }], 2, 8, 1e-2, 1.0).loss;
+  const first = step();
+  const peak = be.memoryBytes();
+  let last = first;
+  for (let i = 0; i < 5; i++) last = step();
+  assert.equal(be.memoryBytes(), peak, 'the arena grew after the first step');
+  assert.ok(last < first, `loss went from ${first} to ${last}`);
+});
