@@ -50,6 +50,11 @@ function serve(): Promise<string> {
       res.writeHead(200, { ...headers, 'Content-Type': TYPES['.html']! }).end(PAGE);
       return;
     }
+    if (path === '/plain/') {
+      // without COOP/COEP: no SharedArrayBuffer
+      res.writeHead(200, { 'Content-Type': TYPES['.html']!, 'Cache-Control': 'no-store' }).end(PAGE);
+      return;
+    }
     const file = normalize(join(REPO, path));
     if (!path.startsWith('/dist/') || !file.startsWith(DIST + sep)) {
       res.writeHead(404, headers).end();
@@ -83,7 +88,8 @@ after(async () => {
   server?.closeAllConnections();
 });
 
-test('wasm kernels in Chromium: 1 thread and 2 Web Workers match the reference on a GPT and on matmuls', { timeout: 60_000 }, async () => {
+/** Opens a page, collecting its errors (uncaught, console.error, failed requests). */
+async function open(path: string) {
   const page = await browser!.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -93,22 +99,15 @@ test('wasm kernels in Chromium: 1 thread and 2 Web Workers match the reference o
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
-  await page.goto(`${base}/`);
-  const r = (await page.evaluate(
-    async ([models, matmuls, steps]) => {
-      // a string, so that tsc leaves this browser-side URL import alone
-      const url = '/dist/test/browser/page.js';
-      const m = (await import(url)) as typeof import('./browser/page.js');
-      return m.runBrowserChecks(models, matmuls, [1, 2], steps);
-    },
-    [MODELS, MATMULS, STEPS] as const,
-  )) as PageResult;
-  await page.close();
-  assert.deepEqual(errors, []);
-  assert.equal(r.crossOriginIsolated, true, 'the page must be cross-origin-isolated (COOP/COEP headers)');
+  await page.goto(`${base}${path}`);
+  return { page, errors };
+}
+
+function check(r: PageResult, where: string): void {
+  assert.equal(r.crossOriginIsolated, true, `${where}: must be cross-origin-isolated (COOP/COEP headers)`);
   assert.equal(r.runs.length, 2);
   for (const run of r.runs) {
-    const what = `threads ${run.threadsAsked}`;
+    const what = `${where}, threads ${run.threadsAsked}`;
     assert.match(run.name, /^wasm/, what);
     assert.equal(run.threads, run.threadsAsked, `${what}: backend.threads`);
     assert.equal(run.stats.workers, run.threadsAsked - 1, `${what}: Web Workers started`);
@@ -129,5 +128,56 @@ test('wasm kernels in Chromium: 1 thread and 2 Web Workers match the reference o
       for (const key of ['out', 'dinp', 'dweight', 'dbias'] as const) assert.ok(k[key] <= 1e-4, `${w}: ${key} differs by ${k[key]}`);
     }
   }
-  console.log(`# browser: ${r.userAgent}; page ran ${r.ms.toFixed(0)} ms; ${JSON.stringify(r.runs.map((x) => ({ threads: x.threads, name: x.name, ...x.stats, models: x.models, matmuls: x.matmuls })))}`);
+  const summary = r.runs.map((x) => ({ threads: x.threads, name: x.name, ...x.stats, models: x.models, matmuls: x.matmuls }));
+  console.log(`# browser (${where}): ${r.userAgent}; ran ${r.ms.toFixed(0)} ms; ${JSON.stringify(summary)}`);
+}
+
+const ARGS = [MODELS, MATMULS, [1, 2], STEPS] as const;
+
+test('wasm kernels on a page in Chromium: 1 thread and 2 (Web Workers) match the reference on a GPT and on matmuls', { timeout: 60_000 }, async () => {
+  const { page, errors } = await open('/');
+  const r = (await page.evaluate(async (args) => {
+    const url = '/dist/test/browser/page.js'; // a variable: tsc leaves this browser-side import alone
+    const m = (await import(url)) as typeof import('./browser/page.js');
+    return m.runBrowserChecks(...(args as unknown as Parameters<typeof m.runBrowserChecks>));
+  }, ARGS)) as PageResult;
+  await page.close();
+  assert.deepEqual(errors, []);
+  check(r, 'page');
+});
+
+test('the same inside a dedicated worker (training off the page thread; kernel workers nested)', { timeout: 60_000 }, async () => {
+  const { page, errors } = await open('/');
+  const answer = (await page.evaluate(
+    (args) =>
+      new Promise((resolve) => {
+        const w = new Worker('/dist/test/browser/worker.js', { type: 'module' });
+        w.onmessage = (e) => {
+          resolve(e.data);
+          w.terminate();
+        };
+        w.onerror = (e) => resolve({ error: `worker failed: ${e.message || 'could not load'}` });
+        w.postMessage(args);
+      }),
+    ARGS,
+  )) as { result?: PageResult; error?: string };
+  await page.close();
+  assert.deepEqual(errors, []);
+  assert.equal(answer.error, undefined);
+  check(answer.result!, 'worker');
+});
+
+test('a page that is not cross-origin-isolated: wasm refuses with the headers to set, auto falls back to ref', { timeout: 30_000 }, async () => {
+  const { page, errors } = await open('/plain/');
+  const r = await page.evaluate(async () => {
+    const url = '/dist/test/browser/page.js';
+    const m = (await import(url)) as typeof import('./browser/page.js');
+    return m.probeNotIsolated();
+  });
+  await page.close();
+  assert.deepEqual(errors, []);
+  assert.equal(r.crossOriginIsolated, false);
+  assert.match(r.wasmError, /cross-origin-isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
+  assert.equal(r.autoName, 'ref');
+  assert.equal(r.threadsError, ''); // auto with no SharedArrayBuffer: the reference, which ignores threads
 });

@@ -134,3 +134,14 @@ export async function runBrowserChecks(models: ModelCase[], matmuls: MatmulCase[
   }
   return { crossOriginIsolated: globalThis.crossOriginIsolated === true, userAgent: navigator.userAgent, runs, ms: performance.now() - t0 };
 }
+
+/** On a page that is not cross-origin-isolated: what 'wasm' and 'auto' do (a clear error; the reference). */
+export async function probeNotIsolated(): Promise<{ crossOriginIsolated: boolean; wasmError: string; autoName: string; threadsError: string }> {
+  const message = (p: Promise<unknown>) => p.then(() => '', (e: Error) => e.message);
+  return {
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    wasmError: await message(createBackend({ kernels: 'wasm' })),
+    autoName: (await createBackend({})).name,
+    threadsError: await message(createBackend({ kernels: 'auto', threads: 2 })),
+  };
+}
