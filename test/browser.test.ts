@@ -128,8 +128,9 @@ function check(r: PageResult, where: string): void {
       for (const key of ['out', 'dinp', 'dweight', 'dbias'] as const) assert.ok(k[key] <= 1e-4, `${w}: ${key} differs by ${k[key]}`);
     }
   }
-  const summary = r.runs.map((x) => ({ threads: x.threads, name: x.name, ...x.stats, models: x.models, matmuls: x.matmuls }));
-  console.log(`# browser (${where}): ${r.userAgent}; ran ${r.ms.toFixed(0)} ms; ${JSON.stringify(summary)}`);
+  const worst = (o: object) => Math.max(...Object.values(o).filter((v): v is number => typeof v === 'number')).toExponential(1);
+  const summary = r.runs.map((x) => `${x.name} x${x.threads} ${JSON.stringify(x.stats)} worst diff: models ${x.models.map(worst)}, matmuls ${x.matmuls.map(worst)}`);
+  console.log(`# browser (${where}, ${r.ms.toFixed(0)} ms): ${r.userAgent.match(/\w*Chrome\/[\d.]+/)?.[0] ?? r.userAgent}; ${summary.join('; ')}`);
 }
 
 const ARGS = [MODELS, MATMULS, [1, 2], STEPS] as const;
