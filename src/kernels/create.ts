@@ -9,7 +9,8 @@ export interface BackendOptions {
   kernels?: 'ref' | 'wasm' | 'auto';
   /**
    * Threads for the wasm kernels, this one included; default: every core in Node, 1 in browsers
-   * (more uses Web Workers on a cross-origin-isolated page, not yet covered by tests).
+   * (more uses module Web Workers; like the wasm kernels at all, it needs a cross-origin-isolated
+   * page: COOP same-origin, COEP require-corp).
    */
   threads?: number;
   /** Use relaxed-SIMD FMA where available (default true). */
@@ -28,17 +29,23 @@ export async function createBackend(opts: BackendOptions = {}): Promise<Backend>
   node?.enableWasmFlags();
   const feats = wasmFeatures();
   if (!feats.simd) {
-    if (want === 'wasm') throw new ScratchError('kernels: this engine lacks WebAssembly SIMD or SharedArrayBuffer; use kernels: ref');
+    if (want === 'wasm') {
+      const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+      if (!node && isolated === false)
+        throw new ScratchError("kernels: the wasm kernels need SharedArrayBuffer, which this page lacks: serve it cross-origin-isolated (headers 'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp'), or use kernels: ref");
+      throw new ScratchError('kernels: this engine lacks WebAssembly SIMD or SharedArrayBuffer; use kernels: ref');
+    }
     return refBackend;
   }
   const threads = opts.threads ?? (node ? node.defaultThreads() : 1);
-  const web = !node && threads > 1 ? await import('./wasm/web-workers.js') : null;
+  const web = !node && threads >= 2 ? await import('./wasm/web-workers.js') : null;
+  if (web && !web.webWorkersAvailable()) throw new ScratchError(`kernels: ${threads} threads need Web Workers and a cross-origin-isolated page; use threads: 1`);
   return createWasmBackend({
     threads,
     relaxed: feats.relaxed && opts.relaxedSimd !== false,
     maxMemoryMB: Math.min(4096, opts.maxMemoryMB ?? (node ? 4096 : 1024)),
     compile: node ? node.compileOptimized : (b) => new WebAssembly.Module(b),
-    spawn: node ? node.spawnNodeWorkers : web?.webWorkersAvailable() ? web.spawnWebWorkers : null,
-    canWait: node !== null,
+    spawn: node ? node.spawnNodeWorkers : web ? web.spawnWebWorkers : null,
+    canWait: node !== null || (web?.mayBlock() ?? false),
   });
 }

@@ -26,6 +26,11 @@ export interface WasmBackend extends Backend {
   readonly relaxedSimd: boolean;
   /** Bytes of the shared memory in use at the high-water mark. */
   memoryBytes(): number;
+  /**
+   * What the threads did: workers started, parallel jobs posted, jobs run alone (cores
+   * oversubscribed), and chunks the workers ran (proof that they really computed).
+   */
+  threadStats(): { workers: number; parallelJobs: number; soloJobs: number; workerChunks: number };
   /** Stops the workers; the backend must not be used afterwards. */
   close(): void;
 }
@@ -56,6 +61,7 @@ export async function createWasmBackend(o: WasmBackendOptions): Promise<WasmBack
     allocI32: (n: number) => arena.alloc(n, true) as Int32Array,
     scope: <T>(fn: () => T): T => arena.scope(fn),
     memoryBytes: () => arena.bytesPeak,
+    threadStats: () => ({ workers: workers ? threads - 1 : 0, parallelJobs: pool.stats.parallel, soloJobs: pool.stats.solo, workerChunks: pool.workerChunks() }),
     close() {
       pool.close();
       workers?.terminate();

@@ -23,6 +23,7 @@ const SLEEPERS = 4; // workers inside Atomics.wait on GEN
 const MAIN_WAITING = 5; // main thread inside Atomics.wait on FINISHED
 const QUIT = 6;
 const CLAIM = 7; // (job & 0xffff) << 16 | next unclaimed chunk
+const WORKER_CHUNKS = 8; // chunks the workers (not the main thread) have run, for tests and stats
 const ARGS_BYTE = 64; // 16 float64 arguments
 export const MAX_ARGS = 16;
 /** Per-chunk float64 partial results (sum of squares). */
@@ -102,7 +103,8 @@ export function runWorker(init: WorkerInit, ready: () => void): void {
     }
     seen = g;
     if (Atomics.load(ctl, QUIT)) return;
-    work(ctl, args, fns, g);
+    const ran = work(ctl, args, fns, g);
+    if (ran > 0) Atomics.add(ctl, WORKER_CHUNKS, ran);
   }
 }
 
@@ -188,6 +190,11 @@ export class Pool {
         Atomics.store(ctl, MAIN_WAITING, 0);
       }
     }
+  }
+
+  /** Chunks the workers have run so far (0 means every job ran on the main thread alone). */
+  workerChunks(): number {
+    return Atomics.load(this.ctl, WORKER_CHUNKS);
   }
 
   /** Lets the workers' loops return, so their threads can end. */
