@@ -7,7 +7,8 @@ import { type Lanes, elementwise, makeLanes, split } from './lanes.js';
  * 16 SIMD registers busy and does 8 FMAs per 6 loads. Three variants differ only in how they walk
  * A and B, so every product of the forward and backward pass runs at full speed without copies:
  *  - gemmFwd:  out = inp W^T + b, A = inp (rows contiguous in k), B = W^T packed in 8-wide panels
- *  - gemmDinp: dinp += dout W,   A = dout (contiguous in k),     B = W rows (stride C)
+ *  - gemmDinp: dinp += dout W,   A = dout (contiguous in k),     B = W rows (stride C); the
+ *              wasm kernels pack W's rows into 8-wide panels (packRows8) and use gemmFwd instead
  *  - gemmDw:   dW += dout^T inp, A = dout^T and B = inp, both packed by packRows
  * Edge tiles compute all 32 values (rows past M repeat the last row; columns past N read at most
  * 7 floats past a row's end, which the allocator's slack covers) and store only the valid ones.
