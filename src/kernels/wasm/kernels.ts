@@ -78,7 +78,7 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
         const KcW = Math.max(1, Math.min(OC, Math.floor(PACK_FLOATS / (Math.ceil(C / 8) * 8))));
         for (let k0 = 0; k0 < OC; k0 += KcW) {
           const kc = Math.min(KcW, OC - k0);
-          set(w, C * 4, C, k0, kc, packPtr);
+          set(w, C * 4, C, k0, kc, packPtr, 0);
           pool.run(FN.packRows8, par);
           set(BT, C, kc, dout + k0 * 4, OC * 4, 4, packPtr, 32, kc * 32, dinp, C * 4, 0, 1);
           pool.run(FN.gemmFwd, par);
@@ -88,15 +88,17 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       const cPad = Math.ceil(C / 8) * 8;
       const Kc = Math.max(1, Math.min(BT, Math.floor(PACK_FLOATS / (cPad + Math.ceil(OC / 4) * 4))));
       const packA = packPtr + Kc * cPad * 4;
+      // with dweight, packDw sums dout's columns into dbias as it packs them; without, colsum does
+      const dbias = ptr(x.dbias, 'dbias');
       if (dweight) {
-        set(inp, C, dout, OC, 0, Math.min(Kc, BT), packPtr, packA);
+        set(inp, C, dout, OC, 0, Math.min(Kc, BT), packPtr, packA, dbias);
         pool.run(FN.packDw, par);
       }
-      set(0, dweight, ptr(x.dbias, 'dbias'), dout, packPtr, packA, Math.min(Kc, BT), w, BT, C, OC);
+      set(0, dweight, dweight ? 0 : dbias, dout, packPtr, packA, Math.min(Kc, BT), w, BT, C, OC);
       pool.run(FN.matmulBackward, par);
       for (let k0 = Kc; dweight && k0 < BT; k0 += Kc) {
         const kc = Math.min(Kc, BT - k0);
-        set(inp, C, dout, OC, k0, kc, packPtr, packA);
+        set(inp, C, dout, OC, k0, kc, packPtr, packA, dbias);
         pool.run(FN.packDw, par);
         set(OC, C, kc, packA, kc * 4, 16, packPtr, 32, kc * 32, dweight, C * 4, 0, 1);
         pool.run(FN.gemmDw, par);
