@@ -258,7 +258,9 @@ export function colsum(relaxed: boolean): Fn {
 
 /**
  * The three backward products in one dispatch: they write disjoint buffers, so no barrier. dweight
- * here covers the first Kc rows of the batch, whose inp rows packRows has already packed.
+ * here covers the first Kc rows of the batch, whose inp rows packRows has already packed. The wasm
+ * kernels pass dinp = 0 (they run it first, on W packed by packRows8) and dbias = 0 when packDw
+ * already summed it.
  */
 export function matmulBackward(callOf: (name: string) => number): Fn {
   const names = ['dinp', 'dweight', 'dbias', 'dout', 'packB', 'packA', 'Kc', 'weight', 'BT', 'C', 'OC'];
