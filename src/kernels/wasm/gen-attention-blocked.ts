@@ -105,7 +105,7 @@ export function attentionBackwardBlocked(relaxed: boolean, callOf: (name: string
       set(a0, I.add(p('att'), I.mul(I.mul(get(s.lo), p('T')), get(T4)))),
       set(s0, I.add(p('scratch'), I.mul(I.mul(get(s.lo), p('T')), get(T4)))),
       // dV += att^T dout: rows t2 of a block take t from the diagonal on
-      call(callOf('packRows8'), zero, one, get(do0), get(C4), get(hs), zero, p('T'), get(pk)),
+      call(callOf('packRows8'), zero, one, get(do0), get(C4), get(hs), zero, p('T'), get(pk), zero),
       blocks(
         call(callOf('gemmDw'), zero, one, get(m), get(hs), I.sub(p('T'), get(i0)), diag(a0), I.c(4), get(T4),
           I.add(get(pk), I.shl(get(i0), 5)), I.c(32), I.shl(p('T'), 5), I.add(rowOf(dq0, C34), I.shl(p('C'), 3)), get(C34), zero, one),
@@ -135,7 +135,7 @@ export function attentionBackwardBlocked(relaxed: boolean, callOf: (name: string
           I.add(get(q0), get(C4)), get(C34), I.c(32), rowOf(dq0, C34), get(C34), zero, one),
       ),
       // dK += dpre^T Q
-      call(callOf('packRows8'), zero, one, get(q0), get(C34), get(hs), zero, p('T'), get(pk)),
+      call(callOf('packRows8'), zero, one, get(q0), get(C34), get(hs), zero, p('T'), get(pk), zero),
       blocks(
         call(callOf('gemmDw'), zero, one, get(m), get(hs), I.sub(p('T'), get(i0)), diag(s0), I.c(4), get(T4),
           I.add(get(pk), I.shl(get(i0), 5)), I.c(32), I.shl(p('T'), 5), I.add(rowOf(dq0, C34), get(C4)), get(C34), zero, one),

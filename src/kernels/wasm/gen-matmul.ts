@@ -7,7 +7,8 @@ import { type Lanes, elementwise, makeLanes, split } from './lanes.js';
  * 16 SIMD registers busy and does 8 FMAs per 6 loads. Three variants differ only in how they walk
  * A and B, so every product of the forward and backward pass runs at full speed without copies:
  *  - gemmFwd:  out = inp W^T + b, A = inp (rows contiguous in k), B = W^T packed in 8-wide panels
- *  - gemmDinp: dinp += dout W,   A = dout (contiguous in k),     B = W rows (stride C)
+ *  - gemmDinp: dinp += dout W,   A = dout (contiguous in k),     B = W rows (stride C); the
+ *              wasm kernels pack W's rows into 8-wide panels (packRows8) and use gemmFwd instead
  *  - gemmDw:   dW += dout^T inp, A = dout^T and B = inp, both packed by packRows
  * Edge tiles compute all 32 values (rows past M repeat the last row; columns past N read at most
  * 7 floats past a row's end, which the allocator's slack covers) and store only the valid ones.
@@ -162,44 +163,67 @@ export function pack(): Fn {
 /**
  * Copies rows k0..k0+Kc of src (ld bytes per row) into panels of `width` (8 or 4) columns:
  * dst[p][k][0..width). gemmDw reads inp as 8-wide B panels and dout^T as 4-wide A panels, so both
- * of its streams are contiguous and use whole cache lines.
+ * of its streams are contiguous and use whole cache lines. The 4-wide variant also adds the
+ * column sums of the rows it copies to `sum` (N floats) unless that is 0: dbias comes for free
+ * with dweight's packing instead of a separate strided pass over dout.
  */
 export function packRows(width: 4 | 8): Fn {
-  const f = new Fn(`packRows${width}`, [['tid', 'i32'], ['nth', 'i32'], ...['src', 'ld', 'N', 'k0', 'Kc', 'dst'].map((n): [string, 'i32'] => [n, 'i32'])]);
+  const f = new Fn(`packRows${width}`, [['tid', 'i32'], ['nth', 'i32'], ...['src', 'ld', 'N', 'k0', 'Kc', 'dst', 'sum'].map((n): [string, 'i32'] => [n, 'i32'])]);
   const p = (n: string): Code => get(f.p[n]!);
   const s = split(f, I.divU(I.add(p('N'), I.c(width - 1)), I.c(width)), 1);
-  const [k, src, dst] = [f.i32(), f.i32(), f.i32()];
+  const [k, src, dst, col] = [f.i32(), f.i32(), f.i32(), f.i32()];
+  const [v, acc] = [f.v128(), f.v128()];
   const wb = width * 4;
+  const sums = width === 4;
+  const sumStore: Code = ifThen(
+    p('sum'),
+    [
+      set(col, I.shl(get(s.lo), 2)),
+      ifThen(
+        I.le_s(I.add(get(col), I.c(4)), p('N')),
+        V.store(I.add(p('sum'), I.shl(get(col), 2)), V.add(V.load(I.add(p('sum'), I.shl(get(col), 2))), get(acc))),
+        Array.from({ length: 4 }, (_, l) => {
+          const addr = I.add(p('sum'), I.shl(I.add(get(col), I.c(l)), 2));
+          return ifThen(I.lt_s(I.add(get(col), I.c(l)), p('N')), F.store(addr, F.add(F.load(addr), V.lane(get(acc), l))));
+        }),
+      ),
+    ],
+  );
   f.body = [
     s.code,
     [0x02, 0x40, 0x03, 0x40],
     [I.ge_s(get(s.lo), get(s.hi)), 0x0d, 1],
     set(src, I.add(I.add(p('src'), I.mul(p('k0'), p('ld'))), I.mul(get(s.lo), I.c(wb)))),
     set(dst, I.add(p('dst'), I.mul(I.mul(get(s.lo), p('Kc')), I.c(wb)))),
+    sums ? set(acc, V.splat(F.c(0))) : [],
     set(k, I.c(0)),
     [0x02, 0x40, 0x03, 0x40],
     [I.ge_s(get(k), p('Kc')), 0x0d, 1],
-    V.store(get(dst), V.load(get(src))),
+    sums ? [set(v, V.load(get(src))), V.store(get(dst), get(v)), set(acc, V.add(get(acc), get(v)))] : V.store(get(dst), V.load(get(src))),
     width === 8 ? V.store(get(dst), V.load(get(src), 16), 16) : [],
     set(src, I.add(get(src), p('ld'))),
     set(dst, I.add(get(dst), I.c(wb))),
     set(k, I.add(get(k), I.c(1))),
     [0x0c, 0, 0x0b, 0x0b],
+    sums ? sumStore : [],
     set(s.lo, I.add(get(s.lo), I.c(1))),
     [0x0c, 0, 0x0b, 0x0b],
   ];
   return f;
 }
 
-/** Packs batch rows k0..k0+Kc of inp (8-wide) and of dout (4-wide) for gemmDw, in one dispatch. */
+/**
+ * Packs batch rows k0..k0+Kc of inp (8-wide) and of dout (4-wide) for gemmDw, in one dispatch,
+ * adding dout's column sums to dbias unless that is 0.
+ */
 export function packDw(callOf: (name: string) => number): Fn {
-  const names = ['inp', 'C', 'dout', 'OC', 'k0', 'Kc', 'dstB', 'dstA'];
+  const names = ['inp', 'C', 'dout', 'OC', 'k0', 'Kc', 'dstB', 'dstA', 'dbias'];
   const f = new Fn('packDw', [['tid', 'i32'], ['nth', 'i32'], ...names.map((n): [string, 'i32'] => [n, 'i32'])]);
   const p = (n: string): Code => get(f.p[n]!);
   const t = [p('tid'), p('nth')];
   f.body = [
-    call(callOf('packRows8'), ...t, p('inp'), I.shl(p('C'), 2), p('C'), p('k0'), p('Kc'), p('dstB')),
-    call(callOf('packRows4'), ...t, p('dout'), I.shl(p('OC'), 2), p('OC'), p('k0'), p('Kc'), p('dstA')),
+    call(callOf('packRows8'), ...t, p('inp'), I.shl(p('C'), 2), p('C'), p('k0'), p('Kc'), p('dstB'), I.c(0)),
+    call(callOf('packRows4'), ...t, p('dout'), I.shl(p('OC'), 2), p('OC'), p('k0'), p('Kc'), p('dstA'), p('dbias')),
   ];
   return f;
 }
@@ -234,7 +258,9 @@ export function colsum(relaxed: boolean): Fn {
 
 /**
  * The three backward products in one dispatch: they write disjoint buffers, so no barrier. dweight
- * here covers the first Kc rows of the batch, whose inp rows packRows has already packed.
+ * here covers the first Kc rows of the batch, whose inp rows packRows has already packed. The wasm
+ * kernels pass dinp = 0 (they run it first, on W packed by packRows8) and dbias = 0 when packDw
+ * already summed it.
  */
 export function matmulBackward(callOf: (name: string) => number): Fn {
   const names = ['dinp', 'dweight', 'dbias', 'dout', 'packB', 'packA', 'Kc', 'weight', 'BT', 'C', 'OC'];

@@ -68,21 +68,37 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       const { BT, C, OC } = x;
       const dout = ptr(x.dout, 'dout');
       const inp = ptr(x.inp, 'inp');
+      const w = ptr(x.weight, 'weight');
       const dweight = ptr(x.dweight, 'dweight');
+      const dinp = ptr(x.dinp, 'dinp');
       const par = BT * C * OC >= PARALLEL_MIN;
+      // dinp += dout W: W's rows packed into 8-wide column panels (k-chunks of OC rows that fit the
+      // panel space), so the product runs through gemmFwd's contiguous B stream
+      if (dinp && OC > 0) {
+        const KcW = Math.max(1, Math.min(OC, Math.floor(PACK_FLOATS / (Math.ceil(C / 8) * 8))));
+        for (let k0 = 0; k0 < OC; k0 += KcW) {
+          const kc = Math.min(KcW, OC - k0);
+          set(w, C * 4, C, k0, kc, packPtr, 0);
+          pool.run(FN.packRows8, par);
+          set(BT, C, kc, dout + k0 * 4, OC * 4, 4, packPtr, 32, kc * 32, dinp, C * 4, 0, 1);
+          pool.run(FN.gemmFwd, par);
+        }
+      }
       // dweight sums over the batch rows: pack inp and dout rows in chunks that fit the panel space
       const cPad = Math.ceil(C / 8) * 8;
       const Kc = Math.max(1, Math.min(BT, Math.floor(PACK_FLOATS / (cPad + Math.ceil(OC / 4) * 4))));
       const packA = packPtr + Kc * cPad * 4;
+      // with dweight, packDw sums dout's columns into dbias as it packs them; without, colsum does
+      const dbias = ptr(x.dbias, 'dbias');
       if (dweight) {
-        set(inp, C, dout, OC, 0, Math.min(Kc, BT), packPtr, packA);
+        set(inp, C, dout, OC, 0, Math.min(Kc, BT), packPtr, packA, dbias);
         pool.run(FN.packDw, par);
       }
-      set(ptr(x.dinp, 'dinp'), dweight, ptr(x.dbias, 'dbias'), dout, packPtr, packA, Math.min(Kc, BT), ptr(x.weight, 'weight'), BT, C, OC);
+      set(0, dweight, dweight ? 0 : dbias, dout, packPtr, packA, Math.min(Kc, BT), w, BT, C, OC);
       pool.run(FN.matmulBackward, par);
       for (let k0 = Kc; dweight && k0 < BT; k0 += Kc) {
         const kc = Math.min(Kc, BT - k0);
-        set(inp, C, dout, OC, k0, kc, packPtr, packA);
+        set(inp, C, dout, OC, k0, kc, packPtr, packA, dbias);
         pool.run(FN.packDw, par);
         set(OC, C, kc, packA, kc * 4, 16, packPtr, 32, kc * 32, dweight, C * 4, 0, 1);
         pool.run(FN.gemmDw, par);
