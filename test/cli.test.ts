@@ -31,3 +31,10 @@ test('cli: bench train --json reports a step time and tokens/s', () => {
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--preset must be one of baby, shakespeare/);
 });
+
+test('cli: the bin is executable on its own (shebang + mode), as npx runs it', () => {
+  const r = spawnSync(CLI, ['--help'], { encoding: 'utf8' });
+  assert.equal(r.error, undefined, `running ${CLI} directly failed: ${r.error?.message}`);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^usage: scratchlm/);
+});
