@@ -1,5 +1,5 @@
 import { type Code, Fn, D, F, I, V, get, set } from './asm.js';
-import { elementwise, split } from './lanes.js';
+import { type Lanes, elementwise, split } from './lanes.js';
 
 /**
  * Element-wise kernels: GELU, residual, AdamW, scale, sum of squares, and the embedding (encoder).
@@ -15,87 +15,66 @@ const at = (f: Fn, p: string, off: number): Code => I.add(get(f.p[p]!), get(off)
 
 const GELU_K = Math.sqrt(2 / Math.PI);
 
-export function geluForward(relaxed: boolean): Fn {
-  const f = kernel('geluForward', [...ptrs('out', 'inp'), ['N', 'i32']]);
+/**
+ * A kernel over elements [0, N): this thread's share, 4-aligned, runs `body` on f32x4 lanes, the
+ * last share's tail on scalar lanes. `body` gets the Fn to declare locals and read parameters.
+ */
+function mapKernel(name: string, params: P, relaxed: boolean, body: (f: Fn) => (L: Lanes, off: number) => Code): Fn {
+  const f = kernel(name, params);
   const s = split(f, get(f.p.N!), 4);
-  f.body = [
-    s.code,
-    elementwise(f, get(s.lo), get(s.hi), relaxed, (L, off) => {
-      const x = f.local(L.type);
-      const op = f.local(L.type);
-      const s2 = f.local(L.type);
-      const u = L.mul(L.c(GELU_K), L.fma(L.mul(L.c(0.044715), get(x)), L.mul(get(x), get(x)), get(x)));
-      return [
-        set(x, L.load(at(f, 'inp', off))),
-        L.tanhParts(u, op, s2),
-        L.store(at(f, 'out', off), L.mul(L.mul(L.c(0.5), get(x)), get(op))),
-      ];
-    }),
-  ];
+  f.body = [s.code, elementwise(f, get(s.lo), get(s.hi), relaxed, body(f))];
   return f;
+}
+
+export function geluForward(relaxed: boolean): Fn {
+  return mapKernel('geluForward', [...ptrs('out', 'inp'), ['N', 'i32']], relaxed, (f) => (L, off) => {
+    const x = f.local(L.type);
+    const op = f.local(L.type);
+    const s2 = f.local(L.type);
+    const u = L.mul(L.c(GELU_K), L.fma(L.mul(L.c(0.044715), get(x)), L.mul(get(x), get(x)), get(x)));
+    return [
+      set(x, L.load(at(f, 'inp', off))),
+      L.tanhParts(u, op, s2),
+      L.store(at(f, 'out', off), L.mul(L.mul(L.c(0.5), get(x)), get(op))),
+    ];
+  });
 }
 
 export function geluBackward(relaxed: boolean): Fn {
-  const f = kernel('geluBackward', [...ptrs('dinp', 'inp', 'dout'), ['N', 'i32']]);
-  const s = split(f, get(f.p.N!), 4);
-  f.body = [
-    s.code,
-    elementwise(f, get(s.lo), get(s.hi), relaxed, (L, off) => {
-      const x = f.local(L.type);
-      const op = f.local(L.type);
-      const s2 = f.local(L.type);
-      const x2 = L.mul(get(x), get(x));
-      const u = L.mul(L.c(GELU_K), L.fma(L.mul(L.c(0.044715), get(x)), x2, get(x)));
-      const du = L.mul(L.c(GELU_K), L.fma(L.c(3 * 0.044715), x2, L.c(1)));
-      const g = L.add(L.mul(L.c(0.5), get(op)), L.mul(L.mul(L.mul(L.c(0.5), get(x)), get(s2)), du));
-      const d = at(f, 'dinp', off);
-      return [
-        set(x, L.load(at(f, 'inp', off))),
-        L.tanhParts(u, op, s2),
-        L.store(d, L.fma(g, L.load(at(f, 'dout', off)), L.load(d))),
-      ];
-    }),
-  ];
-  return f;
+  return mapKernel('geluBackward', [...ptrs('dinp', 'inp', 'dout'), ['N', 'i32']], relaxed, (f) => (L, off) => {
+    const x = f.local(L.type);
+    const op = f.local(L.type);
+    const s2 = f.local(L.type);
+    const x2 = L.mul(get(x), get(x));
+    const u = L.mul(L.c(GELU_K), L.fma(L.mul(L.c(0.044715), get(x)), x2, get(x)));
+    const du = L.mul(L.c(GELU_K), L.fma(L.c(3 * 0.044715), x2, L.c(1)));
+    const g = L.add(L.mul(L.c(0.5), get(op)), L.mul(L.mul(L.mul(L.c(0.5), get(x)), get(s2)), du));
+    const d = at(f, 'dinp', off);
+    return [
+      set(x, L.load(at(f, 'inp', off))),
+      L.tanhParts(u, op, s2),
+      L.store(d, L.fma(g, L.load(at(f, 'dout', off)), L.load(d))),
+    ];
+  });
 }
 
 export function residualForward(relaxed: boolean): Fn {
-  const f = kernel('residualForward', [...ptrs('out', 'inp1', 'inp2'), ['N', 'i32']]);
-  const s = split(f, get(f.p.N!), 4);
-  f.body = [
-    s.code,
-    elementwise(f, get(s.lo), get(s.hi), relaxed, (L, off) =>
-      L.store(at(f, 'out', off), L.add(L.load(at(f, 'inp1', off)), L.load(at(f, 'inp2', off)))),
-    ),
-  ];
-  return f;
+  return mapKernel('residualForward', [...ptrs('out', 'inp1', 'inp2'), ['N', 'i32']], relaxed, (f) => (L, off) =>
+    L.store(at(f, 'out', off), L.add(L.load(at(f, 'inp1', off)), L.load(at(f, 'inp2', off)))));
 }
 
 export function residualBackward(relaxed: boolean): Fn {
-  const f = kernel('residualBackward', [...ptrs('dinp1', 'dinp2', 'dout'), ['N', 'i32']]);
-  const s = split(f, get(f.p.N!), 4);
-  f.body = [
-    s.code,
-    elementwise(f, get(s.lo), get(s.hi), relaxed, (L, off) => {
-      const d = f.local(L.type);
-      const a = at(f, 'dinp1', off);
-      const b = at(f, 'dinp2', off);
-      return [set(d, L.load(at(f, 'dout', off))), L.store(a, L.add(L.load(a), get(d))), L.store(b, L.add(L.load(b), get(d)))];
-    }),
-  ];
-  return f;
+  return mapKernel('residualBackward', [...ptrs('dinp1', 'dinp2', 'dout'), ['N', 'i32']], relaxed, (f) => (L, off) => {
+    const d = f.local(L.type);
+    const a = at(f, 'dinp1', off);
+    const b = at(f, 'dinp2', off);
+    return [set(d, L.load(at(f, 'dout', off))), L.store(a, L.add(L.load(a), get(d))), L.store(b, L.add(L.load(b), get(d)))];
+  });
 }
 
 export function scale(relaxed: boolean): Fn {
-  const f = kernel('scale', [...ptrs('inout'), ['N', 'i32'], ['s', 'f32']]);
-  const sp = split(f, get(f.p.N!), 4);
-  f.body = [
-    sp.code,
-    elementwise(f, get(sp.lo), get(sp.hi), relaxed, (L, off) =>
-      L.store(at(f, 'inout', off), L.mul(L.load(at(f, 'inout', off)), L.splat(get(f.p.s!)))),
-    ),
-  ];
-  return f;
+  return mapKernel('scale', [...ptrs('inout'), ['N', 'i32'], ['s', 'f32']], relaxed, (f) => (L, off) =>
+    L.store(at(f, 'inout', off), L.mul(L.load(at(f, 'inout', off)), L.splat(get(f.p.s!)))));
 }
 
 /**
@@ -103,7 +82,7 @@ export function scale(relaxed: boolean): Fn {
  * a = lr / (1 - beta1^t), c2 = 1 / (1 - beta2^t).
  */
 export function adamw(relaxed: boolean): Fn {
-  const f = kernel('adamw', [
+  return mapKernel('adamw', [
     ...ptrs('params', 'grads', 'm', 'v'),
     ['N', 'i32'],
     ['beta1', 'f32'],
@@ -112,12 +91,9 @@ export function adamw(relaxed: boolean): Fn {
     ['decay', 'f32'],
     ['a', 'f32'],
     ['c2', 'f32'],
-  ]);
-  const s = split(f, get(f.p.N!), 4);
-  const k = (n: string): Code => get(f.p[n]!);
-  f.body = [
-    s.code,
-    elementwise(f, get(s.lo), get(s.hi), relaxed, (L, off) => {
+  ], relaxed, (f) => {
+    const k = (n: string): Code => get(f.p[n]!);
+    return (L, off) => {
       const g = f.local(L.type);
       const mi = f.local(L.type);
       const vi = f.local(L.type);
@@ -139,9 +115,8 @@ export function adamw(relaxed: boolean): Fn {
           ),
         ),
       ];
-    }),
-  ];
-  return f;
+    };
+  });
 }
 
 /** Sum of squares in float64 (exact products of float32 values); writes thread tid's part to part[tid]. */
