@@ -1,5 +1,6 @@
 import { type Code, Fn, F, I, call, get, set } from './asm.js';
-import { elementwise, reduce, split } from './lanes.js';
+import { headBase } from './gen-attention.js';
+import { elementwise, reduce } from './lanes.js';
 
 /**
  * Causal attention as matrix products, per (batch, head): scores S = Q K^T and out = att V run
@@ -14,26 +15,35 @@ function loop(v: number, from: Code, to: Code, step: Code, body: Code): Code {
   return [set(v, from), [0x02, 0x40, 0x03, 0x40], [I.ge_s(get(v), to), 0x0d, 1], body, set(v, I.add(get(v), step)), [0x0c, 0, 0x0b, 0x0b]];
 }
 
+/**
+ * The addressing both passes share: one share per (batch, head); hs the head size, sc its
+ * 1/sqrt, C34 and T4 row strides in bytes of qkv and att, pk this thread's panel space (from the
+ * `space` parameter); per head b, h, q0 (this head's q in inp) and a0 (its att block).
+ */
+function perHead(f: Fn, space: string) {
+  const base = headBase(f);
+  const { p, s, hs, b, h, C34 } = base;
+  const [q0, pk, a0, T4] = Array.from({ length: 4 }, () => f.i32());
+  const setup: Code = [base.setup, set(T4, I.shl(p('T'), 2)), set(pk, I.add(p(space), I.mul(p('tid'), p('chunkBytes'))))];
+  const head: Code = [
+    base.head,
+    set(q0, I.add(p('inp'), I.add(I.mul(I.mul(get(b), p('T')), get(C34)), I.shl(I.mul(get(h), get(hs)), 2)))),
+    set(a0, I.add(p('att'), I.mul(I.mul(get(s.lo), p('T')), get(T4)))),
+  ];
+  return { p, s, hs, b, h, q0, pk, a0, C34, T4, sc: base.sc, setup, head };
+}
+
 export function attentionForwardBlocked(relaxed: boolean, callOf: (name: string) => number): Fn {
   const names = ['out', 'att', 'inp', 'B', 'T', 'C', 'NH', 'scratch', 'chunkBytes'];
   const f = new Fn('attentionForwardBlocked', [['tid', 'i32'], ['nth', 'i32'], ...names.map((n): [string, 'i32'] => [n, 'i32'])]);
-  const p = (n: string): Code => get(f.p[n]!);
-  const s = split(f, I.mul(p('B'), p('NH')), 1);
-  const [hs, b, h, q0, pk, a0, i0, t, C34, T4, ar, m, n] = Array.from({ length: 13 }, () => f.i32());
-  const [sc, mx, sum, inv] = [f.f32(), f.f32(), f.f32(), f.f32()];
+  const { p, s, hs, b, h, q0, pk, a0, C34, T4, sc, setup, head } = perHead(f, 'scratch');
+  const [i0, t, ar, m, n] = Array.from({ length: 5 }, () => f.i32());
+  const [mx, sum, inv] = [f.f32(), f.f32(), f.f32()];
   const one = I.c(1);
   f.body = [
-    s.code,
-    set(hs, I.divU(p('C'), p('NH'))),
-    set(sc, F.div(F.c(1), F.sqrt(F.fromI32(get(hs))))),
-    set(C34, I.mul(p('C'), I.c(12))),
-    set(T4, I.shl(p('T'), 2)),
-    set(pk, I.add(p('scratch'), I.mul(p('tid'), p('chunkBytes')))),
+    setup,
     loop(s.lo, get(s.lo), get(s.hi), one, [
-      set(b, I.divU(get(s.lo), p('NH'))),
-      set(h, I.sub(get(s.lo), I.mul(get(b), p('NH')))),
-      set(q0, I.add(p('inp'), I.add(I.mul(I.mul(get(b), p('T')), get(C34)), I.shl(I.mul(get(h), get(hs)), 2)))),
-      set(a0, I.add(p('att'), I.mul(I.mul(get(s.lo), p('T')), get(T4)))),
+      head,
       // K^T into 8-key panels, then S = Q K^T block by block up to the diagonal
       call(callOf('pack'), I.c(0), one, I.add(get(q0), I.shl(p('C'), 2)), get(C34), p('T'), I.c(0), get(hs), get(pk)),
       loop(i0, I.c(0), p('T'), I.c(ROWS), [
@@ -79,30 +89,21 @@ export function attentionForwardBlocked(relaxed: boolean, callOf: (name: string)
 export function attentionBackwardBlocked(relaxed: boolean, callOf: (name: string) => number): Fn {
   const names = ['dinp', 'scratch', 'dout', 'inp', 'att', 'B', 'T', 'C', 'NH', 'pack', 'chunkBytes'];
   const f = new Fn('attentionBackwardBlocked', [['tid', 'i32'], ['nth', 'i32'], ...names.map((n): [string, 'i32'] => [n, 'i32'])]);
-  const p = (n: string): Code => get(f.p[n]!);
-  const s = split(f, I.mul(p('B'), p('NH')), 1);
-  const [hs, b, h, q0, dq0, do0, pk, a0, s0, i0, t, C34, T4, C4, ar, sr, m] = Array.from({ length: 17 }, () => f.i32());
-  const [sc, dot] = [f.f32(), f.f32()];
+  const { p, s, hs, b, h, q0, pk, a0, C34, T4, sc, setup, head } = perHead(f, 'pack');
+  const [dq0, do0, s0, i0, t, C4, ar, sr, m] = Array.from({ length: 9 }, () => f.i32());
+  const dot = f.f32();
   const one = I.c(1);
   const zero = I.c(0);
   const blocks = (body: Code): Code => loop(i0, zero, p('T'), I.c(ROWS), [set(m, I.min(I.c(ROWS), I.sub(p('T'), get(i0)))), body]);
   const rowOf = (base: number, stride: number): Code => I.add(get(base), I.mul(get(i0), get(stride)));
   const diag = (base: number): Code => I.add(I.add(get(base), I.mul(get(i0), get(T4))), I.shl(get(i0), 2));
   f.body = [
-    s.code,
-    set(hs, I.divU(p('C'), p('NH'))),
-    set(sc, F.div(F.c(1), F.sqrt(F.fromI32(get(hs))))),
-    set(C34, I.mul(p('C'), I.c(12))),
+    setup,
     set(C4, I.shl(p('C'), 2)),
-    set(T4, I.shl(p('T'), 2)),
-    set(pk, I.add(p('pack'), I.mul(p('tid'), p('chunkBytes')))),
     loop(s.lo, get(s.lo), get(s.hi), one, [
-      set(b, I.divU(get(s.lo), p('NH'))),
-      set(h, I.sub(get(s.lo), I.mul(get(b), p('NH')))),
-      set(q0, I.add(p('inp'), I.add(I.mul(I.mul(get(b), p('T')), get(C34)), I.shl(I.mul(get(h), get(hs)), 2)))),
+      head,
       set(dq0, I.add(I.sub(get(q0), p('inp')), p('dinp'))),
       set(do0, I.add(p('dout'), I.shl(I.add(I.mul(I.mul(get(b), p('T')), p('C')), I.mul(get(h), get(hs))), 2))),
-      set(a0, I.add(p('att'), I.mul(I.mul(get(s.lo), p('T')), get(T4)))),
       set(s0, I.add(p('scratch'), I.mul(I.mul(get(s.lo), p('T')), get(T4)))),
       // dV += att^T dout: rows t2 of a block take t from the diagonal on
       call(callOf('packRows8'), zero, one, get(do0), get(C4), get(hs), zero, p('T'), get(pk), zero),

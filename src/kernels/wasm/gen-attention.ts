@@ -16,11 +16,14 @@ function loop(v: number, from: Code, to: Code, body: Code): Code {
   return [set(v, from), [0x02, 0x40, 0x03, 0x40], [I.ge_s(get(v), to), 0x0d, 1], body, set(v, I.add(get(v), I.c(1))), [0x0c, 0, 0x0b, 0x0b]];
 }
 
-/** Shared set-up: head size, scale and the pointer arithmetic for one (b, h, t). */
-function frame(f: Fn) {
+/**
+ * What every attention kernel starts with: one share per (batch, head) `s`; hs the head size, sc
+ * its 1/sqrt, C34 the byte stride of a qkv row (`setup`); b and h of the current share (`head`).
+ */
+export function headBase(f: Fn) {
   const p = (n: string): Code => get(f.p[n]!);
   const s = split(f, I.mul(p('B'), p('NH')), 1);
-  const [hs, b, h, t, t2, qp, kp, vp, ap, op, C34] = Array.from({ length: 11 }, () => f.i32());
+  const [hs, b, h, C34] = Array.from({ length: 4 }, () => f.i32());
   const sc = f.f32();
   const setup: Code = [
     s.code,
@@ -28,6 +31,14 @@ function frame(f: Fn) {
     set(sc, F.div(F.c(1), F.sqrt(F.fromI32(get(hs))))),
     set(C34, I.mul(p('C'), I.c(12))),
   ];
+  const head: Code = [set(b, I.divU(get(s.lo), p('NH'))), set(h, I.sub(get(s.lo), I.mul(get(b), p('NH'))))];
+  return { p, s, hs, b, h, sc, C34, setup, head };
+}
+
+/** Shared set-up: head size, scale and the pointer arithmetic for one (b, h, t). */
+function frame(f: Fn) {
+  const { p, s, hs, b, h, sc, C34, setup, head } = headBase(f);
+  const [t, t2, qp, kp, vp, ap, op] = Array.from({ length: 7 }, () => f.i32());
   /** byte offset of row (b, tt) of the packed input, plus `part` (0 q, 1 k, 2 v) and the head. */
   const qkv = (tt: Code, part: number): Code =>
     I.add(
@@ -35,7 +46,7 @@ function frame(f: Fn) {
       I.shl(I.add(I.mul(p('C'), I.c(part)), I.mul(get(h), get(hs))), 2),
     );
   const bh = (body: Code): Code =>
-    loop(s.lo, get(s.lo), get(s.hi), [set(b, I.divU(get(s.lo), p('NH'))), set(h, I.sub(get(s.lo), I.mul(get(b), p('NH')))), body]);
+    loop(s.lo, get(s.lo), get(s.hi), [head, body]);
   const attRow = (tt: Code, base: string): Code => I.add(p(base), I.shl(I.mul(I.add(I.mul(get(s.lo), p('T')), tt), p('T')), 2));
   const outRow = (tt: Code, base: string): Code =>
     I.add(p(base), I.shl(I.add(I.mul(I.add(I.mul(get(b), p('T')), tt), p('C')), I.mul(get(h), get(hs))), 2));
