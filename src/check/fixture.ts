@@ -7,6 +7,7 @@ import { ScratchError } from '../core/errors.js';
 import { refBackend } from '../kernels/ref/index.js';
 import type { Backend } from '../kernels/types.js';
 import { isFolder, readJson } from '../io/files.js';
+import { transpose } from '../io/gpt2-weights.js';
 import { loadHfGpt2, readSafetensorsFile } from '../io/hf-folder.js';
 import type { SafeTensor } from '../io/safetensors.js';
 import { generate } from '../generate/sample.js';
@@ -57,7 +58,7 @@ function toModelLayout(model: GPT, name: string, t: SafeTensor): ArrayLike<numbe
   if (!spec.conv1d) return t.data;
   const [oc, ic] = spec.shape;
   const out = new Float64Array(t.data.length);
-  for (let r = 0; r < ic; r++) for (let c = 0; c < oc; c++) out[c * ic + r] = t.data[r * oc + c];
+  transpose(t.data, ic, oc, out);
   return out;
 }
 

@@ -69,7 +69,8 @@ function isIgnorable(name: string): boolean {
   return name === 'lm_head.weight' || /^h\.\d+\.attn\.(bias|masked_bias)$/.test(name);
 }
 
-function transpose(src: ArrayLike<number>, rows: number, cols: number, dst: SafeArray | Float32Array | Float64Array): void {
+/** dst (cols, rows) = src (rows, cols) transposed: Conv1D (in, out) ↔ Linear (out, in). */
+export function transpose(src: ArrayLike<number>, rows: number, cols: number, dst: SafeArray | Float32Array | Float64Array): void {
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
 }
 
