@@ -89,6 +89,15 @@ test('gradcheck: causal attention, head size 3 and 1', () => {
   }
 });
 
+test('gradcheck: causal attention with dropout on its probabilities (fixed multipliers)', () => {
+  const rng = new Rng(14);
+  for (const [B, T, C, NH, p] of [[2, 4, 6, 2, 0.3], [1, 5, 3, 3, 0.5], [1, 1, 4, 1, 0.2]]) {
+    const qkv = randTensor(rng, [B, T, 3 * C]);
+    // a generator made anew for every evaluation draws the same multipliers each time
+    gradcheck(`attention dropout ${p} B${B} T${T} C${C} NH${NH}`, [qkv], () => ops.attention(qkv, NH, { p, rng: new Rng(99) }));
+  }
+});
+
 test('gradcheck: gelu, residual add', () => {
   const rng = new Rng(5);
   const x = randTensor(rng, [11], 2);

@@ -50,6 +50,13 @@ function refLayernorm(m: Maker, inp: Float32Array, weight: Float32Array, N: numb
   return { mean, rstd };
 }
 
+/** Attention dropout multipliers: 0 or 1/(1-p) at and below each head's diagonal, noise above it. */
+function multipliers(m: Maker, heads: number, T: number, p: number, r: Rng): Float32Array {
+  const x = m.rand(heads * T * T, r);
+  for (let i = 0; i < heads * T * T; i++) if (i % T <= Math.floor(i / T) % T) x[i] = r.random() < p ? 0 : 1 / (1 - p);
+  return x;
+}
+
 const CASES: { [K in KernelOp]: Case<Args<K>> } = {
   encoderForward: {
     shapes: [{ B: 1, T: 1, C: 1, V: 1 }, { B: 2, T: 3, C: 17, V: 5 }, { B: 3, T: 17, C: 33, V: 65 }, { B: 4, T: 64, C: 128, V: 65 }],
@@ -100,17 +107,29 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
     tol: 1e-4,
   },
   attentionForward: {
-    shapes: [{ B: 1, T: 1, C: 1, NH: 1 }, { B: 1, T: 3, C: 6, NH: 2 }, { B: 2, T: 17, C: 12, NH: 4 }, { B: 2, T: 9, C: 20, NH: 2, big: 8 }, { B: 4, T: 64, C: 128, NH: 4 }, { B: 1, T: 70, C: 260, NH: 1 }], // the last: row kernel
-    make: ({ B, T, C, NH, big }, m, r) => ({ out: m.rand(B * T * C, r), att: m.rand(B * NH * T * T, r), inp: m.rand(B * T * 3 * C, r, big ?? 1), B, T, C, NH }),
+    shapes: [
+      { B: 1, T: 1, C: 1, NH: 1 }, { B: 1, T: 3, C: 6, NH: 2 }, { B: 2, T: 17, C: 12, NH: 4 }, { B: 2, T: 9, C: 20, NH: 2, big: 8 }, { B: 4, T: 64, C: 128, NH: 4 },
+      { B: 1, T: 70, C: 260, NH: 1 }, // row kernel (the head is too large for the blocked one)
+      { B: 1, T: 1, C: 1, NH: 1, p: 0.5 }, { B: 2, T: 17, C: 12, NH: 4, p: 0.2 }, { B: 4, T: 64, C: 128, NH: 4, p: 0.9 }, { B: 1, T: 70, C: 260, NH: 1, p: 0.3 },
+    ],
+    make: ({ B, T, C, NH, big, p }, m, r) => ({
+      out: m.rand(B * T * C, r), att: m.rand(B * NH * T * T, r), inp: m.rand(B * T * 3 * C, r, big ?? 1),
+      drop: p === undefined ? null : multipliers(m, B * NH, T, p, r), B, T, C, NH,
+    }),
     tol: 1e-4,
   },
   attentionBackward: {
-    shapes: [{ B: 1, T: 1, C: 1, NH: 1 }, { B: 1, T: 3, C: 6, NH: 2 }, { B: 2, T: 17, C: 12, NH: 4 }, { B: 2, T: 9, C: 20, NH: 2 }, { B: 4, T: 64, C: 128, NH: 4 }, { B: 1, T: 70, C: 260, NH: 1 }],
-    make: ({ B, T, C, NH }, m, r) => {
+    shapes: [
+      { B: 1, T: 1, C: 1, NH: 1 }, { B: 1, T: 3, C: 6, NH: 2 }, { B: 2, T: 17, C: 12, NH: 4 }, { B: 2, T: 9, C: 20, NH: 2 }, { B: 4, T: 64, C: 128, NH: 4 },
+      { B: 1, T: 70, C: 260, NH: 1 },
+      { B: 1, T: 1, C: 1, NH: 1, p: 0.5 }, { B: 2, T: 17, C: 12, NH: 4, p: 0.2 }, { B: 4, T: 64, C: 128, NH: 4, p: 0.9 }, { B: 1, T: 70, C: 260, NH: 1, p: 0.3 },
+    ],
+    make: ({ B, T, C, NH, p }, m, r) => {
       const inp = m.rand(B * T * 3 * C, r);
       const att = m.zeros(B * NH * T * T);
-      refKernels.attentionForward({ out: new Float32Array(B * T * C), att, inp, B, T, C, NH });
-      return { dinp: m.rand(B * T * 3 * C, r), scratch: m.zeros(B * NH * T * T), dout: m.rand(B * T * C, r), inp, att, B, T, C, NH };
+      const drop = p === undefined ? null : multipliers(m, B * NH, T, p, r);
+      refKernels.attentionForward({ out: new Float32Array(B * T * C), att, inp, drop, B, T, C, NH });
+      return { dinp: m.rand(B * T * 3 * C, r), scratch: m.zeros(B * NH * T * T), dout: m.rand(B * T * C, r), inp, att, drop, B, T, C, NH };
     },
     skip: ['scratch'],
     tol: 1e-4,

@@ -77,6 +77,48 @@ test('dropout: only in training mode, seeded, and the loss still learns', () => 
   assert.notDeepEqual(tr1, eval1);
 });
 
+test('dropout draws where nanoGPT drops: embeddings, every attention probability, both residual branches', () => {
+  class Counting extends Rng {
+    draws = 0;
+    override nextU32(): number {
+      this.draws++;
+      return super.nextU32();
+    }
+  }
+  const cfg = { ...TINY, dropout: 0.3 };
+  const m = new GPT(cfg, { rng: new Rng(1) });
+  const rng = new Counting(5);
+  m.train(rng);
+  const B = 2, T = 5, C = cfg.nEmbd, L = cfg.nLayer, NH = cfg.nHead;
+  m.forward(Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), B, T);
+  // element dropout takes two 32-bit draws per value (53-bit uniforms); attention one per causal entry
+  assert.equal(rng.draws, 2 * B * T * C * (1 + 2 * L) + L * B * NH * ((T * (T + 1)) / 2));
+});
+
+test('dropout: wasm and reference kernels give the same training loss and gradients', async () => {
+  const { createBackend } = await import('../src/index.js');
+  const be = await createBackend({ kernels: 'wasm', threads: 2 });
+  const cfg = { vocabSize: 13, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0.3 };
+  const idx = be.allocI32(32);
+  const tgt = be.allocI32(32);
+  for (let i = 0; i < 32; i++) [idx[i], tgt[i]] = [(i * 5) % 13, (i * 7 + 1) % 13];
+  const run = (backend: typeof be) => {
+    const m = new GPT(cfg, { backend, rng: new Rng(1) });
+    m.train(new Rng(3));
+    m.params.zeroGrad();
+    const loss = m.forward(idx, 2, 16, { targets: tgt }).loss!;
+    loss.backward();
+    return { loss: loss.item(), grads: Float64Array.from(m.params.grads) };
+  };
+  const a = run(refBackend);
+  const b = run(be);
+  (be as { close?: () => void }).close?.();
+  assert.ok(Math.abs(a.loss - b.loss) < 1e-5, `loss ${a.loss} vs ${b.loss}`);
+  let worst = 0;
+  for (let i = 0; i < a.grads.length; i++) worst = Math.max(worst, Math.abs(a.grads[i]! - b.grads[i]!));
+  assert.ok(worst < 1e-5, `gradients differ by ${worst}`);
+});
+
 test('training a tiny model overfits one batch', () => {
   const m = new GPT(TINY, { rng: new Rng(1) });
   const opt = new AdamW(m.params.groups, refBackend, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0 });

@@ -78,6 +78,12 @@ export interface AttentionForwardArgs {
   out: Buf; // (B, T, C)
   att: Buf; // (B, NH, T, T) softmax probabilities, saved for backward; zero above the diagonal
   inp: Buf; // (B, T, 3C) q, k, v side by side, heads of size C/NH inside each
+  /**
+   * (B, NH, T, T) attention dropout, or absent for none. In: the multipliers (0 or 1/(1-p)) at and
+   * below the diagonal. Out: att times them, the probabilities actually applied to v (zero above
+   * the diagonal). att itself stays undropped, for the softmax's backward pass.
+   */
+  drop?: Buf | null;
   B: number;
   T: number;
   C: number;
@@ -89,6 +95,7 @@ export interface AttentionBackwardArgs {
   dout: Buf; // (B, T, C)
   inp: Buf; // (B, T, 3C)
   att: Buf; // (B, NH, T, T)
+  drop?: Buf | null; // (B, NH, T, T) the forward's dropped probabilities, when it had dropout
   B: number;
   T: number;
   C: number;

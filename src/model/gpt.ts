@@ -2,11 +2,12 @@
  * GPT-2, the whole model in one readable file (nanoGPT's model.py as coarse autograd ops).
  *
  *   idx (B, T) → token + position embedding (B, T, C) → dropout
- *   nLayer × [ x + dropout(proj(attention(c_attn(ln_1(x)))))  ;  x + dropout(mlp(ln_2(x))) ]
+ *   nLayer × [ x + dropout(proj(attention(c_attn(ln_1(x))))) with dropout inside on the attention
+ *              probabilities  ;  x + dropout(mlp(ln_2(x))) ]
  *   ln_f → LM head tied to the token embedding (B, T, V) → mean cross-entropy
  *
- * Dropout applies to the embeddings and to both residual branches in training mode; nanoGPT also
- * drops attention probabilities, which our fused attention kernel does not (see README).
+ * Dropout, in training mode, applies where nanoGPT's does: to the embeddings, to the attention
+ * probabilities and to both residual branches.
  */
 import type { Rng } from '../core/rng.js';
 import { refBackend } from '../kernels/ref/index.js';
@@ -78,7 +79,7 @@ export class GPT {
       const h = `h.${l}`;
       const ln1 = layerNorm(x, P(`${h}.ln_1.weight`), O(`${h}.ln_1.bias`), eps); // (B, T, C)
       const qkv = linear(ln1, P(`${h}.attn.c_attn.weight`), O(`${h}.attn.c_attn.bias`)); // (B, T, 3C)
-      const att = attention(qkv, nHead); // (B, T, C)
+      const att = attention(qkv, nHead, this.dropoutRng && p > 0 ? { p, rng: this.dropoutRng } : undefined); // (B, T, C)
       const proj = linear(att, P(`${h}.attn.c_proj.weight`), O(`${h}.attn.c_proj.bias`)); // (B, T, C)
       x = add(x, drop(proj));
       const ln2 = layerNorm(x, P(`${h}.ln_2.weight`), O(`${h}.ln_2.bias`), eps); // (B, T, C)

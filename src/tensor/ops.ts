@@ -76,17 +76,35 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor | null, eps = 
   });
 }
 
-/** Causal self-attention: qkv (B, T, 3C) → (B, T, C), NH heads. */
-export function attention(qkv: Tensor, NH: number): Tensor {
+/**
+ * Causal self-attention: qkv (B, T, 3C) → (B, T, C), NH heads. With `dropout` (training), each
+ * attention probability is zeroed with probability p and the rest scaled by 1/(1-p), as
+ * nanoGPT's attn_dropout does; the multipliers are drawn here, the kernels apply them.
+ */
+export function attention(qkv: Tensor, NH: number, dropout?: { p: number; rng: Rng }): Tensor {
   const [B, T, C3] = qkv.shape;
   const C = C3 / 3;
   const out = qkv.alloc(B * T * C); // (B, T, C)
   const att = qkv.alloc(B * NH * T * T); // (B, NH, T, T)
-  qkv.kernels.attentionForward({ out, att, inp: qkv.data, B, T, C, NH });
+  const drop = dropout && dropout.p > 0 ? qkv.alloc(B * NH * T * T) : null; // (B, NH, T, T)
+  if (drop) fillCausalMultipliers(drop, B * NH, T, dropout!.p, dropout!.rng);
+  qkv.kernels.attentionForward({ out, att, inp: qkv.data, drop, B, T, C, NH });
   return makeResult(out, [B, T, C], qkv, [qkv], (o) => {
     const scratch = qkv.alloc(B * NH * T * T); // (B, NH, T, T)
-    qkv.kernels.attentionBackward({ dinp: scratchGrad(qkv), scratch, dout: o.grad!, inp: qkv.data, att, B, T, C, NH });
+    qkv.kernels.attentionBackward({ dinp: scratchGrad(qkv), scratch, dout: o.grad!, inp: qkv.data, att, drop, B, T, C, NH });
   });
+}
+
+/** 0 or 1/(1-p) at and below the diagonal of each of `heads` (T, T) blocks; one draw each. */
+function fillCausalMultipliers(m: Buf, heads: number, T: number, p: number, rng: Rng): void {
+  const keep = 1 / (1 - p);
+  const threshold = Math.floor(p * 4294967296); // a draw below it is dropped
+  for (let hd = 0; hd < heads; hd++) {
+    for (let t = 0; t < T; t++) {
+      const row = (hd * T + t) * T;
+      for (let t2 = 0; t2 <= t; t2++) m[row + t2] = rng.nextU32() >= threshold ? keep : 0;
+    }
+  }
 }
 
 export function gelu(x: Tensor): Tensor {

@@ -25,10 +25,13 @@ export function estimateMemory(c: GPTConfig, B: number, T: number): MemoryEstima
   const C = c.nEmbd;
   const BT = B * T;
   // per layer: ~10 tensors of (B, T, C) (norms, residuals, projections, dropout masks),
-  // q/k/v (3C), the MLP's (B, T, 4C) twice, attention probabilities (B, NH, T, T) and backward scratch
-  const perLayer = BT * C * 10 + BT * 3 * C + BT * 4 * C * 2 + B * c.nHead * T * T * 2;
-  const head = BT * C * 3 + BT * c.vocabSize * 2; // embeddings, final norm; logits and probabilities
-  const actFloats = (c.nLayer * perLayer + head) * 2; // and their gradients
+  // q/k/v (3C) and the MLP's (B, T, 4C) twice, each with its gradient
+  const perLayer = (BT * C * 10 + BT * 3 * C + BT * 4 * C * 2) * 2;
+  // attention probabilities (B, NH, T, T), the backward pass's scratch and, with dropout, the
+  // dropped probabilities: no gradients of their own
+  const attention = B * c.nHead * T * T * (c.dropout > 0 ? 3 : 2);
+  const head = (BT * C * 3 + BT * c.vocabSize * 2) * 2; // embeddings, final norm; logits and probabilities
+  const actFloats = c.nLayer * (perLayer + attention) + head;
   const e = { params: 4 * P, grads: 4 * P, optimizer: 8 * P, activations: 4 * actFloats, total: 0 };
   e.total = e.params + e.grads + e.optimizer + e.activations;
   return e;

@@ -2,9 +2,10 @@ import type { AttentionBackwardArgs, AttentionForwardArgs } from '../types.js';
 
 /**
  * Causal multi-head self-attention over packed q, k, v: inp (B, T, 3C), head size hs = C / NH.
- * att (B, NH, T, T) keeps the softmax probabilities for the backward pass.
+ * att (B, NH, T, T) keeps the softmax probabilities for the backward pass. With dropout, drop
+ * comes in holding the multipliers and leaves holding att * multipliers, which weigh v.
  */
-export function attentionForward({ out, att, inp, B, T, C, NH }: AttentionForwardArgs): void {
+export function attentionForward({ out, att, inp, drop, B, T, C, NH }: AttentionForwardArgs): void {
   const hs = C / NH;
   const scale = 1 / Math.sqrt(hs);
   const C3 = 3 * C;
@@ -31,11 +32,16 @@ export function attentionForward({ out, att, inp, B, T, C, NH }: AttentionForwar
         const inv = 1 / sum;
         for (let t2 = 0; t2 <= t; t2++) att[a + t2] *= inv;
         for (let t2 = t + 1; t2 < T; t2++) att[a + t2] = 0;
+        if (drop) {
+          for (let t2 = 0; t2 <= t; t2++) drop[a + t2] *= att[a + t2];
+          for (let t2 = t + 1; t2 < T; t2++) drop[a + t2] = 0;
+        }
+        const w8 = drop ?? att; // the weights applied to v
         const o = (b * T + t) * C + h * hs;
         for (let i = 0; i < hs; i++) out[o + i] = 0;
         for (let t2 = 0; t2 <= t; t2++) {
           const v = (b * T + t2) * C3 + 2 * C + h * hs;
-          const w = att[a + t2];
+          const w = w8[a + t2];
           for (let i = 0; i < hs; i++) out[o + i] += w * inp[v + i];
         }
       }
@@ -43,8 +49,14 @@ export function attentionForward({ out, att, inp, B, T, C, NH }: AttentionForwar
   }
 }
 
-export function attentionBackward({ dinp, scratch, dout, inp, att, B, T, C, NH }: AttentionBackwardArgs): void {
+/**
+ * With dropout, out = (att * m) v for multipliers m, and drop = att * m. The softmax's backward
+ * pass then takes d(att) = m * d(drop), so d(pre)_j = drop_j d(drop)_j - att_j sum_k drop_k d(drop)_k
+ * (times the scale): the multipliers themselves are never needed again.
+ */
+export function attentionBackward({ dinp, scratch, dout, inp, att, drop, B, T, C, NH }: AttentionBackwardArgs): void {
   const hs = C / NH;
+  const w8 = drop ?? att; // the weights the forward pass applied to v
   const scale = 1 / Math.sqrt(hs);
   const C3 = 3 * C;
   for (let b = 0; b < B; b++) {
@@ -56,7 +68,7 @@ export function attentionBackward({ dinp, scratch, dout, inp, att, B, T, C, NH }
         let dot = 0;
         for (let t2 = 0; t2 <= t; t2++) {
           const v = (b * T + t2) * C3 + 2 * C + h * hs;
-          const w = att[a + t2];
+          const w = w8[a + t2];
           let s = 0;
           for (let i = 0; i < hs; i++) {
             s += inp[v + i] * dout[o + i];
@@ -68,7 +80,7 @@ export function attentionBackward({ dinp, scratch, dout, inp, att, B, T, C, NH }
         // through the softmax, then the scaled dot products q . k
         const q = (b * T + t) * C3 + h * hs;
         for (let t2 = 0; t2 <= t; t2++) {
-          const dpre = att[a + t2] * (scratch[a + t2] - dot) * scale;
+          const dpre = (drop ? drop[a + t2] * scratch[a + t2] - att[a + t2] * dot : att[a + t2] * (scratch[a + t2] - dot)) * scale;
           if (dpre === 0) continue;
           const k = (b * T + t2) * C3 + C + h * hs;
           for (let i = 0; i < hs; i++) {

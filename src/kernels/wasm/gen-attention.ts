@@ -9,8 +9,9 @@ import { type Lanes, elementwise, reduce, split } from './lanes.js';
 
 type P = [string, 'i32' | 'f32'][];
 const ptrs = (...names: string[]): P => names.map((n) => [n, 'i32']);
-const kernel = (name: string, params: P): Fn =>
-  new Fn(name, [['tid', 'i32'], ['nth', 'i32'], ...params, ['B', 'i32'], ['T', 'i32'], ['C', 'i32'], ['NH', 'i32']]);
+/** With `drop`, the dropout variant: its name ends in Drop and it takes the `drop` buffer last. */
+const kernel = (name: string, params: P, drop: boolean): Fn =>
+  new Fn(drop ? `${name}Drop` : name, [['tid', 'i32'], ['nth', 'i32'], ...params, ['B', 'i32'], ['T', 'i32'], ['C', 'i32'], ['NH', 'i32'], ...(drop ? ptrs('drop') : [])]);
 
 function loop(v: number, from: Code, to: Code, body: Code): Code {
   return [set(v, from), [0x02, 0x40, 0x03, 0x40], [I.ge_s(get(v), to), 0x0d, 1], body, set(v, I.add(get(v), I.c(1))), [0x0c, 0, 0x0b, 0x0b]];
@@ -55,11 +56,13 @@ function frame(f: Fn) {
 
 const at = (base: number, off: number): Code => I.add(get(base), get(off));
 
-export function attentionForward(relaxed: boolean): Fn {
-  const f = kernel('attentionForward', ptrs('out', 'att', 'inp'));
+export function attentionForward(relaxed: boolean, drop = false): Fn {
+  const f = kernel('attentionForward', ptrs('out', 'att', 'inp'), drop);
   const x = frame(f);
   const [dot, mx, sum, inv, w] = [f.f32(), f.f32(), f.f32(), f.f32(), f.f32()];
-  const bp = f.i32();
+  const [bp, dp] = [f.i32(), f.i32()];
+  // the row that weighs v: the dropped probabilities (drop holds att times its multipliers), or att
+  const wp = drop ? dp : x.ap;
   const hsv = get(x.hs);
   f.body = [
     x.setup,
@@ -84,11 +87,18 @@ export function attentionForward(relaxed: boolean): Fn {
           L.store(at(x.ap, off), L.mul(L.load(at(x.ap, off)), L.splat(get(inv)))),
         ),
         elementwise(f, I.add(get(x.t), I.c(1)), x.p('T'), relaxed, (L, off) => L.store(at(x.ap, off), L.c(0))),
+        drop
+          ? [
+              set(dp, x.attRow(get(x.t), 'drop')),
+              elementwise(f, I.c(0), I.add(get(x.t), I.c(1)), relaxed, (L, off) => L.store(at(dp, off), L.mul(L.load(at(dp, off)), L.load(at(x.ap, off))))),
+              elementwise(f, I.add(get(x.t), I.c(1)), x.p('T'), relaxed, (L, off) => L.store(at(dp, off), L.c(0))),
+            ]
+          : [],
         set(x.op, x.outRow(get(x.t), 'out')),
         elementwise(f, I.c(0), hsv, relaxed, (L, off) => L.store(at(x.op, off), L.c(0))),
         loop(x.t2, I.c(0), I.add(get(x.t), I.c(1)), [
           set(bp, x.qkv(get(x.t2), 2)),
-          set(w, F.load(I.add(get(x.ap), I.shl(get(x.t2), 2)))),
+          set(w, F.load(I.add(get(wp), I.shl(get(x.t2), 2)))),
           elementwise(f, I.c(0), hsv, relaxed, (L: Lanes, off) =>
             L.store(at(x.op, off), L.fma(L.splat(get(w)), L.load(at(bp, off)), L.load(at(x.op, off)))),
           ),
@@ -99,11 +109,14 @@ export function attentionForward(relaxed: boolean): Fn {
   return f;
 }
 
-export function attentionBackward(relaxed: boolean): Fn {
-  const f = kernel('attentionBackward', ptrs('dinp', 'scratch', 'dout', 'inp', 'att'));
+/** With dropout, d(pre) = (d * d(d) - att * sum(d * d(d))) * scale for d the dropped att (see ref). */
+export function attentionBackward(relaxed: boolean, drop = false): Fn {
+  const f = kernel('attentionBackward', ptrs('dinp', 'scratch', 'dout', 'inp', 'att'), drop);
   const x = frame(f);
   const [dot, s, w, dpre] = [f.f32(), f.f32(), f.f32(), f.f32()];
-  const [sp, dop, dq, dk, dv] = [f.i32(), f.i32(), f.i32(), f.i32(), f.i32()];
+  const [sp, dop, dq, dk, dv, dp] = [f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()];
+  const wp = drop ? dp : x.ap;
+  const at4 = (base: number): Code => F.load(I.add(get(base), I.shl(get(x.t2), 2)));
   const hsv = get(x.hs);
   // dinp is laid out like inp, so the same offsets serve both
   const d = (code: Code): Code => I.add(I.sub(code, x.p('inp')), x.p('dinp'));
@@ -112,13 +125,14 @@ export function attentionBackward(relaxed: boolean): Fn {
     x.bh(
       loop(x.t, I.c(0), x.p('T'), [
         set(x.ap, x.attRow(get(x.t), 'att')),
+        drop ? set(dp, x.attRow(get(x.t), 'drop')) : [],
         set(sp, x.attRow(get(x.t), 'scratch')),
         set(dop, x.outRow(get(x.t), 'dout')),
         set(dot, F.c(0)),
         loop(x.t2, I.c(0), I.add(get(x.t), I.c(1)), [
           set(x.vp, x.qkv(get(x.t2), 2)),
           set(dv, d(get(x.vp))),
-          set(w, F.load(I.add(get(x.ap), I.shl(get(x.t2), 2)))),
+          set(w, at4(wp)),
           reduce(f, I.c(0), hsv, relaxed, 'sum', s, (L, off, acc) => L.fma(L.load(at(x.vp, off)), L.load(at(dop, off)), acc)),
           elementwise(f, I.c(0), hsv, relaxed, (L, off) =>
             L.store(at(dv, off), L.fma(L.splat(get(w)), L.load(at(dop, off)), L.load(at(dv, off)))),
@@ -132,7 +146,9 @@ export function attentionBackward(relaxed: boolean): Fn {
           set(
             dpre,
             F.mul(
-              F.mul(F.load(I.add(get(x.ap), I.shl(get(x.t2), 2))), F.sub(F.load(I.add(get(sp), I.shl(get(x.t2), 2))), get(dot))),
+              drop
+                ? F.sub(F.mul(at4(dp), at4(sp)), F.mul(at4(x.ap), get(dot)))
+                : F.mul(at4(x.ap), F.sub(at4(sp), get(dot))),
               get(x.sc),
             ),
           ),

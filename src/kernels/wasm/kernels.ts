@@ -126,28 +126,31 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       pool.run(FN.layernormBackward, x.N * x.C >= PARALLEL_MIN && x.C >= 8);
     },
     attentionForward(x) {
-      if (isF64(x.out, x.att, x.inp)) return refKernels.attentionForward(x);
+      if (isF64(x.out, x.att, x.inp, x.drop ?? null)) return refKernels.attentionForward(x);
       checkHeads(x.C, x.NH);
       const par = x.B * x.NH > 1 && x.B * x.T * x.T * x.C >= PARALLEL_MIN;
-      const hs = x.C / x.NH;
-      if (blockedFits(x.T, hs)) {
-        set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.inp, 'inp'), x.B, x.T, x.C, x.NH, packPtr, CHUNK_FLOATS * 4);
-        pool.run(FN.attentionForwardBlocked, par);
+      const drop = x.drop ? ptr(x.drop, 'drop') : 0;
+      if (blockedFits(x.T, x.C / x.NH)) {
+        set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.inp, 'inp'), x.B, x.T, x.C, x.NH, packPtr, CHUNK_FLOATS * 4, drop);
+        pool.run(drop ? FN.attentionForwardBlockedDrop : FN.attentionForwardBlocked, par);
       } else {
-        set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.inp, 'inp'), x.B, x.T, x.C, x.NH);
-        pool.run(FN.attentionForward, par);
+        set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.inp, 'inp'), x.B, x.T, x.C, x.NH, drop);
+        pool.run(drop ? FN.attentionForwardDrop : FN.attentionForward, par);
       }
     },
     attentionBackward(x) {
-      if (isF64(x.dinp, x.scratch, x.dout, x.inp, x.att)) return refKernels.attentionBackward(x);
+      if (isF64(x.dinp, x.scratch, x.dout, x.inp, x.att, x.drop ?? null)) return refKernels.attentionBackward(x);
       checkHeads(x.C, x.NH);
-      set(ptr(x.dinp, 'dinp'), ptr(x.scratch, 'scratch'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.att, 'att'), x.B, x.T, x.C, x.NH);
+      const drop = x.drop ? ptr(x.drop, 'drop') : 0;
       const par = x.B * x.NH > 1 && x.B * x.T * x.T * x.C >= PARALLEL_MIN;
+      const common = [ptr(x.dinp, 'dinp'), ptr(x.scratch, 'scratch'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.att, 'att'), x.B, x.T, x.C, x.NH];
       if (blockedFits(x.T, x.C / x.NH)) {
-        a[9] = packPtr;
-        a[10] = CHUNK_FLOATS * 4;
-        pool.run(FN.attentionBackwardBlocked, par);
-      } else pool.run(FN.attentionBackward, par);
+        set(...common, packPtr, CHUNK_FLOATS * 4, drop);
+        pool.run(drop ? FN.attentionBackwardBlockedDrop : FN.attentionBackwardBlocked, par);
+      } else {
+        set(...common, drop);
+        pool.run(drop ? FN.attentionBackwardDrop : FN.attentionBackward, par);
+      }
     },
     geluForward(x) {
       if (isF64(x.out, x.inp)) return refKernels.geluForward(x);

@@ -12,7 +12,8 @@ export const IMPORTS = ['log'] as const;
 export const FN_NAMES = [
   'gemmFwd', 'gemmDinp', 'gemmDw', 'colsum', 'pack', 'packRows8', 'packRows4', 'packDw', 'matmulBackward',
   'encoderForward', 'encoderBackward', 'layernormForward', 'layernormBackward',
-  'attentionForward', 'attentionForwardBlocked', 'attentionBackward', 'attentionBackwardBlocked', 'geluForward', 'geluBackward',
+  'attentionForward', 'attentionForwardBlocked', 'attentionBackward', 'attentionBackwardBlocked',
+  'attentionForwardDrop', 'attentionForwardBlockedDrop', 'attentionBackwardDrop', 'attentionBackwardBlockedDrop', 'geluForward', 'geluBackward',
   'residualForward', 'residualBackward', 'crossEntropyForward', 'crossEntropyBackward',
   'adamw', 'sumSquares', 'scale',
 ] as const;
@@ -41,6 +42,10 @@ export function kernelModuleBytes(relaxed: boolean, maxPages: number): Uint8Arra
     attentionForwardBlocked: () => attentionForwardBlocked(relaxed, callOf),
     attentionBackward: () => attentionBackward(relaxed),
     attentionBackwardBlocked: () => attentionBackwardBlocked(relaxed, callOf),
+    attentionForwardDrop: () => attentionForward(relaxed, true),
+    attentionForwardBlockedDrop: () => attentionForwardBlocked(relaxed, callOf, true),
+    attentionBackwardDrop: () => attentionBackward(relaxed, true),
+    attentionBackwardBlockedDrop: () => attentionBackwardBlocked(relaxed, callOf, true),
     geluForward: () => geluForward(relaxed),
     geluBackward: () => geluBackward(relaxed),
     residualForward: () => residualForward(relaxed),
