@@ -3,6 +3,7 @@ export { ScratchError, check } from './core/errors.js';
 export { Rng, type RngState } from './core/rng.js';
 export * from './kernels/types.js';
 export { refKernels, refBackend } from './kernels/ref/index.js';
+export { dropoutHash } from './kernels/ref/dropout.js';
 export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
 export * as ops from './tensor/ops.js';
 export { validateConfig, parseFieldValue, type Schema, type FieldSpec } from './core/config.js';

@@ -165,6 +165,22 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
       return { dlogits: m.rand(BT * V, r), probs, targets, scale: 1 / BT, BT, V };
     },
   },
+  dropoutForward: {
+    // the mask must match bit for bit: the same hash of (seed, index) in every lane and thread
+    shapes: [{ N: 1, p: 0.5 }, { N: 3, p: 0.1 }, { N: 17, p: 0.9, maskOnly: 1 }, { N: 40001, p: 0.2 }, { N: 40003, p: 0.3, maskOnly: 1 }, { N: 33, p: 0 }, { N: 35, p: 0.999 }],
+    make: ({ N, p, maskOnly }, m, r) => ({
+      mask: m.rand(N, r), out: maskOnly ? null : m.rand(N, r), inp: maskOnly ? null : m.rand(N, r, 100), N, p: p!, seed: r.nextU32(),
+    }),
+    tol: 0,
+  },
+  dropoutBackward: {
+    shapes: [{ N: 1 }, { N: 3 }, { N: 17 }, { N: 40001 }],
+    make: ({ N }, m, r) => {
+      const mask = m.zeros(N);
+      refKernels.dropoutForward({ mask, out: null, inp: null, N, p: 0.3, seed: r.nextU32() });
+      return { dinp: m.rand(N, r), dout: m.rand(N, r), mask, N };
+    },
+  },
   adamw: {
     shapes: [{ N: 1, t: 1 }, { N: 3, t: 2 }, { N: 17, t: 10 }, { N: 40001, t: 100 }],
     make: ({ N, t }, m, r) => {

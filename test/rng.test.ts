@@ -23,3 +23,28 @@ test('rng: uniform and normal moments are right', () => {
   for (let i = 0; i < n; i++) { const x = r.random(); assert.ok(x >= 0 && x < 1); u += x; }
   assert.ok(Math.abs(u / n - 0.5) < 0.005);
 });
+
+test('dropout hash: drops a fraction p, adjacent elements and neighbouring seeds independent', async () => {
+  const { dropoutHash } = await import('../src/index.js');
+  const N = 1 << 20;
+  for (const [p, seed] of [[0.1, 7], [0.5, 123456789], [0.8, 0xfffffff0]] as const) {
+    const thr = Math.floor(p * 2 ** 32);
+    const dropped = (s: number, i: number) => dropoutHash(s >>> 0, i) < thr;
+    let n = 0, pairs = 0, agree = 0;
+    let prev = dropped(seed, 0);
+    for (let i = 0; i < N; i++) {
+      const d = i === 0 ? prev : dropped(seed, i);
+      if (d) n++;
+      if (i > 0 && d && prev) pairs++;
+      if (d === dropped(seed + 1, i)) agree++;
+      prev = d;
+    }
+    const near = (got: number, want: number, what: string) => {
+      const sigma = Math.sqrt((want * (1 - want)) / N);
+      assert.ok(Math.abs(got / N - want) < 5 * sigma, `p=${p} seed ${seed}: ${what} ${(got / N).toFixed(5)}, expected ${want.toFixed(5)}`);
+    };
+    near(n, p, 'dropped fraction');
+    near(pairs, p * p, 'adjacent pairs both dropped');
+    near(agree, p * p + (1 - p) * (1 - p), 'agreement with seed + 1');
+  }
+});

@@ -153,6 +153,21 @@ export interface AdamWArgs {
   weightDecay: number;
   t: number; // 1-based step, for bias correction
 }
+export interface DropoutForwardArgs {
+  /** mask[i] = 0 with probability p, else 1/(1-p), from dropoutHash(seed, i); then out = inp * mask. */
+  mask: Buf; // (N)
+  out: Buf | null; // (N), or null to fill the mask only (attention's multipliers)
+  inp: Buf | null; // (N)
+  N: number;
+  p: number; // in [0, 1)
+  seed: number; // unsigned 32-bit, a fresh one from the caller's generator per call
+}
+export interface DropoutBackwardArgs {
+  dinp: Buf; // (N) += dout * mask
+  dout: Buf; // (N)
+  mask: Buf; // (N)
+  N: number;
+}
 export interface SumSquaresArgs {
   inp: Buf;
   N: number;
@@ -179,6 +194,8 @@ export const KERNEL_OPS = [
   'residualBackward',
   'crossEntropyForward',
   'crossEntropyBackward',
+  'dropoutForward',
+  'dropoutBackward',
   'adamw',
   'sumSquares',
   'scale',
@@ -201,6 +218,8 @@ export interface Kernels {
   residualBackward(a: ResidualBackwardArgs): void;
   crossEntropyForward(a: CrossEntropyForwardArgs): void;
   crossEntropyBackward(a: CrossEntropyBackwardArgs): void;
+  dropoutForward(a: DropoutForwardArgs): void;
+  dropoutBackward(a: DropoutBackwardArgs): void;
   adamw(a: AdamWArgs): void;
   /** Sum of squares of inp[0..N), accumulated in float64 (for gradient-norm clipping). */
   sumSquares(a: SumSquaresArgs): number;

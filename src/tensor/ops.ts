@@ -87,24 +87,13 @@ export function attention(qkv: Tensor, NH: number, dropout?: { p: number; rng: R
   const out = qkv.alloc(B * T * C); // (B, T, C)
   const att = qkv.alloc(B * NH * T * T); // (B, NH, T, T)
   const drop = dropout && dropout.p > 0 ? qkv.alloc(B * NH * T * T) : null; // (B, NH, T, T)
-  if (drop) fillCausalMultipliers(drop, B * NH, T, dropout!.p, dropout!.rng);
+  // multipliers for every entry; the kernel zeroes those above the diagonal
+  if (drop) qkv.kernels.dropoutForward({ mask: drop, out: null, inp: null, N: drop.length, p: dropout!.p, seed: dropout!.rng.nextU32() });
   qkv.kernels.attentionForward({ out, att, inp: qkv.data, drop, B, T, C, NH });
   return makeResult(out, [B, T, C], qkv, [qkv], (o) => {
     const scratch = qkv.alloc(B * NH * T * T); // (B, NH, T, T)
     qkv.kernels.attentionBackward({ dinp: scratchGrad(qkv), scratch, dout: o.grad!, inp: qkv.data, att, drop, B, T, C, NH });
   });
-}
-
-/** 0 or 1/(1-p) at and below the diagonal of each of `heads` (T, T) blocks; one draw each. */
-function fillCausalMultipliers(m: Buf, heads: number, T: number, p: number, rng: Rng): void {
-  const keep = 1 / (1 - p);
-  const threshold = Math.floor(p * 4294967296); // a draw below it is dropped
-  for (let hd = 0; hd < heads; hd++) {
-    for (let t = 0; t < T; t++) {
-      const row = (hd * T + t) * T;
-      for (let t2 = 0; t2 <= t; t2++) m[row + t2] = rng.nextU32() >= threshold ? keep : 0;
-    }
-  }
 }
 
 export function gelu(x: Tensor): Tensor {
@@ -154,22 +143,18 @@ export function crossEntropy(logits: Tensor, targets: Int32Array): Tensor {
   });
 }
 
-/** Inverted dropout with probability p, seeded; the identity when p is 0. */
+/**
+ * Inverted dropout with probability p: the identity when p is 0. The mask comes from the kernels'
+ * hash of (seed, index) under one fresh seed drawn from rng, so a seeded rng repeats it exactly.
+ */
 export function dropout(x: Tensor, p: number, rng: Rng): Tensor {
   if (p <= 0) return x;
   const N = x.size;
-  const keep = 1 / (1 - p);
-  const mask = x.alloc(N); // 0 or 1/(1-p)
+  const mask = x.alloc(N); // (N) 0 or 1/(1-p)
   const out = x.alloc(N);
-  for (let i = 0; i < N; i++) {
-    const m = rng.random() >= p ? keep : 0;
-    mask[i] = m;
-    out[i] = x.data[i] * m;
-  }
+  x.kernels.dropoutForward({ mask, out, inp: x.data, N, p, seed: rng.nextU32() });
   return makeResult(out, x.shape, x, [x], (o) => {
-    const dx = scratchGrad(x);
-    const d = o.grad!;
-    for (let i = 0; i < N; i++) dx[i] += d[i] * mask[i];
+    x.kernels.dropoutBackward({ dinp: scratchGrad(x), dout: o.grad!, mask, N });
   });
 }
 

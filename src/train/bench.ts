@@ -20,6 +20,7 @@ export type BenchShape = keyof typeof BENCH_SHAPES;
 
 export interface BenchResult {
   preset: string;
+  dropout: number;
   kernels: string;
   threads: number;
   iters: number;
@@ -31,13 +32,16 @@ export interface BenchResult {
   profile?: Record<string, { calls: number; ms: number }>;
 }
 
-export function benchTrain(opts: { preset: BenchShape; backend: Backend; iters: number; warmup?: number; profile?: boolean }): BenchResult {
+/** `dropout` > 0 trains in training mode with that dropout (the real presets' 0.2), else without. */
+export function benchTrain(opts: { preset: BenchShape; backend: Backend; iters: number; warmup?: number; profile?: boolean; dropout?: number }): BenchResult {
   const shape = BENCH_SHAPES[opts.preset];
   const B = shape.batchSize;
   const T = shape.model.blockSize;
   const prof = opts.profile ? profiledBackend(opts.backend) : null;
   const backend = prof ? prof.backend : opts.backend;
-  const model = new GPT(shape.model, { backend, rng: new Rng(1) });
+  const dropout = opts.dropout ?? 0;
+  const model = new GPT({ ...shape.model, dropout }, { backend, rng: new Rng(1) });
+  if (dropout > 0) model.train(new Rng(3));
   const opt = new AdamW(model.params.groups, backend, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 });
   const rng = new Rng(2);
   const idx = backend.allocI32(B * T);
@@ -57,6 +61,7 @@ export function benchTrain(opts: { preset: BenchShape; backend: Backend; iters: 
   const ms = median(samples);
   const result: BenchResult = {
     preset: opts.preset,
+    dropout,
     kernels: opts.backend.name,
     threads: opts.backend.threads,
     iters: opts.iters,

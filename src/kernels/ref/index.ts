@@ -1,5 +1,6 @@
 import type { Backend, Kernels } from '../types.js';
 import { attentionBackward, attentionForward } from './attention.js';
+import { dropoutBackward, dropoutForward } from './dropout.js';
 import {
   encoderBackward,
   encoderForward,
@@ -30,6 +31,8 @@ export const refKernels: Kernels = Object.freeze({
   residualBackward,
   crossEntropyForward,
   crossEntropyBackward,
+  dropoutForward,
+  dropoutBackward,
   adamw,
   sumSquares,
   scale,

@@ -116,6 +116,9 @@ export const I = {
   divU: (a: Code, b: Code): Code => [a, b, 0x6e],
   shl: (a: Code, n: number): Code => [a, 0x41, ...sleb(n), 0x74],
   and: (a: Code, b: Code): Code => [a, b, 0x71],
+  xor: (a: Code, b: Code): Code => [a, b, 0x73],
+  shrU: (a: Code, n: number): Code => [a, 0x41, ...sleb(n), 0x76],
+  ge_u: (a: Code, b: Code): Code => [a, b, 0x4f],
   eqz: (a: Code): Code => [a, 0x45],
   eq: (a: Code, b: Code): Code => [a, b, 0x46],
   ne: (a: Code, b: Code): Code => [a, b, 0x47],
@@ -198,6 +201,14 @@ export const V = {
   nearest: (a: Code): Code => [a, simd(0x6a)],
   toI32: (a: Code): Code => [a, simd(0xf8)],
   iadd: (a: Code, b: Code): Code => [a, b, simd(0xae)],
+  imul: (a: Code, b: Code): Code => [a, b, simd(0xb5)],
+  ixor: (a: Code, b: Code): Code => [a, b, simd(0x51)],
+  and: (a: Code, b: Code): Code => [a, b, simd(0x4e)],
+  ishrU: (a: Code, n: number): Code => [a, I.c(n), simd(0xad)],
+  /** Lanes where a >= b as unsigned 32-bit integers: all ones, else zero. */
+  igeU: (a: Code, b: Code): Code => [a, b, simd(0x40)],
+  /** v128.const of four i32 lanes. */
+  iconst: (...x: [number, number, number, number]): Code => [simd(0x0c), ...x.flatMap((n) => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255])],
   ishl: (a: Code, n: number): Code => [a, I.c(n), simd(0xab)],
   /** a * b + c: relaxed-SIMD FMA (one rounding) when the engine has it, else mul then add. */
   relaxedMadd: (a: Code, b: Code, c: Code): Code => [a, b, c, simd(0x105)],

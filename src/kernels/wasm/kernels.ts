@@ -1,4 +1,5 @@
 import { ScratchError } from '../../core/errors.js';
+import { dropThreshold } from '../ref/dropout.js';
 import { refKernels } from '../ref/index.js';
 import type { Buf, Kernels } from '../types.js';
 import type { Arena } from './memory.js';
@@ -181,6 +182,16 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       if (isF64(x.dlogits, x.probs)) return refKernels.crossEntropyBackward(x);
       set(ptr(x.dlogits, 'dlogits'), ptr(x.probs, 'probs'), ptr(x.targets, 'targets'), x.scale, x.BT, x.V);
       pool.run(FN.crossEntropyBackward, x.BT * x.V >= PARALLEL_MIN);
+    },
+    dropoutForward(x) {
+      if (isF64(x.mask, x.out, x.inp)) return refKernels.dropoutForward(x);
+      set(ptr(x.mask, 'mask'), ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N, x.seed | 0, dropThreshold(x.p) | 0, 1 / (1 - x.p));
+      pool.run(x.out && x.inp ? FN.dropoutForward : FN.dropoutMask, x.N >= PARALLEL_MIN / 4);
+    },
+    dropoutBackward(x) {
+      if (isF64(x.dinp, x.dout, x.mask)) return refKernels.dropoutBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.dout, 'dout'), ptr(x.mask, 'mask'), x.N);
+      pool.run(FN.dropoutBackward, x.N >= PARALLEL_MIN);
     },
     adamw(x) {
       if (isF64(x.params, x.grads, x.m, x.v)) return refKernels.adamw(x);

@@ -4,6 +4,7 @@ import { colsum, gemm, matmulBackward, pack, packDw, packRows } from './gen-matm
 import { crossEntropyBackward, crossEntropyForward, layernormBackward, layernormForward } from './gen-rows.js';
 import { attentionBackward, attentionForward } from './gen-attention.js';
 import { attentionBackwardBlocked, attentionForwardBlocked } from './gen-attention-blocked.js';
+import { dropoutBackward, dropoutForward } from './gen-dropout.js';
 
 /** JavaScript functions the module imports (f64 -> f64), in import order. */
 export const IMPORTS = ['log'] as const;
@@ -15,7 +16,7 @@ export const FN_NAMES = [
   'attentionForward', 'attentionForwardBlocked', 'attentionBackward', 'attentionBackwardBlocked',
   'attentionForwardDrop', 'attentionForwardBlockedDrop', 'attentionBackwardDrop', 'attentionBackwardBlockedDrop', 'geluForward', 'geluBackward',
   'residualForward', 'residualBackward', 'crossEntropyForward', 'crossEntropyBackward',
-  'adamw', 'sumSquares', 'scale',
+  'dropoutForward', 'dropoutMask', 'dropoutBackward', 'adamw', 'sumSquares', 'scale',
 ] as const;
 export type FnName = (typeof FN_NAMES)[number];
 export const FN: Record<FnName, number> = Object.fromEntries(FN_NAMES.map((n, i) => [n, i])) as Record<FnName, number>;
@@ -52,6 +53,9 @@ export function kernelModuleBytes(relaxed: boolean, maxPages: number): Uint8Arra
     residualBackward: () => residualBackward(relaxed),
     crossEntropyForward: () => crossEntropyForward(relaxed, logIndex),
     crossEntropyBackward: () => crossEntropyBackward(relaxed),
+    dropoutForward: () => dropoutForward(true),
+    dropoutMask: () => dropoutForward(false),
+    dropoutBackward: () => dropoutBackward(relaxed),
     adamw: () => adamw(relaxed),
     sumSquares: () => sumSquares(),
     scale: () => scale(relaxed),
