@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, SHARED } from './paths.js';
-import { GPT, Rng, saveHfGpt2 } from '../src/index.js';
+import { GPT, Rng, estimateMemory, gptConfig, openDataFolder, saveHfGpt2 } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'scratchlm-cli-'));
 const cli = (args: string[], cwd = dir) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
@@ -60,6 +60,26 @@ test('--resume after --max-iters 10 gives bitwise the same losses as 20 steps st
   const c = cli(['train', '--data', 'data', '--out', 'runs/halves', '--resume', '--lr', '0.5']);
   assert.equal(c.status, 1);
   assert.match(c.stderr, /^scratchlm: --resume cannot change 'lr'/);
+});
+
+test('a batch that does not fit in --max-memory runs as equal pieces: the same losses as the whole batch', () => {
+  const V = openDataFolder(join(dir, 'data')).tokenizer.vocabSize;
+  const model = gptConfig({ vocabSize: V, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16, bias: false });
+  const between = (estimateMemory(model, 2, 16).total + estimateMemory(model, 4, 16).total) / 2 / 1024 ** 3; // fits 2, not 4
+  const whole = cli(['train', '--data', 'data', '--out', 'runs/whole', ...TINY, '--max-iters', '10']);
+  assert.equal(whole.status, 0, whole.stderr);
+  const split = cli(['train', '--data', 'data', '--out', 'runs/pieces', ...TINY, '--max-iters', '10', '--max-memory', String(between)]);
+  assert.equal(split.status, 0, split.stderr);
+  assert.match(split.stdout, /batch 4×1 \(run as 2 pieces of 2 to fit in memory; the same step\)/);
+  const all = (run: string) => readFileSync(join(dir, run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const [a, b] = [all('runs/whole'), all('runs/pieces')];
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < a.length; i++) {
+    for (const k of ['train_loss', 'val_loss'] as const) {
+      if (a[i][k] === undefined) continue;
+      assert.ok(Math.abs(a[i][k] - b[i][k]) < 1e-5, `step ${a[i].iter} ${k}: ${a[i][k]} whole, ${b[i][k]} in pieces`);
+    }
+  }
 });
 
 test('SIGTERM saves a checkpoint and exits cleanly; resuming repeats the uninterrupted losses', async () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  PRESETS, ScratchError, TokenFile, TokenFileWriter, checkMemory, estimateMemory, evalRng, flagName, getBatch, keyFromFlag, learningRate,
+  PRESETS, ScratchError, TokenFile, TokenFileWriter, batchPieces, checkMemory, estimateMemory, evalRng, flagName, getBatch, keyFromFlag, learningRate,
   lossCurveSvg, openDataFolder, parseSetting, prepareData, resolveRunConfig, Rng, stripBrownTags,
 } from '../src/index.js';
 
@@ -127,6 +127,16 @@ test('memory estimate: counts parameters, gradients, moments and activations; re
   assert.ok(e.activations > 0 && e.total === e.params + e.grads + e.optimizer + e.activations);
   assert.throws(() => checkMemory(e, 1024, 'this run'), /this run needs about 0\.\d+ GiB .* only 0\.000 GiB is available/);
   checkMemory(e, 1 << 30, 'this run');
+});
+
+test('batch pieces: the fewest equal pieces that fit; null when one sequence does not', () => {
+  const c = resolveRunConfig({ vocabSize: 65 }).model;
+  const est = (b: number) => estimateMemory(c, b, 64).total;
+  assert.equal(batchPieces(c, 12, 64, est(12)), 1);
+  assert.equal(batchPieces(c, 12, 64, est(12) - 1), 2);
+  assert.equal(batchPieces(c, 12, 64, est(4) + 1), 3); // 5 does not divide 12
+  assert.equal(batchPieces(c, 7, 64, est(6)), 7); // a prime batch splits into single sequences
+  assert.equal(batchPieces(c, 12, 64, est(1) - 1), null);
 });
 
 test('Brown corpus: part-of-speech tags stripped, words joined back into text', () => {

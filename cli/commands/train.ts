@@ -102,14 +102,15 @@ export async function run(args: string[]): Promise<number> {
       // the WebAssembly kernels address at most 4 GiB, whatever the machine has
       availableMemory: backend.name.startsWith('wasm') ? Math.min(totalmem(), 4 * 1024 ** 3) : totalmem(),
       shouldStop: () => stop,
-      onStart: ({ config, params, memory, startIter, data }) => {
+      onStart: ({ config, params, memory, pieces, startIter, data }) => {
         maxIters = config.train.maxIters;
         every = Math.max(10, config.train.logInterval);
         const m = config.model;
         out.line(
           `${startIter > 0 ? `resuming ${outDir} at step ${startIter}` : `training into ${outDir}`}: ${(params / 1e6).toFixed(2)} M parameters ` +
             `(${m.nLayer} layers, ${m.nHead} heads, ${m.nEmbd} wide, context ${m.blockSize}), ${data.tokenizer.kind} tokenizer (${m.vocabSize} ids), ` +
-            `${data.meta.train} train tokens, batch ${config.train.batchSize}×${config.train.gradAccum}, ${maxIters} steps, ~${gib(memory)}, kernels ${backend.name}`,
+            `${data.meta.train} train tokens, batch ${config.train.batchSize}×${config.train.gradAccum}` +
+            `${pieces > 1 ? ` (run as ${pieces} pieces of ${config.train.batchSize / pieces} to fit in memory; the same step)` : ''}, ${maxIters} steps, ~${gib(memory)}, kernels ${backend.name}`,
         );
       },
       onStep: (r) => {

@@ -37,6 +37,16 @@ export function estimateMemory(c: GPTConfig, B: number, T: number): MemoryEstima
   return e;
 }
 
+/**
+ * The fewest equal pieces a batch of B sequences splits into so that one piece's estimate fits in
+ * `available` bytes (1 when the whole batch fits), or null when not even one sequence does. The
+ * pieces' gradients add up to the whole batch's, so splitting changes memory, not the step.
+ */
+export function batchPieces(c: GPTConfig, B: number, T: number, available: number): number | null {
+  for (let k = 1; k <= B; k++) if (B % k === 0 && estimateMemory(c, B / k, T).total <= available) return k;
+  return null;
+}
+
 /** Refuses a run whose estimate exceeds `available` bytes, with the estimate in the message. */
 export function checkMemory(e: MemoryEstimate, available: number, what: string): void {
   if (e.total > available) {

@@ -17,7 +17,7 @@ import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js'
 import { AdamW } from './adamw.js';
 import { checkBlockFits } from './batches.js';
 import { buildRunConfig, flattenSettings, keyKind, learningRate, resolveRunConfig, RESUMABLE_KEYS, runSettings, type RunConfig } from './config.js';
-import { checkMemory, estimateMemory, gib } from './memory.js';
+import { batchPieces, checkMemory, estimateMemory, gib } from './memory.js';
 import { lossCurveSvg, type CurvePoint } from './report.js';
 import { NonFiniteLossError, trainLoop, type EvalRecord, type StepRecord, type TrainState } from './trainer.js';
 
@@ -34,7 +34,8 @@ export interface TrainRunOptions {
   /** Bytes the run may use when the config's maxMemory is 0. */
   availableMemory: number;
   shouldStop?: () => boolean;
-  onStart?: (info: { config: RunConfig; params: number; memory: number; startIter: number; data: DataFolder }) => void;
+  /** memory: the estimate in bytes; pieces: how many equal pieces each batch runs as to fit it. */
+  onStart?: (info: { config: RunConfig; params: number; memory: number; pieces: number; startIter: number; data: DataFolder }) => void;
   onStep?: (r: StepRecord) => void;
   onEval?: (r: EvalRecord) => void;
   onCheckpoint?: (name: string, step: number) => void;
@@ -75,6 +76,8 @@ interface Built {
   model: GPT;
   state: TrainState;
   tokenizerJson: object;
+  /** Equal pieces each batch runs as, to fit in memory (1: whole). */
+  pieces: number;
 }
 
 function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Record<string, unknown> | undefined): Built {
@@ -110,13 +113,13 @@ function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Recor
     config = buildRunConfig({ ...runSettings(config), ...shape, blockSize }, data.tokenizer.vocabSize);
   }
   const s = seeds(config.train.seed);
-  checkRunMemory(config, opts, data);
+  const pieces = checkRunMemory(config, opts, data);
   const model = new GPT(config.model, { backend: opts.backend, rng: source ? undefined : new Rng(s.init), layerNormEps: source?.eps });
   if (source) copyWeights(source, model);
   const t = config.train;
   const optimizer = new AdamW(model.params.groups, opts.backend, { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay });
   const state: TrainState = { iter: 0, dataRng: new Rng(s.data), dropoutRng: new Rng(s.dropout), optimizer, bestVal: Infinity };
-  return { config, model, state, tokenizerJson: data.tokenizer.toJSON() };
+  return { config, model, state, tokenizerJson: data.tokenizer.toJSON(), pieces };
 }
 
 function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Record<string, unknown> | undefined): Built {
@@ -134,7 +137,7 @@ function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Rec
     }
   }
   const config = buildRunConfig({ ...saved, ...changes }, data.tokenizer.vocabSize);
-  checkRunMemory(config, opts, data);
+  const pieces = checkRunMemory(config, opts, data);
   const model = new GPT(config.model, { backend: opts.backend });
   const t = config.train;
   const optimizer = new AdamW(model.params.groups, opts.backend, { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay });
@@ -146,15 +149,22 @@ function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Rec
     optimizer,
     bestVal: meta.bestValLoss ?? Infinity,
   };
-  return { config, model, state, tokenizerJson: meta.tokenizer };
+  return { config, model, state, tokenizerJson: meta.tokenizer, pieces };
 }
 
-/** Before anything is allocated: the block fits both splits, and the run fits in memory. */
-function checkRunMemory(config: RunConfig, opts: TrainRunOptions, data: DataFolder): void {
-  checkBlockFits(data.train, config.model.blockSize, 'train');
-  checkBlockFits(data.val, config.model.blockSize, 'val');
-  const avail = config.train.maxMemory > 0 ? config.train.maxMemory * 1024 ** 3 : opts.availableMemory;
-  checkMemory(estimateMemory(config.model, config.train.batchSize, config.model.blockSize), avail, `this run (${gib(avail)} allowed)`);
+/**
+ * Before anything is allocated: the block fits both splits, and the run fits in memory, with its
+ * batches split into equal pieces when the whole batch would not (nanoGPT's shakespeare_char batch
+ * of 64 × 256 needs more than the 4 GiB the WebAssembly kernels can address). Returns the pieces.
+ */
+function checkRunMemory(config: RunConfig, opts: TrainRunOptions, data: DataFolder): number {
+  const { model, train } = config;
+  checkBlockFits(data.train, model.blockSize, 'train');
+  checkBlockFits(data.val, model.blockSize, 'val');
+  const avail = train.maxMemory > 0 ? train.maxMemory * 1024 ** 3 : opts.availableMemory;
+  const pieces = batchPieces(model, train.batchSize, model.blockSize, avail);
+  if (pieces === null) checkMemory(estimateMemory(model, 1, model.blockSize), avail, `this run (${gib(avail)} allowed), even one sequence at a time,`);
+  return pieces ?? 1;
 }
 
 export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
@@ -177,7 +187,9 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   const valPts: CurvePoint[] = past.filter((r) => typeof r.val_loss === 'number').map((r) => ({ iter: r.iter, loss: r.val_loss as number }));
   const writeCurve = () => writeRunFile(dir, 'loss.svg', lossCurveSvg(trainPts, valPts, `${dir}: loss`));
 
-  opts.onStart?.({ config, params: model.params.count, memory: estimateMemory(config.model, config.train.batchSize, T).total, startIter: state.iter, data });
+  const { pieces } = built;
+  const memory = estimateMemory(config.model, config.train.batchSize / pieces, T).total;
+  opts.onStart?.({ config, params: model.params.count, memory, pieces, startIter: state.iter, data });
   let lastVal: number | null = null;
   let lastSaved: { name: string; step: number } | null = null;
   const save = (name: string) => {
@@ -223,7 +235,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
       },
       shouldStop: opts.shouldStop,
       tick: ticker,
-    });
+    }, pieces);
   } catch (e) {
     if (e instanceof NonFiniteLossError) {
       const kept = (lastSaved as { step: number } | null)?.step ?? (hasCheckpoint(dir) ? readCheckpointMeta(dir).step : null);

@@ -81,38 +81,47 @@ function allocBatch(backend: Backend, B: number, T: number): Batch {
   return { x: backend.allocI32(B * T), y: backend.allocI32(B * T) };
 }
 
-/** Mean loss over evalIters batches of each split, dropout off, without gradients. */
-export function estimateLoss(model: TrainableModel, data: TrainData, cfg: TrainConfig, T: number, step: number, buf?: Batch): { train: number; val: number } {
+/**
+ * Mean loss over evalIters batches of each split, dropout off, without gradients. Each batch runs
+ * as `pieces` equal pieces drawn one after another from the same generator (the same windows).
+ */
+export function estimateLoss(model: TrainableModel, data: TrainData, cfg: TrainConfig, T: number, step: number, buf?: Batch, pieces = 1): { train: number; val: number } {
   const out = { train: 0, val: 0 };
-  const batch = buf ?? allocBatch(model.backend, cfg.batchSize, T);
+  const Bp = cfg.batchSize / pieces;
+  const batch = buf ?? allocBatch(model.backend, Bp, T);
   for (const split of ['train', 'val'] as const) {
     const rng = evalRng(cfg.seed, step, split);
     let sum = 0;
-    for (let k = 0; k < cfg.evalIters; k++) {
+    for (let k = 0; k < cfg.evalIters * pieces; k++) {
       sum += model.backend.scope(() =>
         noGrad(() => {
-          const { x, y } = getBatch(data[split], cfg.batchSize, T, rng, batch);
-          return model.forward(x, cfg.batchSize, T, { targets: y }).loss!.item();
+          const { x, y } = getBatch(data[split], Bp, T, rng, batch);
+          return model.forward(x, Bp, T, { targets: y }).loss!.item();
         }),
       );
     }
-    out[split] = sum / cfg.evalIters;
+    out[split] = sum / (cfg.evalIters * pieces);
   }
   return out;
 }
 
-/** Runs steps from state.iter up to cfg.maxIters. Returns how it ended. */
-export async function trainLoop(model: TrainableModel, data: TrainData, cfg: TrainConfig, T: number, state: TrainState, hooks: TrainHooks = {}): Promise<'done' | 'stopped'> {
-  const B = cfg.batchSize;
+/**
+ * Runs steps from state.iter up to cfg.maxIters. Returns how it ended. With `pieces` > 1 each
+ * micro-batch of B sequences runs as that many equal pieces (see batchPieces): the same windows
+ * and the same mean loss and gradients, in less memory.
+ */
+export async function trainLoop(model: TrainableModel, data: TrainData, cfg: TrainConfig, T: number, state: TrainState, hooks: TrainHooks = {}, pieces = 1): Promise<'done' | 'stopped'> {
+  if (!Number.isInteger(pieces) || pieces < 1 || cfg.batchSize % pieces !== 0) throw new Error(`trainLoop: ${pieces} pieces do not divide batch ${cfg.batchSize}`);
+  const B = cfg.batchSize / pieces;
   // batch buffers live in the backend's memory (fast kernels read only their own), made once
-  const micro = Array.from({ length: cfg.gradAccum }, () => allocBatch(model.backend, B, T));
+  const micro = Array.from({ length: cfg.gradAccum * pieces }, () => allocBatch(model.backend, B, T));
   const evalBuf = allocBatch(model.backend, B, T);
   for (;;) {
     const it = state.iter;
     if (it % cfg.evalInterval === 0 || it === cfg.maxIters) {
       const t0 = performance.now();
       model.train(null);
-      const l = estimateLoss(model, data, cfg, T, it, evalBuf);
+      const l = estimateLoss(model, data, cfg, T, it, evalBuf, pieces);
       model.train(state.dropoutRng);
       const best = l.val < state.bestVal;
       if (best) state.bestVal = l.val;
@@ -134,7 +143,7 @@ export async function trainLoop(model: TrainableModel, data: TrainData, cfg: Tra
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(it, loss, 'training loss');
     if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(it, gradNorm, 'gradient norm');
     state.iter = it + 1;
-    hooks.onStep?.({ iter: it, loss, lr, ms: performance.now() - t0, gradNorm, tokens: B * T * cfg.gradAccum });
+    hooks.onStep?.({ iter: it, loss, lr, ms: performance.now() - t0, gradNorm, tokens: cfg.batchSize * T * cfg.gradAccum });
     await hooks.tick?.();
     if (hooks.shouldStop?.()) {
       hooks.checkpoint?.('stop', false);
