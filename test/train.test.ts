@@ -124,7 +124,7 @@ test('memory estimate: counts parameters, gradients, moments and activations; re
   const e = estimateMemory(c, 12, 64);
   assert.equal(e.params, e.grads);
   assert.equal(e.optimizer, 2 * e.params);
-  assert.ok(e.activations > 0 && e.total === e.params + e.grads + e.optimizer + e.activations);
+  assert.ok(e.activations > 0 && e.workspace > 0 && e.total === e.params + e.grads + e.optimizer + e.activations + e.workspace);
   assert.throws(() => checkMemory(e, 1024, 'this run'), /this run needs about 0\.\d+ GiB .* only 0\.000 GiB is available/);
   checkMemory(e, 1 << 30, 'this run');
 });
