@@ -1,4 +1,5 @@
 /** The --kernels and --threads options shared by every command that computes. */
+import { totalmem } from 'node:os';
 import { createBackend, ScratchError, type Backend } from '../src/index.js';
 
 export const BACKEND_OPTIONS = {
@@ -16,4 +17,14 @@ export async function backendFromFlags(values: { kernels?: string; threads?: str
     if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ScratchError(`--threads must be a whole number from 1 to 256, got '${values.threads}'`);
   }
   return createBackend({ kernels: kind, threads });
+}
+
+/**
+ * Bytes a run on this backend may use, and why when it is less than the machine has: the
+ * WebAssembly kernels address at most 4 GiB, whatever the machine has.
+ */
+export function memoryFor(backend: Backend): { availableMemory: number; memoryLimit?: string } {
+  const cap = 4 * 1024 ** 3;
+  if (backend.name.startsWith('wasm') && totalmem() > cap) return { availableMemory: cap, memoryLimit: 'the wasm kernels address at most 4 GiB' };
+  return { availableMemory: totalmem() };
 }

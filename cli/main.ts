@@ -5,6 +5,7 @@
  * line, without a stack trace.
  */
 import { ScratchError } from '../src/index.js';
+import { watchStdout } from './output.js';
 
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number | void> }> };
 
@@ -34,20 +35,44 @@ async function main(argv: string[]): Promise<number> {
     console.error(`scratchlm: unknown command '${name}'; run 'scratchlm --help' for the list`);
     return 1;
   }
+  command = name;
   const mod = await cmd.load();
-  return (await mod.run(rest)) ?? 0;
+  return (await mod.run(joinNegativeValues(rest))) ?? 0;
+}
+
+let command = '';
+
+/**
+ * `--lr -1` reaches the commands as `--lr=-1`: Node's parseArgs would otherwise take -1 for an
+ * option and answer with a three-line 'ambiguous' message instead of the setting's own check.
+ */
+export function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && next !== undefined && /^-(\d|\.\d|Infinity|NaN)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 /** Errors a user can act on print as one line; anything else is a bug and keeps its stack. */
 export function reportError(err: unknown): number {
-  if (err instanceof ScratchError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-    console.error(`scratchlm: ${(err as Error).message}`);
+  const parse = err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  if (err instanceof ScratchError || parse) {
+    let msg = (err as Error).message.replace(/\s*\n\s*/g, ' ');
+    if (parse) msg += `; run 'scratchlm ${command ? `${command} ` : ''}--help' for the options`;
+    console.error(`scratchlm: ${msg}`);
     return 1;
   }
   console.error(err);
   return 2;
 }
 
+watchStdout();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

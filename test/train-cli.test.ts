@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, SHARED } from './paths.js';
@@ -52,7 +52,7 @@ test('prepare makes a data folder; train writes config, metrics, loss curve and 
 test('--resume after --max-iters 10 gives bitwise the same losses as 20 steps straight', () => {
   const a = cli(['train', '--data', 'data', '--out', 'runs/halves', ...TINY, '--max-iters', '10', '--dropout', '0.1', '--grad-accum', '2']);
   assert.equal(a.status, 0, a.stderr);
-  const b = cli(['train', '--data', 'data', '--out', 'runs/halves', '--resume', '--max-iters', '20']);
+  const b = cli(['train', '--out', 'runs/halves', '--resume', '--max-iters', '20']); // the data folder named in config.json
   assert.equal(b.status, 0, b.stderr);
   assert.match(b.stdout, /resuming runs\/halves at step 10/);
   assert.deepEqual(losses('runs/halves'), losses('runs/straight'));
@@ -148,7 +148,7 @@ test('bad input: one line saying what is wrong, no half-written files', () => {
   one(cli(['train', '--data', 'data', '--out', 'runs/x', '--batch-size', 'many']), /'batchSize' must be a number/);
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ lr: 1e-3, momentum: 0.9 }));
   one(cli(['train', '--data', 'data', '--out', 'runs/x', '--config', 'bad.json']), /bad\.json: unknown setting 'momentum'/);
-  one(cli(['train', '--data', 'data', '--out', 'runs/x', ...TINY, '--block-size', '100000']), /block size 100000 is longer than the train data \(54000 tokens/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', ...TINY, '--block-size', '100000']), /block size 100000 needs windows of 100001 tokens, but the train data has 54000/);
   one(cli(['train', '--data', 'data', '--out', 'runs/x', ...TINY, '--max-memory', '0.00001']), /needs about 0\.\d+ GiB .*only 0\.000 GiB is available/);
   one(cli(['train', '--data', 'data', '--out', 'runs/straight', ...TINY]), /already holds a run; continue it with --resume/);
   writeFileSync(join(dir, 'afile'), 'x');
@@ -175,6 +175,56 @@ test('bad input: one line saying what is wrong, no half-written files', () => {
   one(nan, /became (NaN|Infinity|-Infinity) at step \d+; training stopped; the last good checkpoint \(step 0\) is kept/);
   assert.equal(JSON.parse(readFileSync(join(dir, 'runs/nan/latest.json'), 'utf8')).step, 0);
   assert.deepEqual(readdirSync(join(dir, 'runs/nan')).filter((f) => f.includes('.tmp')), []);
+});
+
+test('more bad input: negative values, sampler options, prepare leftovers, edited checkpoints, resume limits', () => {
+  const one = (r: ReturnType<typeof cli>, re: RegExp) => {
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, re);
+  };
+  // a negative value after a space is the setting's own error, not parseArgs' 'ambiguous'
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--lr', '-1']), /'lr' must be ≥ 0, got -1/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--lr', '0x10']), /'lr' must be a number, got '0x10'/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--nope', '1']), /Unknown option '--nope'.*run 'scratchlm train --help'/);
+  writeFileSync(join(dir, 'huge.json'), '{"seed": 1e400}');
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--config', 'huge.json']), /'seed' must be an integer, got Infinity/);
+  // sampler options are checked before anything is printed
+  for (const [flag, value, re] of [['--max-tokens', '0', /≥ 1/], ['--top-k', '0', /top-k must be a whole number ≥ 1/], ['--top-p', '0', /top-p must be in \(0, 1\]/], ['--max-tokens', '-5', /≥ 1/]] as const) {
+    const r = cli(['sample', '--run', 'runs/straight', '--prompt', 'the ', flag, value]);
+    one(r, re);
+    assert.equal(r.stdout, '', `${flag} ${value} printed ${JSON.stringify(r.stdout)}`);
+  }
+  // prepare: a folder as the corpus, and failures that leave no folder behind
+  one(cli(['prepare', 'runs', '--out', 'p1']), /runs: is a folder, expected a text file/);
+  writeFileSync(join(dir, 'empty.txt'), '');
+  writeFileSync(join(dir, 'latin1.txt'), Buffer.concat([Buffer.from('x'.repeat(120)), Buffer.from([0xe9]), Buffer.from('abc')]));
+  one(cli(['prepare', 'empty.txt', '--out', 'p2']), /no text/);
+  one(cli(['prepare', 'latin1.txt', '--out', 'p3']), /latin1\.txt: not valid UTF-8 \(first bad byte at offset 120\)/);
+  for (const p of ['p1', 'p2', 'p3']) assert.ok(!existsSync(join(dir, p)), `${p} was left behind`);
+  // an edited checkpoint description is caught by its own checksum
+  cpSync(join(dir, 'runs/straight'), join(dir, 'runs/edited'), { recursive: true });
+  const edited = join(dir, 'runs/edited/best.json');
+  writeFileSync(edited, readFileSync(edited, 'utf8').replace(/"step": (\d+)/, (_, n) => `"step": ${Number(n) - 1}`));
+  one(cli(['sample', '--run', 'runs/edited', '--checkpoint', 'best']), /best\.json: corrupt checkpoint \(its SHA-256 does not match its contents.*--checkpoint latest/);
+  // resuming to a step behind the run's
+  one(cli(['train', '--out', 'runs/straight', '--resume', '--max-iters', '5']), /at step 20 already; --max-iters 5 is behind it/);
+  // the run keeps its tokenizer: data prepared with it matches the run
+  assert.ok(existsSync(join(dir, 'runs/straight/tokenizer.json')));
+  assert.equal(JSON.parse(readFileSync(join(dir, 'runs/straight/config.json'), 'utf8')).preset, 'baby');
+  assert.equal(cli(['prepare', 'text.txt', '--tokenizer', 'runs/straight', '--out', 'data-again']).status, 0);
+  assert.equal(readFileSync(join(dir, 'data-again/tokenizer.json'), 'utf8'), readFileSync(join(dir, 'data/tokenizer.json'), 'utf8'));
+});
+
+test('a reader that goes away (sample | head) ends the output quietly, exit 0', async () => {
+  const child = spawn(process.execPath, [CLI, 'sample', '--run', 'runs/straight', '--max-tokens', '100000'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  await new Promise<void>((r) => child.stdout.once('data', () => r()));
+  child.stdout.destroy();
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 0, err);
+  assert.equal(err, '');
 });
 
 test('the main job, shortened: `scratchlm train` with no data prepares the Brown corpus, trains, prints a sample', () => {

@@ -1,7 +1,7 @@
 /** scratchlm eval --run runs/x --data data/: loss and perplexity per split. */
 import { parseArgs } from 'node:util';
 import { evaluateRun, loadRun, ScratchError } from '../../src/index.js';
-import { backendFromFlags, BACKEND_OPTIONS } from '../backend-flags.js';
+import { backendFromFlags, BACKEND_OPTIONS, memoryFor } from '../backend-flags.js';
 
 const HELP = `usage: scratchlm eval --run <run folder> --data <data folder> [--batches N] [--seed S] [--checkpoint best|latest]
 
@@ -31,7 +31,7 @@ export async function run(args: string[]): Promise<number> {
   if (ck !== undefined && ck !== 'best' && ck !== 'latest') throw new ScratchError(`--checkpoint must be best or latest, got '${ck}'`);
   const backend = await backendFromFlags(values);
   const r = loadRun(values.run, { backend, checkpoint: ck });
-  const res = evaluateRun(r, values.data, { batches: int('batches', values.batches), seed: int('seed', values.seed) });
+  const res = evaluateRun(r, values.data, { batches: int('batches', values.batches), seed: int('seed', values.seed), availableMemory: memoryFor(backend).availableMemory });
   console.log(`${values.run} (${r.checkpoint} checkpoint, step ${r.meta.step})`);
   for (const split of ['train', 'val'] as const) console.log(`${split.padEnd(5)} loss ${res[split].loss.toFixed(4)}  perplexity ${res[split].perplexity.toFixed(2)}`);
   return 0;

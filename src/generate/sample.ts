@@ -22,7 +22,7 @@ export interface SampleOptions {
 export function validateSampleOptions(o: SampleOptions): void {
   const t = o.temperature ?? 1;
   check(Number.isFinite(t) && t >= 0, `temperature must be ≥ 0 (0 is greedy), got ${t}`);
-  if (o.topK !== undefined) check(Number.isInteger(o.topK) && o.topK >= 0, `top-k must be a whole number ≥ 0, got ${o.topK}`);
+  if (o.topK !== undefined) check(Number.isInteger(o.topK) && o.topK >= 1, `top-k must be a whole number ≥ 1 (leave it out to keep every token), got ${o.topK}`);
   if (o.topP !== undefined) check(o.topP > 0 && o.topP <= 1, `top-p must be in (0, 1], got ${o.topP}`);
 }
 

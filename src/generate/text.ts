@@ -30,12 +30,19 @@ export function promptIds(tok: Tokenizer, prompt?: string): number[] {
   }
 }
 
-/** Yields the continuation's text as it is generated (same seed → same text). */
-export function* generateText(model: GPT, tok: Tokenizer, opts: TextSampleOptions): Generator<string> {
+/**
+ * The continuation's text, yielded as it is generated (same seed → same text). Options and prompt
+ * are checked here, before the first token, so a caller can print the prompt only once it is valid.
+ */
+export function generateText(model: GPT, tok: Tokenizer, opts: TextSampleOptions): Generator<string> {
   validateSampleOptions(opts);
-  check(Number.isInteger(opts.maxTokens) && opts.maxTokens >= 0, `the number of tokens must be a whole number ≥ 0, got ${opts.maxTokens}`);
+  check(Number.isInteger(opts.maxTokens) && opts.maxTokens >= 1, `the number of tokens must be a whole number ≥ 1, got ${opts.maxTokens}`);
   const ids = promptIds(tok, opts.prompt);
   check(ids.length > 0, 'the prompt encodes to no tokens');
+  return stream(model, tok, ids, opts);
+}
+
+function* stream(model: GPT, tok: Tokenizer, ids: number[], opts: TextSampleOptions): Generator<string> {
   const dec = tok.streamDecoder();
   const rng = new Rng(opts.seed ?? 1337);
   model.train(null);

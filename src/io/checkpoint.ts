@@ -5,7 +5,8 @@
  *   NAME-<step>.optim.safetensors  AdamW's two moments per parameter group
  * The binaries are written first under new names, then NAME.json is renamed over the old one,
  * then the old binaries are removed: a crash at any moment leaves a complete checkpoint, and a
- * damaged file is caught on load by its SHA-256.
+ * damaged file is caught on load by its SHA-256. Since version 2 NAME.json carries the SHA-256 of
+ * its own text (without that field) too, so an edited step or generator state is caught as well.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, unlinkSync } from 'node:fs';
@@ -27,7 +28,7 @@ import { gpt2WeightEntries, loadGpt2Weights } from './gpt2-weights.js';
 import { parseSafetensors, serializeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'scratchlm-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
 
 export interface CheckpointMeta {
   format: string;
@@ -43,7 +44,8 @@ export interface CheckpointMeta {
   bestValLoss: number | null;
   valLoss: number | null;
   files: { weights: string; optimizer: string };
-  sha256: { weights: string; optimizer: string };
+  /** meta: of the JSON text with this field left out (version 2 on). */
+  sha256: { weights: string; optimizer: string; meta?: string };
   savedAt: string;
 }
 
@@ -80,6 +82,7 @@ export function saveCheckpoint(runDir: string, name: string, model: GPT, optimiz
   writeAtomic(join(runDir, files.weights), weights);
   writeAtomic(join(runDir, files.optimizer), optim);
   const full: CheckpointMeta = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...meta, files, sha256: { weights: sha256(weights), optimizer: sha256(optim) }, savedAt: new Date().toISOString() };
+  full.sha256.meta = metaChecksum(full);
   writeAtomic(jsonPath, JSON.stringify(full, null, 1) + '\n');
   if (old) {
     for (const f of [old.files.weights, old.files.optimizer]) {
@@ -92,6 +95,19 @@ export function saveCheckpoint(runDir: string, name: string, model: GPT, optimiz
       }
     }
   }
+}
+
+/** SHA-256 of the checkpoint description as JSON, without its own checksum. */
+function metaChecksum(m: CheckpointMeta): string {
+  const { meta: _own, ...files } = m.sha256;
+  void _own;
+  return sha256(new TextEncoder().encode(JSON.stringify({ ...m, sha256: files })));
+}
+
+/** What to do about a damaged checkpoint `name` of `runDir`. */
+function damagedAdvice(runDir: string, name: string): string {
+  const other = name === 'best' ? 'latest' : 'best';
+  return `sample and eval can use the other one (--checkpoint ${other}); --init-from ${runDir} starts a new run from its best weights`;
 }
 
 function tryReadMeta(path: string): CheckpointMeta | null {
@@ -108,9 +124,10 @@ export function readCheckpointMeta(runDir: string, name = 'latest'): CheckpointM
   const path = checkpointPath(runDir, name);
   if (!existsSync(path)) throw new ScratchError(`${runDir}: no checkpoint '${name}' (${path} is missing); is this a run folder? start a run with 'scratchlm train --out ${runDir}'`);
   const m = readJson(path, 'checkpoint') as CheckpointMeta;
-  const bad = (why: string) => new ScratchError(`${path}: corrupt checkpoint (${why}); use the other checkpoint of the run or start again`);
+  const bad = (why: string) => new ScratchError(`${path}: corrupt checkpoint (${why}); ${damagedAdvice(runDir, name)}`);
   if (m?.format !== CHECKPOINT_FORMAT) throw bad(`format is not ${CHECKPOINT_FORMAT}`);
-  if (m.version !== CHECKPOINT_VERSION) throw new ScratchError(`${path}: checkpoint version ${m.version}; this scratchlm reads version ${CHECKPOINT_VERSION}`);
+  if (m.version !== 1 && m.version !== CHECKPOINT_VERSION) throw new ScratchError(`${path}: checkpoint version ${m.version}; this scratchlm reads versions 1 to ${CHECKPOINT_VERSION}`);
+  if (m.version >= 2 && (typeof m.sha256?.meta !== 'string' || metaChecksum(m) !== m.sha256.meta)) throw bad('its SHA-256 does not match its contents: it was edited or damaged');
   if (!Number.isInteger(m.step) || m.step < 0) throw bad("'step' is not a whole number");
   if (!m.config?.model || !m.config?.train || !m.tokenizer) throw bad('config or tokenizer missing');
   if (!Array.isArray(m.dataRng) || !Array.isArray(m.dropoutRng)) throw bad('generator states missing');
@@ -119,12 +136,12 @@ export function readCheckpointMeta(runDir: string, name = 'latest'): CheckpointM
 }
 
 /** Loads a checkpoint's weights into `model` and, when given, its moments into `optimizer`. */
-export function loadCheckpointWeights(runDir: string, meta: CheckpointMeta, model: GPT, optimizer: MomentsHolder | null): void {
+export function loadCheckpointWeights(runDir: string, meta: CheckpointMeta, model: GPT, optimizer: MomentsHolder | null, name = 'latest'): void {
   const load = (file: string, sum: string) => {
     const path = join(runDir, file);
-    if (!existsSync(path)) throw new ScratchError(`${path}: missing; the checkpoint is incomplete (use the other checkpoint of the run or start again)`);
+    if (!existsSync(path)) throw new ScratchError(`${path}: missing; the checkpoint is incomplete; ${damagedAdvice(runDir, name)}`);
     const bytes = readBytes(path, 'checkpoint file');
-    if (sha256(bytes) !== sum) throw new ScratchError(`${path}: corrupt checkpoint file (its SHA-256 does not match the one recorded in the checkpoint); use the other checkpoint of the run or start again`);
+    if (sha256(bytes) !== sum) throw new ScratchError(`${path}: corrupt checkpoint file (its SHA-256 does not match the one recorded in the checkpoint); ${damagedAdvice(runDir, name)}`);
     return { path, bytes };
   };
   const w = load(meta.files.weights, meta.sha256.weights);

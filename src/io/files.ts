@@ -64,7 +64,7 @@ export function writeAtomic(path: string, data: Uint8Array | string): void {
 export function fileErrorMessage(path: string, e: unknown, what: string, verb = 'read'): string {
   const code = (e as { code?: string }).code;
   if (code === 'ENOENT') return verb === 'read' ? `${path}: no such ${what}; check the path` : `${path}: its folder does not exist; create it first`;
-  if (code === 'EACCES' || code === 'EPERM') return `${path}: permission denied; cannot ${verb} this ${what}`;
+  if (code === 'EACCES' || code === 'EPERM') return `${path}: permission denied; cannot ${verb} this ${what}${verb === 'read' ? '' : '; choose a folder you can write to'}`;
   if (code === 'EISDIR') return `${path}: is a folder, expected a ${what}`;
   if (code === 'ENOSPC') return `${path}: the disk is full; free some space and try again`;
   return `${path}: cannot ${verb} this ${what} (${(e as Error).message})`;
@@ -78,8 +78,8 @@ export function isFolder(path: string): boolean {
   }
 }
 
-/** Offset of the first byte that breaks UTF-8 (for the error message). */
-function firstInvalidUtf8(b: Uint8Array): number {
+/** Offset of the first byte that breaks UTF-8 (for the error message); the length when none does. */
+export function firstInvalidUtf8(b: Uint8Array): number {
   for (let i = 0; i < b.length; ) {
     const c = b[i]!;
     const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;

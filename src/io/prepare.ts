@@ -4,12 +4,12 @@
  * gigabyte and more are never held whole; the split is nanoGPT's (first 90 % of the tokens
  * train, the rest val).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import { CharTokenizer } from '../tokenizer/char.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { fileErrorMessage, readJson, writeAtomic } from './files.js';
+import { fileErrorMessage, firstInvalidUtf8, readJson, writeAtomic } from './files.js';
 import { TokenFile, TokenFileWriter } from './token-file.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
 import { loadTokenizer } from './tokenizer-files.js';
@@ -55,12 +55,21 @@ function streamText(paths: readonly string[], total: number, phase: string, onCh
     let pos = 0;
     try {
       for (;;) {
-        const n = readSync(fd, buf, 0, chunk, pos);
+        let n: number;
+        try {
+          n = readSync(fd, buf, 0, chunk, pos);
+        } catch (e) {
+          throw new ScratchError(fileErrorMessage(path, e, 'text file'));
+        }
         let text: string;
         try {
           text = n === 0 ? dec.decode() : dec.decode(buf.subarray(0, n), { stream: true });
         } catch {
-          throw new ScratchError(`${path}: not valid UTF-8 text near byte ${pos}; convert it first (e.g. iconv -t UTF-8)`);
+          // a character begun in the previous chunk may end in this one: skip its continuation bytes
+          let skip = 0;
+          while (skip < 3 && skip < n && (buf[skip]! & 0xc0) === 0x80) skip++;
+          const at = pos + skip + firstInvalidUtf8(buf.subarray(skip, n));
+          throw new ScratchError(`${path}: not valid UTF-8 (first bad byte at offset ${at}); convert it to UTF-8 first, e.g. iconv -f latin1 -t utf-8`);
         }
         if (text) onChunk(text);
         if (n === 0) break;
@@ -74,25 +83,41 @@ function streamText(paths: readonly string[], total: number, phase: string, onCh
   }
 }
 
-/** Tokenizes `paths` into `outDir`. Returns what meta.json says. */
+/**
+ * Tokenizes `paths` into `outDir`. Returns what meta.json says. When it fails, a folder it
+ * created is removed again, and in a folder that was there it leaves no file of its own.
+ */
 export function prepareData(paths: readonly string[], outDir: string, opts: PrepareOptions): DataMeta {
   if (paths.length === 0) throw new ScratchError('prepare needs at least one text file');
   const trainFraction = opts.trainFraction ?? 0.9;
   if (!(trainFraction > 0 && trainFraction < 1)) throw new ScratchError(`the train fraction must be between 0 and 1, got ${trainFraction}`);
-  const chunk = opts.chunkBytes ?? CHUNK;
   let total = 0;
   for (const p of paths) {
+    let st;
     try {
-      total += statSync(p).size;
+      st = statSync(p);
     } catch (e) {
       throw new ScratchError(fileErrorMessage(p, e, 'text file'));
     }
+    if (st.isDirectory()) throw new ScratchError(`${p}: is a folder, expected a text file; name the files inside it`);
+    total += st.size;
   }
+  const created = !existsSync(outDir);
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (e) {
     throw new ScratchError(fileErrorMessage(outDir, e, 'folder', 'create'));
   }
+  try {
+    return prepareInto(paths, outDir, opts, trainFraction, total);
+  } catch (e) {
+    if (created) rmSync(outDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function prepareInto(paths: readonly string[], outDir: string, opts: PrepareOptions, trainFraction: number, total: number): DataMeta {
+  const chunk = opts.chunkBytes ?? CHUNK;
 
   // temporary files of an earlier prepare that was killed
   for (const f of readdirSync(outDir)) if (/\.tmp-\d+$/.test(f)) unlinkSync(join(outDir, f));

@@ -2,7 +2,7 @@
  * The plain files of a run folder: metrics.jsonl (one JSON object per logged step or
  * evaluation, appended as the run goes) and its truncation when a run resumes.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import { fileErrorMessage, writeAtomic } from './files.js';
@@ -19,8 +19,17 @@ export function ensureRunFolder(dir: string): void {
   } catch (e) {
     throw new ScratchError(fileErrorMessage(dir, e, 'output folder', 'create') + '; choose another --out');
   }
-  writeAtomic(join(dir, '.write-test'), 'ok');
-  unlinkSync(join(dir, '.write-test'));
+  const probe = join(dir, '.write-test');
+  try {
+    writeFileSync(probe, 'ok');
+    unlinkSync(probe);
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    const why = { EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'a read-only file system', ENOSPC: 'the disk is full' }[code] ?? code;
+    throw new ScratchError(`${dir}: cannot write into this folder (${why || String(e)}); choose another --out`);
+  }
+  // temporary files of a process killed while writing (kill -9): the real files are complete
+  for (const f of readdirSync(dir)) if (/\.tmp-\d+-\d+$/.test(f)) unlinkSync(join(dir, f));
 }
 
 /** Writes a file of the run folder atomically. */

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
-import { readText, writeAtomic } from './files.js';
+import { isFolder, readJson, readText, writeAtomic } from './files.js';
 import type { BpeTokenizer } from '../tokenizer/bpe.js';
 import { ENDOFTEXT, formatTokenizerJSON, parseGpt2Files, parseTiktokenRanks, tokenizerFromJSON } from '../tokenizer/formats.js';
 import type { Tokenizer } from '../tokenizer/types.js';
@@ -64,12 +64,22 @@ export function loadTokenizer(spec: string): Tokenizer {
   if (spec === 'gpt2' || spec === 'r50k_base') return gpt2Tokenizer();
   if (spec === 'char') throw new ScratchError("the 'char' tokenizer is built from a corpus: use CharTokenizer.fromText (CLI: --corpus FILE)");
   if (spec.endsWith('.tiktoken')) return loadTiktokenFile(spec);
+  // a data folder or a run folder: its tokenizer.json (runs before it was written: a checkpoint's)
+  if (isFolder(spec)) {
+    const inside = join(spec, 'tokenizer.json');
+    if (existsSync(inside)) return loadTokenizer(inside);
+    for (const ck of ['latest.json', 'best.json']) {
+      const p = join(spec, ck);
+      if (existsSync(p)) return tokenizerFromJSON((readJson(p, 'checkpoint') as { tokenizer?: unknown }).tokenizer, p);
+    }
+    throw new ScratchError(`${spec}: a folder without tokenizer.json or a checkpoint; name a tokenizer file, a data folder or a run folder`);
+  }
   const text = readText(spec);
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch (e) {
-    throw new ScratchError(`${spec}: not a tokenizer file: invalid JSON (${(e as Error).message})`);
+    throw new ScratchError(`${spec}: not a tokenizer file: invalid JSON (${(e as Error).message.split('\n')[0]})`);
   }
   return tokenizerFromJSON(obj, spec);
 }

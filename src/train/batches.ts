@@ -20,9 +20,9 @@ export interface Batch {
 }
 
 /** Fails with advice when a split has no window of T + 1 tokens. */
-export function checkBlockFits(src: TokenSource, T: number, split: string): void {
+export function checkBlockFits(src: TokenSource, T: number, split: string, advice = 'use a smaller --block-size or more text'): void {
   if (src.count < T + 1) {
-    throw new ScratchError(`block size ${T} is longer than the ${split} data (${src.count} tokens in ${src.path}); use a smaller --block-size or more text`);
+    throw new ScratchError(`block size ${T} needs windows of ${T + 1} tokens, but the ${split} data has ${src.count} (${src.path}); ${advice}`);
   }
 }
 

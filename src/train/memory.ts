@@ -50,11 +50,15 @@ export function batchPieces(c: GPTConfig, B: number, T: number, available: numbe
   return null;
 }
 
-/** Refuses a run whose estimate exceeds `available` bytes, with the estimate in the message. */
-export function checkMemory(e: MemoryEstimate, available: number, what: string): void {
+/**
+ * Refuses a run whose estimate exceeds `available` bytes, with the estimate in the message.
+ * `limit` says what sets the limit when it is not a memory setting the user can raise.
+ */
+export function checkMemory(e: MemoryEstimate, available: number, what: string, limit?: string): void {
   if (e.total > available) {
     throw new ScratchError(
-      `${what} needs about ${gib(e.total)} (parameters ${gib(e.params)}, gradients ${gib(e.grads)}, optimizer ${gib(e.optimizer)}, activations ${gib(e.activations)}, workspace ${gib(e.workspace)}) but only ${gib(available)} is available; lower --batch-size or --block-size, use a smaller model, or raise --max-memory`,
+      `${what} needs about ${gib(e.total)} (parameters ${gib(e.params)}, gradients ${gib(e.grads)}, optimizer ${gib(e.optimizer)}, activations ${gib(e.activations)}, workspace ${gib(e.workspace)}) but only ${gib(available)} is available` +
+        (limit ? ` (${limit})` : '') + `; lower --block-size or use a smaller model${limit ? '' : ', or raise --max-memory'}`,
     );
   }
 }

@@ -6,11 +6,13 @@ import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js'
 import type { Tokenizer } from '../tokenizer/types.js';
 import { checkBlockFits } from './batches.js';
 import { buildRunConfig, type RunConfig } from './config.js';
+import { batchPieces } from './memory.js';
 import { estimateLoss } from './trainer.js';
 import { hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, type CheckpointMeta } from '../io/checkpoint.js';
 import { openDataFolder } from '../io/prepare.js';
 
 export interface LoadedRun {
+  dir: string;
   model: GPT;
   tokenizer: Tokenizer;
   config: RunConfig;
@@ -27,8 +29,8 @@ export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: '
   void _v;
   const config = buildRunConfig({ ...modelSettings, ...meta.config.train }, tokenizer.vocabSize);
   const model = new GPT(config.model, { backend: opts.backend });
-  loadCheckpointWeights(runDir, meta, model, null);
-  return { model, tokenizer, config, meta, checkpoint: which };
+  loadCheckpointWeights(runDir, meta, model, null, which);
+  return { dir: runDir, model, tokenizer, config, meta, checkpoint: which };
 }
 
 export interface SplitLoss {
@@ -36,18 +38,23 @@ export interface SplitLoss {
   perplexity: number;
 }
 
-/** Mean loss and perplexity of a run's model on `batches` seeded batches of each split. */
-export function evaluateRun(run: LoadedRun, dataDir: string, opts: { batches?: number; seed?: number } = {}): { train: SplitLoss; val: SplitLoss } {
+/**
+ * Mean loss and perplexity of a run's model on `batches` seeded batches of each split; batches
+ * too large for `availableMemory` run in equal pieces, as in training.
+ */
+export function evaluateRun(run: LoadedRun, dataDir: string, opts: { batches?: number; seed?: number; availableMemory?: number } = {}): { train: SplitLoss; val: SplitLoss } {
   const data = openDataFolder(dataDir);
   if (formatTokenizerJSON(run.tokenizer) !== data.tokenizerText) {
-    throw new ScratchError(`${dataDir} was prepared with another tokenizer (${data.tokenizer.kind}, ${data.tokenizer.vocabSize} ids) than the run (${run.tokenizer.kind}, ${run.tokenizer.vocabSize} ids); prepare it with the run's tokenizer`);
+    throw new ScratchError(`${dataDir} was prepared with another tokenizer (${data.tokenizer.kind}, ${data.tokenizer.vocabSize} ids) than the run (${run.tokenizer.kind}, ${run.tokenizer.vocabSize} ids); prepare it with the run's tokenizer: scratchlm prepare <text files> --tokenizer ${run.dir} --out <folder>`);
   }
   const T = run.config.model.blockSize;
-  checkBlockFits(data.train, T, 'train');
-  checkBlockFits(data.val, T, 'val');
+  const advice = `the run's block size is ${T}; evaluate on more text`;
+  checkBlockFits(data.train, T, 'train', advice);
+  checkBlockFits(data.val, T, 'val', advice);
   const cfg = { ...run.config.train, evalIters: opts.batches ?? run.config.train.evalIters, seed: opts.seed ?? run.config.train.seed };
+  const pieces = batchPieces(run.config.model, cfg.batchSize, T, opts.availableMemory ?? Infinity) ?? cfg.batchSize;
   run.model.train(null);
-  const l = estimateLoss(run.model, data, cfg, T, run.meta.step);
+  const l = estimateLoss(run.model, data, cfg, T, run.meta.step, undefined, pieces);
   const f = (loss: number): SplitLoss => ({ loss, perplexity: Math.exp(loss) });
   return { train: f(l.train), val: f(l.val) };
 }

@@ -33,6 +33,8 @@ export interface TrainRunOptions {
   backend: Backend;
   /** Bytes the run may use when the config's maxMemory is 0. */
   availableMemory: number;
+  /** What limits availableMemory, when it is not the machine (for the message). */
+  memoryLimit?: string;
   shouldStop?: () => boolean;
   /** memory: the estimate in bytes; pieces: how many equal pieces each batch runs as to fit it. */
   onStart?: (info: { config: RunConfig; params: number; memory: number; pieces: number; startIter: number; data: DataFolder }) => void;
@@ -56,10 +58,20 @@ function seeds(seed: number): { init: number; data: number; dropout: number } {
   return { init: seed >>> 0, data: (seed + 0x68e31da4) >>> 0, dropout: (seed + 0xb5297a4d) >>> 0 };
 }
 
-function sameTokenizer(a: object, data: DataFolder, what: string): void {
+/** The tokenizer of `a` must be the data's; prepareHint says how to make data that matches. */
+function sameTokenizer(a: object, data: DataFolder, what: string, prepareHint: string): void {
   const text = formatTokenizerJSON(tokenizerFromJSON(a, what));
   if (text !== data.tokenizerText) {
-    throw new ScratchError(`${data.dir} was prepared with another tokenizer (${data.tokenizer.kind}, ${data.tokenizer.vocabSize} ids) than ${what}; prepare the data with the run's tokenizer (scratchlm prepare --tokenizer ...)`);
+    throw new ScratchError(`${data.dir} was prepared with another tokenizer (${data.tokenizer.kind}, ${data.tokenizer.vocabSize} ids) than ${what}; ${prepareHint}`);
+  }
+}
+
+function previousPreset(dir: string): string | undefined {
+  try {
+    const p = (readJson(`${dir}/config.json`, 'run config') as { preset?: unknown }).preset;
+    return typeof p === 'string' ? p : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -88,16 +100,17 @@ function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Recor
     const p = opts.initFrom;
     let shape: Record<string, unknown>;
     if (isHfGpt2Folder(p)) {
-      sameTokenizer(gpt2Tokenizer().toJSON(), data, `${p} (a Hugging Face GPT-2 folder needs the gpt2 tokenizer)`);
+      sameTokenizer(gpt2Tokenizer().toJSON(), data, `${p} (a Hugging Face GPT-2 folder needs the gpt2 tokenizer)`, 'prepare the data with --tokenizer gpt2');
       source = loadHfGpt2(p, { backend: opts.backend });
     } else if (hasCheckpoint(p, 'best') || hasCheckpoint(p, 'latest')) {
-      const meta = readCheckpointMeta(p, hasCheckpoint(p, 'best') ? 'best' : 'latest');
-      sameTokenizer(meta.tokenizer, data, `the run ${p}`);
+      const which = hasCheckpoint(p, 'best') ? 'best' : 'latest';
+      const meta = readCheckpointMeta(p, which);
+      sameTokenizer(meta.tokenizer, data, `the run ${p}`, `prepare the data with that run's tokenizer: scratchlm prepare <text files> --tokenizer ${p} --out <folder>`);
       const { vocabSize: _v, ...ms } = meta.config.model;
       void _v;
       const cfg = buildRunConfig(ms, data.tokenizer.vocabSize);
       source = new GPT(cfg.model, { backend: opts.backend });
-      loadCheckpointWeights(p, meta, source, null);
+      loadCheckpointWeights(p, meta, source, null, which);
     } else {
       throw new ScratchError(`--init-from ${p}: neither a Hugging Face GPT-2 folder (config.json + model.safetensors) nor a run folder with a checkpoint`);
     }
@@ -126,7 +139,7 @@ function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Rec
   if (opts.initFrom) throw new ScratchError('--resume continues a run from its own checkpoint; drop --init-from');
   if (opts.preset) throw new ScratchError('--resume takes the settings saved with the run; drop --preset');
   const meta: CheckpointMeta = readCheckpointMeta(opts.outDir, 'latest');
-  sameTokenizer(meta.tokenizer, data, `the run ${opts.outDir}`);
+  sameTokenizer(meta.tokenizer, data, `the run ${opts.outDir}`, `use the run's data folder, or prepare one with its tokenizer: scratchlm prepare <text files> --tokenizer ${opts.outDir} --out <folder>`);
   const saved = { ...meta.config.model, ...meta.config.train };
   delete (saved as Record<string, unknown>).vocabSize;
   const changes = { ...(fileSettings ?? {}), ...(opts.overrides ?? {}) };
@@ -137,6 +150,9 @@ function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Rec
     }
   }
   const config = buildRunConfig({ ...saved, ...changes }, data.tokenizer.vocabSize);
+  if (config.train.maxIters < meta.step) {
+    throw new ScratchError(`${opts.outDir} is at step ${meta.step} already; --max-iters ${config.train.maxIters} is behind it (pass a larger --max-iters to train further)`);
+  }
   const pieces = checkRunMemory(config, opts, data);
   const model = new GPT(config.model, { backend: opts.backend });
   const t = config.train;
@@ -163,7 +179,8 @@ function checkRunMemory(config: RunConfig, opts: TrainRunOptions, data: DataFold
   checkBlockFits(data.val, model.blockSize, 'val');
   const avail = train.maxMemory > 0 ? train.maxMemory * 1024 ** 3 : opts.availableMemory;
   const pieces = batchPieces(model, train.batchSize, model.blockSize, avail);
-  if (pieces === null) checkMemory(estimateMemory(model, 1, model.blockSize), avail, `this run (${gib(avail)} allowed), even one sequence at a time,`);
+  const limit = train.maxMemory > 0 ? undefined : opts.memoryLimit;
+  if (pieces === null) checkMemory(estimateMemory(model, 1, model.blockSize), avail, `this run (${gib(avail)} allowed), even one sequence at a time,`, limit);
   return pieces ?? 1;
 }
 
@@ -180,7 +197,11 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   ensureRunFolder(opts.outDir);
   const dir = opts.outDir;
   const settings = runSettings(config);
-  writeRunFile(dir, 'config.json', JSON.stringify({ ...settings, vocabSize: config.model.vocabSize, preset: opts.preset ?? null, data: opts.dataDir, initFrom: opts.initFrom ?? null, tokenizer: data.tokenizer.kind }, null, 2) + '\n');
+  // a resumed run keeps the preset it started from; a fresh one without --preset started from baby
+  const preset = opts.resume ? (previousPreset(dir) ?? null) : (opts.preset ?? 'baby');
+  writeRunFile(dir, 'config.json', JSON.stringify({ ...settings, vocabSize: config.model.vocabSize, preset, data: opts.dataDir, initFrom: opts.initFrom ?? null, tokenizer: data.tokenizer.kind }, null, 2) + '\n');
+  // the run's tokenizer beside it: `scratchlm prepare --tokenizer <run folder>` makes matching data
+  writeRunFile(dir, 'tokenizer.json', data.tokenizerText);
 
   const past = opts.resume ? truncateMetrics(dir, state.iter) : (truncateMetrics(dir, 0), [] as MetricsRecord[]);
   const trainPts: CurvePoint[] = past.filter((r) => typeof r.train_loss === 'number' && !r.eval).map((r) => ({ iter: r.iter, loss: r.train_loss as number }));
@@ -240,7 +261,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
     if (e instanceof NonFiniteLossError) {
       const kept = (lastSaved as { step: number } | null)?.step ?? (hasCheckpoint(dir) ? readCheckpointMeta(dir).step : null);
       const where = kept !== null ? `the last good checkpoint (step ${kept}) is kept in ${dir}` : 'no checkpoint was written';
-      throw new ScratchError(`${e.message}; ${where}; lower --lr or set --grad-clip and start again`);
+      throw new ScratchError(`${e.message}; ${where}; start a new run (another --out) with a lower --lr, e.g. with --init-from ${dir} to keep its best weights`);
     }
     throw e;
   }
