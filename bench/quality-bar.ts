@@ -19,7 +19,7 @@ const BAR = 1.89;
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
 const cli = join(repo, 'dist', 'cli', 'main.js');
-const corpus = join(repo, '..', 'shared', 'data', 'tinyshakespeare.txt');
+const corpus = join(process.env.SCRATCHLM_SHARED ?? join(repo, '..', 'shared'), 'data', 'tinyshakespeare.txt');
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

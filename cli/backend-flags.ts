@@ -23,8 +23,8 @@ export async function backendFromFlags(values: { kernels?: string; threads?: str
  * Bytes a run on this backend may use, and why when it is less than the machine has: the
  * WebAssembly kernels address at most 4 GiB, whatever the machine has.
  */
-export function memoryFor(backend: Backend): { availableMemory: number; memoryLimit?: string } {
+export function memoryFor(backend: Backend): { availableMemory: number; addressableMemory?: number; memoryLimit?: string } {
+  if (!backend.name.startsWith('wasm')) return { availableMemory: totalmem() };
   const cap = 4 * 1024 ** 3;
-  if (backend.name.startsWith('wasm') && totalmem() > cap) return { availableMemory: cap, memoryLimit: 'the wasm kernels address at most 4 GiB' };
-  return { availableMemory: totalmem() };
+  return { availableMemory: Math.min(totalmem(), cap), addressableMemory: cap, memoryLimit: 'the wasm kernels address at most 4 GiB; --kernels ref has no such limit' };
 }

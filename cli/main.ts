@@ -50,8 +50,9 @@ export function joinNegativeValues(args: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
+    if (a === '--') return [...out, ...args.slice(i)]; // the end of options: the rest as given
     const next = args[i + 1];
-    if (a.startsWith('--') && !a.includes('=') && next !== undefined && /^-(\d|\.\d|Infinity|NaN)/.test(next)) {
+    if (a.startsWith('--') && a.length > 2 && !a.includes('=') && next !== undefined && /^-(\d|\.\d|Infinity|NaN)/.test(next)) {
       out.push(`${a}=${next}`);
       i++;
     } else out.push(a);
@@ -63,7 +64,7 @@ export function joinNegativeValues(args: string[]): string[] {
 export function reportError(err: unknown): number {
   const parse = err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   if (err instanceof ScratchError || parse) {
-    let msg = (err as Error).message.replace(/\s*\n\s*/g, ' ');
+    let msg = (err as Error).message.replace(/\s*\n\s*/g, ' ').replace(/\.$/, '');
     if (parse) msg += `; run 'scratchlm ${command ? `${command} ` : ''}--help' for the options`;
     console.error(`scratchlm: ${msg}`);
     return 1;

@@ -41,7 +41,7 @@ export {
   resolveRunConfig, flattenSettings, buildRunConfig, runSettings, learningRate, type TrainConfig, type RunConfig, type ModelSettings,
 } from './train/config.js';
 export { getBatch, evalRng, checkBlockFits, type TokenSource, type Batch } from './train/batches.js';
-export { estimateMemory, checkMemory, batchPieces, gib, type MemoryEstimate } from './train/memory.js';
+export { estimateMemory, checkMemory, batchPieces, memoryBudget, gib, type MemoryEstimate } from './train/memory.js';
 export { trainLoop, estimateLoss, NonFiniteLossError, type TrainableModel, type TrainState, type TrainHooks, type TrainData, type StepRecord, type EvalRecord } from './train/trainer.js';
 export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressInfo, type CurvePoint } from './train/report.js';
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './train/run.js';

@@ -201,12 +201,21 @@ test('more bad input: negative values, sampler options, prepare leftovers, edite
   writeFileSync(join(dir, 'latin1.txt'), Buffer.concat([Buffer.from('x'.repeat(120)), Buffer.from([0xe9]), Buffer.from('abc')]));
   one(cli(['prepare', 'empty.txt', '--out', 'p2']), /no text/);
   one(cli(['prepare', 'latin1.txt', '--out', 'p3']), /latin1\.txt: not valid UTF-8 \(first bad byte at offset 120\)/);
-  for (const p of ['p1', 'p2', 'p3']) assert.ok(!existsSync(join(dir, p)), `${p} was left behind`);
+  one(cli(['prepare', 'empty.txt', '--out', 'deep/er/p4']), /no text/);
+  for (const p of ['p1', 'p2', 'p3', 'deep']) assert.ok(!existsSync(join(dir, p)), `${p} was left behind`);
+  // '--' ends the options: a file name that looks like a negative number
+  writeFileSync(join(dir, '-5.txt'), readFileSync(join(dir, 'text.txt')));
+  assert.equal(cli(['prepare', '--out', 'p5', '--', '-5.txt']).status, 0);
   // an edited checkpoint description is caught by its own checksum
   cpSync(join(dir, 'runs/straight'), join(dir, 'runs/edited'), { recursive: true });
   const edited = join(dir, 'runs/edited/best.json');
   writeFileSync(edited, readFileSync(edited, 'utf8').replace(/"step": (\d+)/, (_, n) => `"step": ${Number(n) - 1}`));
   one(cli(['sample', '--run', 'runs/edited', '--checkpoint', 'best']), /best\.json: corrupt checkpoint \(its SHA-256 does not match its contents.*--checkpoint latest/);
+  writeFileSync(edited, readFileSync(edited, 'utf8').replace('"version": 2', '"version": 1')); // relabelled as the old format
+  one(cli(['sample', '--run', 'runs/edited', '--checkpoint', 'best']), /best\.json: corrupt checkpoint \(its SHA-256 does not match/);
+  // --init-from falls back to the sound latest checkpoint
+  const from = cli(['train', '--data', 'data', '--out', 'runs/from-edited', '--init-from', 'runs/edited', ...TINY, '--max-iters', '1', '--eval-interval', '1', '--eval-iters', '1']);
+  assert.equal(from.status, 0, from.stderr);
   // resuming to a step behind the run's
   one(cli(['train', '--out', 'runs/straight', '--resume', '--max-iters', '5']), /at step 20 already; --max-iters 5 is behind it/);
   // the run keeps its tokenizer: data prepared with it matches the run

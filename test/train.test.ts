@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  PRESETS, ScratchError, TokenFile, TokenFileWriter, batchPieces, checkMemory, estimateMemory, evalRng, flagName, getBatch, keyFromFlag, learningRate,
+  PRESETS, ScratchError, TokenFile, TokenFileWriter, batchPieces, checkMemory, estimateMemory, memoryBudget, evalRng, flagName, getBatch, keyFromFlag, learningRate,
   lossCurveSvg, openDataFolder, parseSetting, prepareData, resolveRunConfig, Rng, stripBrownTags,
 } from '../src/index.js';
 
@@ -137,6 +137,33 @@ test('batch pieces: the fewest equal pieces that fit; null when one sequence doe
   assert.equal(batchPieces(c, 12, 64, est(4) + 1), 3); // 5 does not divide 12
   assert.equal(batchPieces(c, 7, 64, est(6)), 7); // a prime batch splits into single sequences
   assert.equal(batchPieces(c, 12, 64, est(1) - 1), null);
+});
+
+test('memory budget: --max-memory or what is available, never past what the kernels address', () => {
+  const G = 1024 ** 3;
+  assert.deepEqual(memoryBudget(16, 8 * G, 4 * G), { bytes: 4 * G, capped: true });
+  assert.deepEqual(memoryBudget(0, 8 * G, 4 * G), { bytes: 4 * G, capped: true });
+  assert.deepEqual(memoryBudget(0, 2 * G, 4 * G), { bytes: 2 * G, capped: false });
+  assert.deepEqual(memoryBudget(1, 8 * G, 4 * G), { bytes: G, capped: false });
+  assert.deepEqual(memoryBudget(64, 8 * G), { bytes: 64 * G, capped: false });
+});
+
+test('prepare names the exact offset of the first bad UTF-8 byte, across chunk boundaries and at the end', () => {
+  const dir = tmp();
+  const b = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  const cases: [Buffer, number, number][] = [
+    [b('abc', [0xe2]), 3, 4096], // cut at the end of the file
+    [b('hello world', [0xe2, 0x82]), 11, 4096],
+    [b('abcd', [0x80], 'efgh'), 4, 4], // a stray continuation byte at a chunk start
+    [b('abc', [0xe2], 'efgh'), 3, 4], // a lead byte at a chunk end, then no continuation
+    [b('ab', [0xf0, 0x9f, 0x98], 'x'), 2, 1], // one-byte chunks, a 4-byte character cut short
+    [b('ab', [0xf0, 0x9f, 0x98, 0x80], 'x', [0xff]), 7, 1],
+    [b('x'.repeat(120), [0xe9], 'abc'), 120, 7],
+  ];
+  cases.forEach(([bytes, at, chunkBytes], i) => {
+    writeFileSync(join(dir, `${i}.txt`), bytes);
+    assert.throws(() => prepareData([join(dir, `${i}.txt`)], join(dir, `out${i}`), { tokenizer: 'char', chunkBytes }), new RegExp(`first bad byte at offset ${at}\\)`), `case ${i}`);
+  });
 });
 
 test('Brown corpus: part-of-speech tags stripped, words joined back into text', () => {

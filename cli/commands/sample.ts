@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { generateText, loadRun, ScratchError } from '../../src/index.js';
 import { backendFromFlags, BACKEND_OPTIONS } from '../backend-flags.js';
-import { stdoutClosed } from '../output.js';
+import { stdoutClosed, writeOut } from '../output.js';
 
 const HELP = `usage: scratchlm sample --run <run folder> [--prompt TEXT] [--max-tokens 500] [--temperature 0.8]
                         [--top-k K] [--top-p P] [--seed 1337] [--checkpoint best|latest] [--kernels ref|wasm|auto]
@@ -54,11 +54,11 @@ export async function run(args: string[]): Promise<number> {
     seed: num('seed', values.seed, true),
   });
   // generateText has checked the options and the prompt by now: nothing is printed for bad ones
-  if (values.prompt) process.stdout.write(values.prompt);
+  if (values.prompt) await writeOut(values.prompt);
   for (const piece of gen) {
+    await writeOut(piece);
     if (stdoutClosed()) return 0; // the reader went away (| head): stop generating
-    process.stdout.write(piece);
   }
-  process.stdout.write('\n');
+  await writeOut('\n');
   return 0;
 }

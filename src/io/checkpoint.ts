@@ -107,7 +107,7 @@ function metaChecksum(m: CheckpointMeta): string {
 /** What to do about a damaged checkpoint `name` of `runDir`. */
 function damagedAdvice(runDir: string, name: string): string {
   const other = name === 'best' ? 'latest' : 'best';
-  return `sample and eval can use the other one (--checkpoint ${other}); --init-from ${runDir} starts a new run from its best weights`;
+  return `sample and eval can use the other one (--checkpoint ${other}); --init-from ${runDir} starts a new run from the sound one`;
 }
 
 function tryReadMeta(path: string): CheckpointMeta | null {
@@ -127,7 +127,10 @@ export function readCheckpointMeta(runDir: string, name = 'latest'): CheckpointM
   const bad = (why: string) => new ScratchError(`${path}: corrupt checkpoint (${why}); ${damagedAdvice(runDir, name)}`);
   if (m?.format !== CHECKPOINT_FORMAT) throw bad(`format is not ${CHECKPOINT_FORMAT}`);
   if (m.version !== 1 && m.version !== CHECKPOINT_VERSION) throw new ScratchError(`${path}: checkpoint version ${m.version}; this scratchlm reads versions 1 to ${CHECKPOINT_VERSION}`);
-  if (m.version >= 2 && (typeof m.sha256?.meta !== 'string' || metaChecksum(m) !== m.sha256.meta)) throw bad('its SHA-256 does not match its contents: it was edited or damaged');
+  // checked whenever present, so a version 2 file relabelled as 1 is caught too
+  if ((m.version >= 2 || m.sha256?.meta !== undefined) && (typeof m.sha256?.meta !== 'string' || metaChecksum(m) !== m.sha256.meta)) {
+    throw bad('its SHA-256 does not match its contents: it was edited or damaged');
+  }
   if (!Number.isInteger(m.step) || m.step < 0) throw bad("'step' is not a whole number");
   if (!m.config?.model || !m.config?.train || !m.tokenizer) throw bad('config or tokenizer missing');
   if (!Array.isArray(m.dataRng) || !Array.isArray(m.dropoutRng)) throw bad('generator states missing');

@@ -5,7 +5,7 @@
  * train, the rest val).
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import { CharTokenizer } from '../tokenizer/char.js';
 import type { Tokenizer } from '../tokenizer/types.js';
@@ -53,6 +53,7 @@ function streamText(paths: readonly string[], total: number, phase: string, onCh
     }
     const dec = new TextDecoder('utf-8', { fatal: true });
     let pos = 0;
+    let held = new Uint8Array(0); // the start of a character the last chunk cut, which the decoder holds
     try {
       for (;;) {
         let n: number;
@@ -65,11 +66,17 @@ function streamText(paths: readonly string[], total: number, phase: string, onCh
         try {
           text = n === 0 ? dec.decode() : dec.decode(buf.subarray(0, n), { stream: true });
         } catch {
-          // a character begun in the previous chunk may end in this one: skip its continuation bytes
-          let skip = 0;
-          while (skip < 3 && skip < n && (buf[skip]! & 0xc0) === 0x80) skip++;
-          const at = pos + skip + firstInvalidUtf8(buf.subarray(skip, n));
+          // everything before the held bytes decoded, so scanning from them finds the exact byte
+          const from = new Uint8Array(held.length + n);
+          from.set(held);
+          from.set(buf.subarray(0, n), held.length);
+          const at = pos - held.length + firstInvalidUtf8(from);
           throw new ScratchError(`${path}: not valid UTF-8 (first bad byte at offset ${at}); convert it to UTF-8 first, e.g. iconv -f latin1 -t utf-8`);
+        }
+        if (n > 0) {
+          // the stream's last three bytes (chunks may be shorter than a character)
+          const last = n >= 3 ? buf.slice(n - 3, n) : Uint8Array.from([...held, ...buf.subarray(0, n)]).slice(-3);
+          held = last.slice(last.length - incompleteTail(last, last.length));
         }
         if (text) onChunk(text);
         if (n === 0) break;
@@ -102,7 +109,9 @@ export function prepareData(paths: readonly string[], outDir: string, opts: Prep
     if (st.isDirectory()) throw new ScratchError(`${p}: is a folder, expected a text file; name the files inside it`);
     total += st.size;
   }
-  const created = !existsSync(outDir);
+  // the topmost folder this call creates (mkdir -p may create parents too), removed on failure
+  let created: string | null = null;
+  for (let d = outDir; !existsSync(d); d = dirname(d)) created = d;
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (e) {
@@ -111,7 +120,7 @@ export function prepareData(paths: readonly string[], outDir: string, opts: Prep
   try {
     return prepareInto(paths, outDir, opts, trainFraction, total);
   } catch (e) {
-    if (created) rmSync(outDir, { recursive: true, force: true });
+    if (created) rmSync(created, { recursive: true, force: true });
     throw e;
   }
 }
@@ -172,6 +181,17 @@ function prepareInto(paths: readonly string[], outDir: string, opts: PrepareOpti
     src.close();
     unlinkSync(allPath);
   }
+}
+
+/** How many bytes at the end of buf[0, n) begin a character that is not complete there (0-3). */
+function incompleteTail(buf: Uint8Array, n: number): number {
+  for (let k = 1; k <= Math.min(3, n); k++) {
+    const b = buf[n - k]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead
+    const len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return len > k ? k : 0;
+  }
+  return 0;
 }
 
 const SPACE = /\s/;

@@ -51,6 +51,15 @@ export function batchPieces(c: GPTConfig, B: number, T: number, available: numbe
 }
 
 /**
+ * Bytes a run may use: --max-memory (GiB; 0 for what is available), never more than the kernels
+ * can address (the wasm kernels: 4 GiB). `capped` when that limit is what binds.
+ */
+export function memoryBudget(maxMemoryGiB: number, available: number, addressable = Infinity): { bytes: number; capped: boolean } {
+  const asked = maxMemoryGiB > 0 ? maxMemoryGiB * 1024 ** 3 : available;
+  return asked > addressable ? { bytes: addressable, capped: true } : { bytes: asked, capped: false };
+}
+
+/**
  * Refuses a run whose estimate exceeds `available` bytes, with the estimate in the message.
  * `limit` says what sets the limit when it is not a memory setting the user can raise.
  */

@@ -17,7 +17,7 @@ import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js'
 import { AdamW } from './adamw.js';
 import { checkBlockFits } from './batches.js';
 import { buildRunConfig, flattenSettings, keyKind, learningRate, resolveRunConfig, RESUMABLE_KEYS, runSettings, type RunConfig } from './config.js';
-import { batchPieces, checkMemory, estimateMemory, gib } from './memory.js';
+import { batchPieces, checkMemory, estimateMemory, gib, memoryBudget } from './memory.js';
 import { lossCurveSvg, type CurvePoint } from './report.js';
 import { NonFiniteLossError, trainLoop, type EvalRecord, type StepRecord, type TrainState } from './trainer.js';
 
@@ -33,7 +33,9 @@ export interface TrainRunOptions {
   backend: Backend;
   /** Bytes the run may use when the config's maxMemory is 0. */
   availableMemory: number;
-  /** What limits availableMemory, when it is not the machine (for the message). */
+  /** The most the kernels can address whatever --max-memory says (wasm: 4 GiB). */
+  addressableMemory?: number;
+  /** What sets addressableMemory (for the message). */
   memoryLimit?: string;
   shouldStop?: () => boolean;
   /** memory: the estimate in bytes; pieces: how many equal pieces each batch runs as to fit it. */
@@ -75,6 +77,29 @@ function previousPreset(dir: string): string | undefined {
   }
 }
 
+/**
+ * The weights of run `p` for --init-from: its best checkpoint, or its latest when there is no
+ * best or the best is damaged (the error of the last one tried stands).
+ */
+function loadRunWeights(p: string, data: DataFolder, backend: Backend): GPT {
+  const names = (['best', 'latest'] as const).filter((n) => hasCheckpoint(p, n));
+  for (const [i, which] of names.entries()) {
+    try {
+      const meta = readCheckpointMeta(p, which);
+      sameTokenizer(meta.tokenizer, data, `the run ${p}`, `prepare the data with that run's tokenizer: scratchlm prepare <text files> --tokenizer ${p} --out <folder>`);
+      const { vocabSize: _v, ...ms } = meta.config.model;
+      void _v;
+      const source = new GPT(buildRunConfig(ms, data.tokenizer.vocabSize).model, { backend });
+      loadCheckpointWeights(p, meta, source, null, which);
+      return source;
+    } catch (e) {
+      const damaged = e instanceof ScratchError && /corrupt|missing; the checkpoint is incomplete/.test(e.message);
+      if (!damaged || i === names.length - 1) throw e;
+    }
+  }
+  throw new ScratchError(`--init-from ${p}: no checkpoint`);
+}
+
 /** Copies weights between models of the same shape except a shorter position table (cropping). */
 function copyWeights(src: GPT, dst: GPT): void {
   for (const spec of dst.params.specs) {
@@ -103,14 +128,7 @@ function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Recor
       sameTokenizer(gpt2Tokenizer().toJSON(), data, `${p} (a Hugging Face GPT-2 folder needs the gpt2 tokenizer)`, 'prepare the data with --tokenizer gpt2');
       source = loadHfGpt2(p, { backend: opts.backend });
     } else if (hasCheckpoint(p, 'best') || hasCheckpoint(p, 'latest')) {
-      const which = hasCheckpoint(p, 'best') ? 'best' : 'latest';
-      const meta = readCheckpointMeta(p, which);
-      sameTokenizer(meta.tokenizer, data, `the run ${p}`, `prepare the data with that run's tokenizer: scratchlm prepare <text files> --tokenizer ${p} --out <folder>`);
-      const { vocabSize: _v, ...ms } = meta.config.model;
-      void _v;
-      const cfg = buildRunConfig(ms, data.tokenizer.vocabSize);
-      source = new GPT(cfg.model, { backend: opts.backend });
-      loadCheckpointWeights(p, meta, source, null, which);
+      source = loadRunWeights(p, data, opts.backend);
     } else {
       throw new ScratchError(`--init-from ${p}: neither a Hugging Face GPT-2 folder (config.json + model.safetensors) nor a run folder with a checkpoint`);
     }
@@ -177,9 +195,10 @@ function checkRunMemory(config: RunConfig, opts: TrainRunOptions, data: DataFold
   const { model, train } = config;
   checkBlockFits(data.train, model.blockSize, 'train');
   checkBlockFits(data.val, model.blockSize, 'val');
-  const avail = train.maxMemory > 0 ? train.maxMemory * 1024 ** 3 : opts.availableMemory;
+  const budget = memoryBudget(train.maxMemory, opts.availableMemory, opts.addressableMemory);
+  const avail = budget.bytes;
   const pieces = batchPieces(model, train.batchSize, model.blockSize, avail);
-  const limit = train.maxMemory > 0 ? undefined : opts.memoryLimit;
+  const limit = budget.capped || train.maxMemory === 0 ? opts.memoryLimit : undefined;
   if (pieces === null) checkMemory(estimateMemory(model, 1, model.blockSize), avail, `this run (${gib(avail)} allowed), even one sequence at a time,`, limit);
   return pieces ?? 1;
 }
