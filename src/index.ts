@@ -34,7 +34,7 @@ export { TokenFile, TokenFileWriter, bytesPerId, TOKEN_FILE_MAGIC, TOKEN_FILE_VE
 export { prepareData, openDataFolder, DATA_FORMAT, DATA_VERSION, type PrepareOptions, type DataMeta, type DataFolder } from './io/prepare.js';
 export { brownText, brownTextFile, brownCorpusDir, stripBrownTags, prepareBuiltinCorpus, type BuiltinData } from './io/brown.js';
 export { saveCheckpoint, readCheckpointMeta, loadCheckpointWeights, hasCheckpoint, checkpointPath, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './io/checkpoint.js';
-export { readMetrics, appendMetrics, truncateMetrics, ensureRunFolder, metricsPath, writeRunFile, pathExists, freshRunDir, type MetricsRecord } from './io/run-files.js';
+export { readMetrics, appendMetrics, truncateMetrics, ensureRunFolder, metricsPath, writeRunFile, readRunConfigFile, pathExists, freshRunDir, type MetricsRecord } from './io/run-files.js';
 export { loadRun, evaluateRun, type LoadedRun, type SplitLoss } from './train/run-load.js';
 export {
   TRAIN_CONFIG_SCHEMA, MODEL_SETTINGS_SCHEMA, MODEL_KEYS, PRESETS, RESUMABLE_KEYS, presetNames, keyKind, allKeys, flagName, keyFromFlag, parseSetting,

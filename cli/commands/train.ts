@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   allKeys, flagName, formatDuration, freshRunDir, generateText, gib, parseSetting, prepareBuiltinCorpus, presetNames, PRESETS, ScratchError, TRAIN_CONFIG_SCHEMA,
-  MODEL_SETTINGS_SCHEMA, readJson, trainRun,
+  MODEL_SETTINGS_SCHEMA, readRunConfigFile, trainRun,
 } from '../../src/index.js';
 import { backendFromFlags, BACKEND_OPTIONS, memoryFor } from '../backend-flags.js';
 import { ProgressOut } from '../progress.js';
@@ -147,13 +147,8 @@ export async function run(args: string[]): Promise<number> {
 
 /** The data folder a run was trained on, from its config.json, for `--resume` without `--data`. */
 function savedDataDir(outDir: string): string {
-  const path = join(outDir, 'config.json');
-  let data: unknown;
-  try {
-    data = (readJson(path, 'run config') as { data?: unknown }).data;
-  } catch {
-    throw new ScratchError(`${outDir}: no readable config.json naming the run's data; pass --data <folder>`);
-  }
-  if (typeof data !== 'string') throw new ScratchError(`${path} does not name the run's data; pass --data <folder>`);
-  return data;
+  const config = readRunConfigFile(outDir);
+  if (!config) throw new ScratchError(`${outDir}: no readable config.json naming the run's data; pass --data <folder>`);
+  if (typeof config.data !== 'string') throw new ScratchError(`${join(outDir, 'config.json')} does not name the run's data; pass --data <folder>`);
+  return config.data;
 }

@@ -27,6 +27,9 @@ import { readBytes, readJson, writeAtomic } from './files.js';
 import { gpt2WeightEntries, loadGpt2Weights } from './gpt2-weights.js';
 import { parseSafetensors, serializeSafetensors } from './safetensors.js';
 
+/** A checkpoint whose files are missing, corrupt or edited (as opposed to absent or from elsewhere). */
+export class DamagedCheckpointError extends ScratchError {}
+
 export const CHECKPOINT_FORMAT = 'scratchlm-checkpoint';
 export const CHECKPOINT_VERSION = 2;
 
@@ -124,7 +127,7 @@ export function readCheckpointMeta(runDir: string, name = 'latest'): CheckpointM
   const path = checkpointPath(runDir, name);
   if (!existsSync(path)) throw new ScratchError(`${runDir}: no checkpoint '${name}' (${path} is missing); is this a run folder? start a run with 'scratchlm train --out ${runDir}'`);
   const m = readJson(path, 'checkpoint') as CheckpointMeta;
-  const bad = (why: string) => new ScratchError(`${path}: corrupt checkpoint (${why}); ${damagedAdvice(runDir, name)}`);
+  const bad = (why: string) => new DamagedCheckpointError(`${path}: corrupt checkpoint (${why}); ${damagedAdvice(runDir, name)}`);
   if (m?.format !== CHECKPOINT_FORMAT) throw bad(`format is not ${CHECKPOINT_FORMAT}`);
   if (m.version !== 1 && m.version !== CHECKPOINT_VERSION) throw new ScratchError(`${path}: checkpoint version ${m.version}; this scratchlm reads versions 1 to ${CHECKPOINT_VERSION}`);
   // checked whenever present, so a version 2 file relabelled as 1 is caught too
@@ -142,9 +145,9 @@ export function readCheckpointMeta(runDir: string, name = 'latest'): CheckpointM
 export function loadCheckpointWeights(runDir: string, meta: CheckpointMeta, model: GPT, optimizer: MomentsHolder | null, name = 'latest'): void {
   const load = (file: string, sum: string) => {
     const path = join(runDir, file);
-    if (!existsSync(path)) throw new ScratchError(`${path}: missing; the checkpoint is incomplete; ${damagedAdvice(runDir, name)}`);
+    if (!existsSync(path)) throw new DamagedCheckpointError(`${path}: missing; the checkpoint is incomplete; ${damagedAdvice(runDir, name)}`);
     const bytes = readBytes(path, 'checkpoint file');
-    if (sha256(bytes) !== sum) throw new ScratchError(`${path}: corrupt checkpoint file (its SHA-256 does not match the one recorded in the checkpoint); ${damagedAdvice(runDir, name)}`);
+    if (sha256(bytes) !== sum) throw new DamagedCheckpointError(`${path}: corrupt checkpoint file (its SHA-256 does not match the one recorded in the checkpoint); ${damagedAdvice(runDir, name)}`);
     return { path, bytes };
   };
   const w = load(meta.files.weights, meta.sha256.weights);

@@ -1,5 +1,6 @@
 /** Node file access for the I/O layer: whole-file reads with clear errors, atomic writes. */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 
 export function readBytes(path: string, what = 'file'): Uint8Array {
@@ -61,13 +62,26 @@ export function writeAtomic(path: string, data: Uint8Array | string): void {
   }
 }
 
-export function fileErrorMessage(path: string, e: unknown, what: string, verb = 'read'): string {
+/**
+ * Removes the temporary files a killed writer left in `dir`: writeAtomic's `NAME.tmp-PID-TIME`
+ * and TokenFileWriter's `NAME.tmp-PID`. The real files beside them are complete.
+ */
+export function removeStaleTemps(dir: string): void {
+  for (const f of readdirSync(dir)) if (/\.tmp-\d+(-\d+)?$/.test(f)) unlinkSync(join(dir, f));
+}
+
+/**
+ * One line for a failed file operation. `fix` is the advice when the path cannot be used as it is
+ * (permission denied, or another error); writers default to choosing another folder.
+ */
+export function fileErrorMessage(path: string, e: unknown, what: string, verb = 'read', fix = verb === 'read' ? '' : 'choose a folder you can write to'): string {
   const code = (e as { code?: string }).code;
+  const advice = fix ? `; ${fix}` : '';
   if (code === 'ENOENT') return verb === 'read' ? `${path}: no such ${what}; check the path` : `${path}: its folder does not exist; create it first`;
-  if (code === 'EACCES' || code === 'EPERM') return `${path}: permission denied; cannot ${verb} this ${what}${verb === 'read' ? '' : '; choose a folder you can write to'}`;
+  if (code === 'EACCES' || code === 'EPERM') return `${path}: permission denied; cannot ${verb} this ${what}${advice}`;
   if (code === 'EISDIR') return `${path}: is a folder, expected a ${what}`;
   if (code === 'ENOSPC') return `${path}: the disk is full; free some space and try again`;
-  return `${path}: cannot ${verb} this ${what} (${(e as Error).message})`;
+  return `${path}: cannot ${verb} this ${what} (${(e as Error).message})${advice}`;
 }
 
 export function isFolder(path: string): boolean {

@@ -4,12 +4,12 @@
  * gigabyte and more are never held whole; the split is nanoGPT's (first 90 % of the tokens
  * train, the rest val).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import { CharTokenizer } from '../tokenizer/char.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { fileErrorMessage, firstInvalidUtf8, readJson, writeAtomic } from './files.js';
+import { fileErrorMessage, firstInvalidUtf8, readJson, removeStaleTemps, writeAtomic } from './files.js';
 import { TokenFile, TokenFileWriter } from './token-file.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
 import { loadTokenizer } from './tokenizer-files.js';
@@ -128,8 +128,7 @@ export function prepareData(paths: readonly string[], outDir: string, opts: Prep
 function prepareInto(paths: readonly string[], outDir: string, opts: PrepareOptions, trainFraction: number, total: number): DataMeta {
   const chunk = opts.chunkBytes ?? CHUNK;
 
-  // temporary files of an earlier prepare that was killed
-  for (const f of readdirSync(outDir)) if (/\.tmp-\d+$/.test(f)) unlinkSync(join(outDir, f));
+  removeStaleTemps(outDir); // of an earlier prepare that was killed
 
   let tok: Tokenizer;
   if (opts.tokenizer === 'char') {

@@ -2,10 +2,10 @@
  * The plain files of a run folder: metrics.jsonl (one JSON object per logged step or
  * evaluation, appended as the run goes) and its truncation when a run resumes.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
-import { fileErrorMessage, writeAtomic } from './files.js';
+import { fileErrorMessage, readJson, removeStaleTemps, writeAtomic } from './files.js';
 
 export interface MetricsRecord {
   iter: number;
@@ -17,19 +17,26 @@ export function ensureRunFolder(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new ScratchError(fileErrorMessage(dir, e, 'output folder', 'create') + '; choose another --out');
+    throw new ScratchError(fileErrorMessage(dir, e, 'output folder', 'create', 'choose another --out'));
   }
   const probe = join(dir, '.write-test');
   try {
     writeFileSync(probe, 'ok');
     unlinkSync(probe);
   } catch (e) {
-    const code = (e as { code?: string }).code ?? '';
-    const why = { EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'a read-only file system', ENOSPC: 'the disk is full' }[code] ?? code;
-    throw new ScratchError(`${dir}: cannot write into this folder (${why || String(e)}); choose another --out`);
+    throw new ScratchError(fileErrorMessage(dir, e, 'folder', 'write into', 'choose another --out'));
   }
-  // temporary files of a process killed while writing (kill -9): the real files are complete
-  for (const f of readdirSync(dir)) if (/\.tmp-\d+-\d+$/.test(f)) unlinkSync(join(dir, f));
+  removeStaleTemps(dir); // of a process killed while writing (kill -9)
+}
+
+/** The run's config.json as written by trainRun, or null when there is none or it is unreadable. */
+export function readRunConfigFile(dir: string): Record<string, unknown> | null {
+  try {
+    const c = readJson(join(dir, 'config.json'), 'run config');
+    return c && typeof c === 'object' ? (c as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Writes a file of the run folder atomically. */

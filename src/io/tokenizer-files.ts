@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
-import { isFolder, readJson, readText, writeAtomic } from './files.js';
+import { checkpointPath, hasCheckpoint, readCheckpointMeta } from './checkpoint.js';
+import { isFolder, readText, writeAtomic } from './files.js';
 import type { BpeTokenizer } from '../tokenizer/bpe.js';
 import { ENDOFTEXT, formatTokenizerJSON, parseGpt2Files, parseTiktokenRanks, tokenizerFromJSON } from '../tokenizer/formats.js';
 import type { Tokenizer } from '../tokenizer/types.js';
@@ -68,9 +69,8 @@ export function loadTokenizer(spec: string): Tokenizer {
   if (isFolder(spec)) {
     const inside = join(spec, 'tokenizer.json');
     if (existsSync(inside)) return loadTokenizer(inside);
-    for (const ck of ['latest.json', 'best.json']) {
-      const p = join(spec, ck);
-      if (existsSync(p)) return tokenizerFromJSON((readJson(p, 'checkpoint') as { tokenizer?: unknown }).tokenizer, p);
+    for (const name of ['latest', 'best']) {
+      if (hasCheckpoint(spec, name)) return tokenizerFromJSON(readCheckpointMeta(spec, name).tokenizer, checkpointPath(spec, name));
     }
     throw new ScratchError(`${spec}: a folder without tokenizer.json or a checkpoint; name a tokenizer file, a data folder or a run folder`);
   }

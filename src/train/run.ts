@@ -8,10 +8,10 @@ import { Rng } from '../core/rng.js';
 import type { Backend } from '../kernels/types.js';
 import { GPT } from '../model/gpt.js';
 import { readJson } from '../io/files.js';
-import { hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from '../io/checkpoint.js';
+import { DamagedCheckpointError, hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from '../io/checkpoint.js';
 import { isHfGpt2Folder, loadHfGpt2 } from '../io/hf-folder.js';
 import { openDataFolder, type DataFolder } from '../io/prepare.js';
-import { appendMetrics, ensureRunFolder, truncateMetrics, writeRunFile, type MetricsRecord } from '../io/run-files.js';
+import { appendMetrics, ensureRunFolder, readRunConfigFile, truncateMetrics, writeRunFile, type MetricsRecord } from '../io/run-files.js';
 import { gpt2Tokenizer } from '../io/tokenizer-files.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
 import { AdamW } from './adamw.js';
@@ -68,15 +68,6 @@ function sameTokenizer(a: object, data: DataFolder, what: string, prepareHint: s
   }
 }
 
-function previousPreset(dir: string): string | undefined {
-  try {
-    const p = (readJson(`${dir}/config.json`, 'run config') as { preset?: unknown }).preset;
-    return typeof p === 'string' ? p : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The weights of run `p` for --init-from: its best checkpoint, or its latest when there is no
  * best or the best is damaged (the error of the last one tried stands).
@@ -93,8 +84,7 @@ function loadRunWeights(p: string, data: DataFolder, backend: Backend): GPT {
       loadCheckpointWeights(p, meta, source, null, which);
       return source;
     } catch (e) {
-      const damaged = e instanceof ScratchError && /corrupt|missing; the checkpoint is incomplete/.test(e.message);
-      if (!damaged || i === names.length - 1) throw e;
+      if (!(e instanceof DamagedCheckpointError) || i === names.length - 1) throw e;
     }
   }
   throw new ScratchError(`--init-from ${p}: no checkpoint`);
@@ -217,7 +207,8 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   const dir = opts.outDir;
   const settings = runSettings(config);
   // a resumed run keeps the preset it started from; a fresh one without --preset started from baby
-  const preset = opts.resume ? (previousPreset(dir) ?? null) : (opts.preset ?? 'baby');
+  const before = opts.resume ? readRunConfigFile(dir)?.preset : undefined;
+  const preset = opts.resume ? (typeof before === 'string' ? before : null) : (opts.preset ?? 'baby');
   writeRunFile(dir, 'config.json', JSON.stringify({ ...settings, vocabSize: config.model.vocabSize, preset, data: opts.dataDir, initFrom: opts.initFrom ?? null, tokenizer: data.tokenizer.kind }, null, 2) + '\n');
   // the run's tokenizer beside it: `scratchlm prepare --tokenizer <run folder>` makes matching data
   writeRunFile(dir, 'tokenizer.json', data.tokenizerText);
