@@ -12,7 +12,14 @@ function check(dir: string, ...flags: string[]) {
   return spawnSync(process.execPath, [CLI, 'check', dir, ...flags], { encoding: 'utf8' });
 }
 
-const FIXTURES = [join(SHARED, 'fixtures', 'gpt2-tiny'), join(REPO, 'test', 'fixtures', 'odd-heads'), join(REPO, 'test', 'fixtures', 'deep-narrow')];
+// the recipe-* fixtures (issue 13), from tools/make_fixture.py:
+//   recipe-rope-rms-relu2-muon:  --rope --norm rmsnorm --qk-norm --mlp relu2 --untied --softcap 4 --muon --embd 18
+//   recipe-rope-swiglu:          --rope --mlp swiglu --mlp-hidden 10 --no-bias --embd 18 --layers 2
+//   recipe-qknorm-untied-muon:   --qk-norm --untied --muon --layers 2
+const FIXTURES = [
+  join(SHARED, 'fixtures', 'gpt2-tiny'),
+  ...['odd-heads', 'deep-narrow', 'recipe-rope-rms-relu2-muon', 'recipe-rope-swiglu', 'recipe-qknorm-untied-muon'].map((f) => join(REPO, 'test', 'fixtures', f)),
+];
 
 const BACKENDS = [['--kernels', 'ref'], ['--kernels', 'wasm', '--threads', '1'], ['--kernels', 'wasm', '--threads', '2']];
 

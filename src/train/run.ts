@@ -14,7 +14,7 @@ import { openDataFolder, type DataFolder } from '../io/prepare.js';
 import { appendMetrics, ensureRunFolder, readRunConfigFile, truncateMetrics, writeRunFile, type MetricsRecord } from '../io/run-files.js';
 import { gpt2Tokenizer } from '../io/tokenizer-files.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
-import { AdamW } from './adamw.js';
+import { createOptimizer } from './muon.js';
 import { checkBlockFits } from './batches.js';
 import { buildRunConfig, flattenSettings, keyKind, learningRate, resolveRunConfig, RESUMABLE_KEYS, runSettings, type RunConfig } from './config.js';
 import { batchPieces, checkMemory, estimateMemory, gib, memoryBudget } from './memory.js';
@@ -138,7 +138,7 @@ function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Recor
   const model = new GPT(config.model, { backend: opts.backend, rng: source ? undefined : new Rng(s.init), layerNormEps: source?.eps });
   if (source) copyWeights(source, model);
   const t = config.train;
-  const optimizer = new AdamW(model.params.groups, opts.backend, { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay });
+  const optimizer = createOptimizer(model.params, opts.backend, t);
   const state: TrainState = { iter: 0, dataRng: new Rng(s.data), dropoutRng: new Rng(s.dropout), optimizer, bestVal: Infinity };
   return { config, model, state, tokenizerJson: data.tokenizer.toJSON(), pieces };
 }
@@ -164,7 +164,7 @@ function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Rec
   const pieces = checkRunMemory(config, opts, data);
   const model = new GPT(config.model, { backend: opts.backend });
   const t = config.train;
-  const optimizer = new AdamW(model.params.groups, opts.backend, { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay });
+  const optimizer = createOptimizer(model.params, opts.backend, t);
   loadCheckpointWeights(opts.outDir, meta, model, optimizer);
   const state: TrainState = {
     iter: meta.step,

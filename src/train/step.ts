@@ -5,7 +5,8 @@
  */
 import type { Backend } from '../kernels/types.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { clipGradNorm, type AdamW, type OptimGroup } from './adamw.js';
+import { clipGradNorm, type OptimGroup } from './adamw.js';
+import type { Optimizer } from './muon.js';
 
 /** What the training loop needs of a model: its parameter groups and a loss for a batch. */
 export interface Trainable {
@@ -26,7 +27,7 @@ export interface StepResult {
  */
 export function trainStep(
   model: Trainable,
-  opt: AdamW,
+  opt: Optimizer,
   batches: readonly { idx: Int32Array; targets: Int32Array }[],
   B: number,
   T: number,

@@ -35,12 +35,12 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
   const k: Kernels = {
     name,
     encoderForward(x) {
-      if (isF64(x.out, x.wte, x.wpe)) return refKernels.encoderForward(x);
+      if (isF64(x.out, x.wte, x.wpe) || !x.wpe) return refKernels.encoderForward(x);
       set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), ptr(x.wte, 'wte'), ptr(x.wpe, 'wpe'), x.B, x.T, x.C);
       pool.run(FN.encoderForward, x.B * x.T * x.C >= PARALLEL_MIN);
     },
     encoderBackward(x) {
-      if (isF64(x.dwte, x.dwpe, x.dout)) return refKernels.encoderBackward(x);
+      if (isF64(x.dwte, x.dwpe, x.dout) || !x.dwpe) return refKernels.encoderBackward(x);
       set(ptr(x.dwte, 'dwte'), ptr(x.dwpe, 'dwpe'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), x.B, x.T, x.C);
       pool.run(FN.encoderBackward, x.B * x.T * x.C >= PARALLEL_MIN && x.C >= 8);
     },
@@ -214,6 +214,17 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       set(ptr(x.inout, 'inout'), x.N, x.s);
       pool.run(FN.scale, x.N >= PARALLEL_MIN);
     },
+    // TEMP: the recipe's ops on the calling thread through the reference loops (same memory)
+    rmsnormForward: (x) => refKernels.rmsnormForward(x),
+    rmsnormBackward: (x) => refKernels.rmsnormBackward(x),
+    qkForward: (x) => refKernels.qkForward(x),
+    qkBackward: (x) => refKernels.qkBackward(x),
+    relu2Forward: (x) => refKernels.relu2Forward(x),
+    relu2Backward: (x) => refKernels.relu2Backward(x),
+    swigluForward: (x) => refKernels.swigluForward(x),
+    swigluBackward: (x) => refKernels.swigluBackward(x),
+    softcapForward: (x) => refKernels.softcapForward(x),
+    softcapBackward: (x) => refKernels.softcapBackward(x),
   };
   return Object.freeze(k);
 }
