@@ -37,6 +37,16 @@ export interface ForwardOptions {
   targets?: Int32Array;
   /** Compute logits only at the last position of each row (generation). */
   lastOnly?: boolean;
+  /** Observers of the inner activations (inspection): they read, and must not keep or change, what they get. */
+  trace?: ForwardTrace;
+}
+
+/** What `forward` shows an observer: the residual stream between blocks and each block's attention. */
+export interface ForwardTrace {
+  /** The residual stream (B, T, C): layer 0 after the embedding, layer l + 1 after block l. */
+  residual?(layer: number, x: Tensor): void;
+  /** Block l's attention probabilities (B, NH, T, T), rows summing to 1, zero above the diagonal. */
+  attention?(layer: number, probs: Buf): void;
 }
 
 /** A norm layer by parameter prefix: LayerNorm or RMSNorm, by the config. */
@@ -101,13 +111,6 @@ export class GPT {
     return m === 'gelu' ? gelu(h) : m === 'relu2' ? relu2(h) : swiglu(h);
   }
 
-  /** Final hidden states (..., C) → logits (..., V): the head, then the soft-cap when on. */
-  head(x: Tensor): Tensor {
-    const c = this.config;
-    const logits = linear(x, this.params.get(c.tieEmbeddings ? 'wte.weight' : 'lm_head.weight'), null);
-    return c.logitSoftcap > 0 ? softcap(logits, c.logitSoftcap) : logits;
-  }
-
   forward(idx: Int32Array, B: number, T: number, opts: ForwardOptions = {}): { logits: Tensor; loss: Tensor | null } {
     const { nLayer, nHead, dropout: p } = this.config;
     const P = (n: string) => this.params.get(n);
@@ -115,26 +118,41 @@ export class GPT {
     const drop = (t: Tensor) => (this.dropoutRng && p > 0 ? dropout(t, p, this.dropoutRng) : t);
     const norm = this.norm;
 
+    const trace = opts.trace;
     let x = drop(embedding(idx, P('wte.weight'), O('wpe.weight'), B, T)); // (B, T, C)
+    trace?.residual?.(0, x);
     for (let l = 0; l < nLayer; l++) {
       const h = `h.${l}`;
       const ln1 = norm(x, `${h}.ln_1`); // (B, T, C)
       const qkv = this.qk(linear(ln1, P(`${h}.attn.c_attn.weight`), O(`${h}.attn.c_attn.bias`))); // (B, T, 3C)
-      const att = attention(qkv, nHead, this.dropoutRng && p > 0 ? { p, rng: this.dropoutRng } : undefined); // (B, T, C)
+      const onProbs = trace?.attention ? (probs: Buf) => trace.attention!(l, probs) : undefined;
+      const att = attention(qkv, nHead, this.dropoutRng && p > 0 ? { p, rng: this.dropoutRng } : undefined, onProbs); // (B, T, C)
       const proj = linear(att, P(`${h}.attn.c_proj.weight`), O(`${h}.attn.c_proj.bias`)); // (B, T, C)
       x = add(x, drop(proj));
       const ln2 = norm(x, `${h}.ln_2`); // (B, T, C)
       const fc = this.act(linear(ln2, P(`${h}.mlp.c_fc.weight`), O(`${h}.mlp.c_fc.bias`))); // (B, T, H)
       const mlp = linear(fc, P(`${h}.mlp.c_proj.weight`), O(`${h}.mlp.c_proj.bias`)); // (B, T, C)
       x = add(x, drop(mlp));
+      trace?.residual?.(l + 1, x);
     }
-    x = norm(x, 'ln_f'); // (B, T, C)
     if (opts.lastOnly) {
       const last = Array.from({ length: B }, (_, b) => b * T + T - 1);
       x = rows(x, last); // (B, C)
     }
-    const logits = this.head(x); // (B, T, V) or (B, V)
+    const logits = this.unembed(x); // (B, T, V) or (B, V)
     const loss = opts.targets ? crossEntropy(logits, opts.targets) : null;
     return { logits, loss };
+  }
+
+  /**
+   * The residual stream (..., C) → logits (..., V): the final norm, then the LM head (tied to the
+   * token embedding, or its own), then the soft-cap when on. The logit lens reads every layer
+   * through this same map.
+   */
+  unembed(x: Tensor): Tensor {
+    const c = this.config;
+    const ln = this.norm(x, 'ln_f'); // (..., C)
+    const logits = linear(ln, this.params.get(c.tieEmbeddings ? 'wte.weight' : 'lm_head.weight'), null); // (..., V)
+    return c.logitSoftcap > 0 ? softcap(logits, c.logitSoftcap) : logits;
   }
 }
