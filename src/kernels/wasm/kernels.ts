@@ -214,17 +214,50 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       set(ptr(x.inout, 'inout'), x.N, x.s);
       pool.run(FN.scale, x.N >= PARALLEL_MIN);
     },
-    // TEMP: the recipe's ops on the calling thread through the reference loops (same memory)
-    rmsnormForward: (x) => refKernels.rmsnormForward(x),
-    rmsnormBackward: (x) => refKernels.rmsnormBackward(x),
+    rmsnormForward(x) {
+      if (isF64(x.out, x.rstd, x.inp, x.weight)) return refKernels.rmsnormForward(x);
+      set(ptr(x.out, 'out'), ptr(x.rstd, 'rstd'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), x.N, x.C, x.eps);
+      pool.run(FN.rmsnormForward, x.N * x.C >= PARALLEL_MIN);
+    },
+    rmsnormBackward(x) {
+      if (isF64(x.dinp, x.dweight, x.dout, x.inp, x.weight, x.rstd)) return refKernels.rmsnormBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.dweight, 'dweight'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), ptr(x.rstd, 'rstd'), x.N, x.C);
+      pool.run(FN.rmsnormBackward, x.N * x.C >= PARALLEL_MIN && x.C >= 8);
+    },
+    // q/k-norm and rotation: the reference loops on this thread (the same memory; O(B T C), small
+    // beside the matmuls around it)
     qkForward: (x) => refKernels.qkForward(x),
     qkBackward: (x) => refKernels.qkBackward(x),
-    relu2Forward: (x) => refKernels.relu2Forward(x),
-    relu2Backward: (x) => refKernels.relu2Backward(x),
-    swigluForward: (x) => refKernels.swigluForward(x),
-    swigluBackward: (x) => refKernels.swigluBackward(x),
-    softcapForward: (x) => refKernels.softcapForward(x),
-    softcapBackward: (x) => refKernels.softcapBackward(x),
+    relu2Forward(x) {
+      if (isF64(x.out, x.inp)) return refKernels.relu2Forward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N);
+      pool.run(FN.relu2Forward, x.N >= PARALLEL_MIN);
+    },
+    relu2Backward(x) {
+      if (isF64(x.dinp, x.inp, x.dout)) return refKernels.relu2Backward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.inp, 'inp'), ptr(x.dout, 'dout'), x.N);
+      pool.run(FN.relu2Backward, x.N >= PARALLEL_MIN);
+    },
+    swigluForward(x) {
+      if (isF64(x.out, x.inp)) return refKernels.swigluForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N, x.H);
+      pool.run(FN.swigluForward, x.N * x.H >= PARALLEL_MIN / 4);
+    },
+    swigluBackward(x) {
+      if (isF64(x.dinp, x.inp, x.dout)) return refKernels.swigluBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.inp, 'inp'), ptr(x.dout, 'dout'), x.N, x.H);
+      pool.run(FN.swigluBackward, x.N * x.H >= PARALLEL_MIN / 4);
+    },
+    softcapForward(x) {
+      if (isF64(x.out, x.inp)) return refKernels.softcapForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N, x.cap, 1 / x.cap);
+      pool.run(FN.softcapForward, x.N >= PARALLEL_MIN / 4);
+    },
+    softcapBackward(x) {
+      if (isF64(x.dinp, x.out, x.dout)) return refKernels.softcapBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.out, 'out'), ptr(x.dout, 'dout'), x.N, 1 / x.cap);
+      pool.run(FN.softcapBackward, x.N >= PARALLEL_MIN);
+    },
   };
   return Object.freeze(k);
 }
