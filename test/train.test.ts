@@ -50,6 +50,16 @@ test('learning rate: linear warm-up, cosine decay to minLr, then minLr (nanoGPT 
   assert.equal(learningRate(7, flat), 1e-3);
 });
 
+test('learning rate, warmup-stable-decay: warm-up, flat at lr, linear cool-down over the last cooldownFrac to minLr', () => {
+  const t = resolveRunConfig({ overrides: { schedule: 'wsd', cooldownFrac: 0.25, lrDecayIters: 1000, warmupIters: 50 }, vocabSize: 5 }).train;
+  assert.equal(learningRate(0, t), 1e-3 / 51);
+  assert.equal(learningRate(50, t), 1e-3);
+  assert.equal(learningRate(750, t), 1e-3);
+  assert.ok(Math.abs(learningRate(875, t) - (1e-3 + 0.5 * (1e-4 - 1e-3))) < 1e-15);
+  assert.ok(Math.abs(learningRate(1000, t) - 1e-4) < 1e-15);
+  assert.equal(learningRate(1200, t), 1e-4);
+});
+
 test('token files: uint16 and uint32 round trips, versioned header, corruption caught', () => {
   const dir = tmp();
   for (const V of [65, 70000]) {

@@ -55,6 +55,9 @@ export interface TrainRunResult {
   lastVal: number | null;
 }
 
+/** Model keys an --init-from run takes from its source (all but blockSize, which may shrink, and dropout). */
+const ARCHITECTURE_KEYS = ['nLayer', 'nHead', 'nEmbd', 'bias', 'positions', 'ropeBase', 'norm', 'qkNorm', 'mlp', 'mlpHidden', 'tieEmbeddings', 'logitSoftcap'] as const;
+
 /** Seeds of the three generators, derived from the one seed. */
 function seeds(seed: number): { init: number; data: number; dropout: number } {
   return { init: seed >>> 0, data: (seed + 0x68e31da4) >>> 0, dropout: (seed + 0xb5297a4d) >>> 0 };
@@ -124,7 +127,8 @@ function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Recor
     }
     const sc = source.config;
     if (sc.vocabSize !== data.tokenizer.vocabSize) throw new ScratchError(`--init-from ${p}: the model has ${sc.vocabSize} token ids, the data's tokenizer ${data.tokenizer.vocabSize}`);
-    shape = { nLayer: sc.nLayer, nHead: sc.nHead, nEmbd: sc.nEmbd, bias: sc.bias };
+    // every key that shapes the weights or what they compute comes from the source model
+    shape = Object.fromEntries(ARCHITECTURE_KEYS.map((k) => [k, sc[k]]));
     for (const k of Object.keys(shape)) {
       const given = overrides[k] ?? fileSettings?.[k];
       if (given !== undefined && given !== shape[k]) throw new ScratchError(`--init-from ${p}: '${k}' is ${shape[k]} in that model; it cannot be changed to ${given}`);
