@@ -2,7 +2,7 @@
  * The KV-cache forward pass: a prompt runs once (prefill), filling each layer's cache of keys and
  * values; then each step feeds one new token per sequence and attends over the cache, so a step
  * costs one read of the weights instead of a whole window's forward pass. Both passes call the
- * model's own layer methods (embed, qkv, attnOut, mlp, head), so they compute the same layers as
+ * model's own layer methods (embed, qkv, attnOut, mlp, unembed), so they compute the same layers as
  * `GPT.forward`.
  *
  *   prefill(ids):  x = embed(ids) → per layer: qkv → cache[k, v] ← rows → attention → attnOut → mlp
@@ -116,7 +116,7 @@ export function prefill(model: GPT, cache: KVCache, ids: readonly number[]): Flo
       }
       cache.length = T;
       const last = new Tensor(xbuf.subarray((T - 1) * C, T * C), [1, C], be);
-      return Float32Array.from(model.head(last).data); // (V)
+      return Float32Array.from(model.unembed(last).data); // (V)
     }),
   );
 }
@@ -156,7 +156,7 @@ export function decodeStep(model: GPT, caches: readonly KVCache[], tokens: reado
         }
         x = model.mlp(l, model.attnOut(l, x, new Tensor(att, [N, C], be)));
       }
-      return Float32Array.from(model.head(x).data); // (N, V)
+      return Float32Array.from(model.unembed(x).data); // (N, V)
     }),
   );
   for (const c of caches) c.length++;

@@ -12,7 +12,7 @@
 import { ScratchError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { refBackend } from '../kernels/ref/index.js';
-import type { Backend } from '../kernels/types.js';
+import type { Backend, Buf } from '../kernels/types.js';
 import { add, attention, crossEntropy, dropout, embedding, gelu, layerNorm, linear, rows } from '../tensor/ops.js';
 import { Tensor } from '../tensor/tensor.js';
 import { gptConfig, type GPTConfig } from './config.js';
@@ -38,6 +38,16 @@ export interface ForwardOptions {
   targets?: Int32Array;
   /** Compute logits only at the last position of each row (generation). */
   lastOnly?: boolean;
+  /** Observers of the inner activations (inspection): they read, and must not keep or change, what they get. */
+  trace?: ForwardTrace;
+}
+
+/** What `forward` shows an observer: the residual stream between blocks and each block's attention. */
+export interface ForwardTrace {
+  /** The residual stream (B, T, C): layer 0 after the embedding, layer l + 1 after block l. */
+  residual?(layer: number, x: Tensor): void;
+  /** Block l's attention probabilities (B, NH, T, T), rows summing to 1, zero above the diagonal. */
+  attention?(layer: number, probs: Buf): void;
 }
 
 export class GPT {
@@ -80,20 +90,22 @@ export class GPT {
    */
   forward(idx: Int32Array, B: number, T: number, opts: ForwardOptions = {}): { logits: Tensor; loss: Tensor | null } {
     const p = this.config.dropout;
+    const trace = opts.trace;
     let x = this.embed(idx, B, T); // (B, T, C)
+    trace?.residual?.(0, x);
     for (let l = 0; l < this.config.nLayer; l++) {
       const qkv = this.qkv(l, x, null); // (B, T, 3C)
-      const att = attention(qkv, this.config.nHead, this.dropoutRng && p > 0 ? { p, rng: this.dropoutRng } : undefined); // (B, T, C)
+      const onProbs = trace?.attention ? (probs: Buf) => trace.attention!(l, probs) : undefined;
+      const att = attention(qkv, this.config.nHead, this.dropoutRng && p > 0 ? { p, rng: this.dropoutRng } : undefined, onProbs); // (B, T, C)
       x = this.attnOut(l, x, att); // (B, T, C)
       x = this.mlp(l, x); // (B, T, C)
+      trace?.residual?.(l + 1, x);
     }
     if (opts.lastOnly) {
       const last = Array.from({ length: B }, (_, b) => b * T + T - 1);
-      x = rows(this.norm(x), last); // (B, C)
-      const logits = linear(x, this.P('wte.weight'), null); // (B, V)
-      return { logits, loss: opts.targets ? crossEntropy(logits, opts.targets) : null };
+      x = rows(x, last); // (B, C)
     }
-    const logits = this.head(x); // (B, T, V)
+    const logits = this.unembed(x); // (B, T, V) or (B, V)
     const loss = opts.targets ? crossEntropy(logits, opts.targets) : null;
     return { logits, loss };
   }
@@ -165,13 +177,12 @@ export class GPT {
     return add(x, this.drop(linear(fc, this.P(`${h}.mlp.c_proj.weight`), this.O(`${h}.mlp.c_proj.bias`)))); // (..., C)
   }
 
-  /** The final LayerNorm. */
-  norm(x: Tensor): Tensor {
-    return layerNorm(x, this.P('ln_f.weight'), this.O('ln_f.bias'), this.eps);
-  }
-
-  /** ln_f then the LM head tied to the token embedding: (..., C) → (..., V). */
-  head(x: Tensor): Tensor {
-    return linear(this.norm(x), this.P('wte.weight'), null);
+  /**
+   * The residual stream (..., C) → logits (..., V): the final norm, then the LM head tied to the
+   * token embedding. The logit lens reads every layer through this same map.
+   */
+  unembed(x: Tensor): Tensor {
+    const ln = layerNorm(x, this.P('ln_f.weight'), this.O('ln_f.bias'), this.eps); // (..., C)
+    return linear(ln, this.P('wte.weight'), null); // (..., V)
   }
 }
