@@ -138,13 +138,14 @@ test('gradcheck: RMSNorm', () => {
   }
 });
 
-test('gradcheck: QK-norm and rotary positions on q and k, each alone and together, with an offset', () => {
+test('gradcheck: QK-norm and rotary positions on q and k, each alone and together, rows at their own positions', () => {
   const rng = new Rng(23);
-  for (const [B, T, C, NH, pos0] of [[2, 3, 8, 2, 0], [1, 5, 12, 3, 2], [1, 1, 2, 1, 4]]) {
+  for (const [B, T, C, NH, own] of [[2, 3, 8, 2, 0], [1, 5, 12, 3, 1], [1, 1, 2, 1, 1]]) {
     const qkv = randTensor(rng, [B, T, 3 * C]);
-    const rotary = ops.rotaryTables(T + pos0, C / NH, 100, (n) => new Float64Array(n));
+    const rotary = ops.rotaryTables(T + 7, C / NH, 100, (n) => new Float64Array(n));
+    const positions = own ? Int32Array.from({ length: B * T }, (_, i) => (i * 5 + 2) % (T + 7)) : null;
     for (const [norm, rot] of [[true, false], [false, true], [true, true]] as const) {
-      gradcheck(`qk norm=${norm} rope=${rot} B${B} T${T} C${C} NH${NH} pos0 ${pos0}`, [qkv], () => ops.qkTransform(qkv, NH, { norm, rotary: rot ? rotary : null, pos0 }));
+      gradcheck(`qk norm=${norm} rope=${rot} B${B} T${T} C${C} NH${NH} positions ${own}`, [qkv], () => ops.qkTransform(qkv, NH, { norm, rotary: rot ? rotary : null, positions }));
     }
   }
 });

@@ -101,6 +101,21 @@ export interface AttentionBackwardArgs {
   C: number;
   NH: number;
 }
+/**
+ * One query position against cached keys and values (KV-cache decoding): for each head, the
+ * softmax of q . k / sqrt(hs) over positions 0..L-1, then the weighted sum of their values. The
+ * cache rows hold every head side by side, as the qkv rows they were copied from.
+ */
+export interface AttentionDecodeArgs {
+  out: Buf; // (C) heads side by side
+  att: Buf; // (NH, L) out: the attention probabilities
+  q: Buf; // (C) the query of the newest position
+  k: Buf; // (>= L, C) keys of positions 0..L-1, the newest one included
+  v: Buf; // (>= L, C) values, same layout
+  L: number;
+  C: number;
+  NH: number;
+}
 export interface GeluForwardArgs {
   out: Buf;
   inp: Buf;
@@ -202,7 +217,8 @@ export interface RmsnormBackwardArgs {
  * attentionForward: each head of q and of k is optionally RMS-normalised (QK-norm, no gain), then
  * optionally rotated (rotary positions, the rotate-half pairing (i, i + hs/2) of GPT-NeoX and
  * Llama: x'[i] = x[i] cos - x[i+hs/2] sin, x'[i+hs/2] = x[i+hs/2] cos + x[i] sin, angle
- * (pos0 + t) * base^(-2i/hs)). v is copied unchanged.
+ * position * base^(-2i/hs)). v is copied unchanged. Rows are B*T; row (b, t) sits at position t,
+ * or at pos[b*T + t] when pos is given (decoding: each row its own sequence's next position).
  */
 export interface QkForwardArgs {
   out: Buf; // (B, T, 3C)
@@ -214,7 +230,7 @@ export interface QkForwardArgs {
   T: number;
   C: number;
   NH: number;
-  pos0: number; // position of t = 0 (a decode step's offset)
+  pos: Int32Array | null; // (B*T) each row's position, or null: row (b, t) is at t
   eps: number;
 }
 export interface QkBackwardArgs {
@@ -228,7 +244,7 @@ export interface QkBackwardArgs {
   T: number;
   C: number;
   NH: number;
-  pos0: number;
+  pos: Int32Array | null;
 }
 export interface Relu2ForwardArgs {
   out: Buf; // max(0, x)^2
@@ -280,6 +296,7 @@ export const KERNEL_OPS = [
   'layernormBackward',
   'attentionForward',
   'attentionBackward',
+  'attentionDecode',
   'geluForward',
   'geluBackward',
   'residualForward',
@@ -314,6 +331,7 @@ export interface Kernels {
   layernormBackward(a: LayernormBackwardArgs): void;
   attentionForward(a: AttentionForwardArgs): void;
   attentionBackward(a: AttentionBackwardArgs): void;
+  attentionDecode(a: AttentionDecodeArgs): void;
   geluForward(a: GeluForwardArgs): void;
   geluBackward(a: GeluBackwardArgs): void;
   residualForward(a: ResidualForwardArgs): void;

@@ -14,11 +14,12 @@
  * `norm` is LayerNorm or RMSNorm; `act` is GELU, ReLU² or SwiGLU; the head is the token
  * embedding or its own matrix; the soft-cap is off at 0. GPT-2's defaults skip `qk` and the cap.
  */
+import { ScratchError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { refBackend } from '../kernels/ref/index.js';
 import type { Backend, Buf } from '../kernels/types.js';
 import { add, attention, crossEntropy, dropout, embedding, gelu, layerNorm, linear, qkTransform, relu2, rmsNorm, rotaryTables, rows, softcap, swiglu } from '../tensor/ops.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { gptConfig, type GPTConfig } from './config.js';
 import { ParamStore, paramSpecs } from './params.js';
 
@@ -30,6 +31,11 @@ export interface GPTOptions {
   rng?: Rng;
   /** LayerNorm epsilon (GPT-2: 1e-5). */
   layerNormEps?: number;
+  /**
+   * Inference only: no gradient buffers (half the memory of a trainable model). Generation and
+   * evaluation work; backward passes and optimizers need a model made without it.
+   */
+  inference?: boolean;
 }
 
 export interface ForwardOptions {
@@ -49,9 +55,6 @@ export interface ForwardTrace {
   attention?(layer: number, probs: Buf): void;
 }
 
-/** A norm layer by parameter prefix: LayerNorm or RMSNorm, by the config. */
-type NormFn = (x: Tensor, prefix: string) => Tensor;
-
 export class GPT {
   readonly config: GPTConfig;
   readonly params: ParamStore;
@@ -67,7 +70,7 @@ export class GPT {
     this.backend = opts.f64 ? refBackend : (opts.backend ?? refBackend);
     this.eps = opts.layerNormEps ?? 1e-5;
     const specs = paramSpecs(this.config);
-    this.params = new ParamStore(specs, this.backend, opts.f64);
+    this.params = new ParamStore(specs, this.backend, opts.f64, !opts.inference);
     const c = this.config;
     const alloc = (n: number) => (opts.f64 ? new Float64Array(n) : this.backend.allocF32(n));
     this.rotary = c.positions === 'rope' ? rotaryTables(c.blockSize, c.nEmbd / c.nHead, c.ropeBase, alloc) : null;
@@ -90,49 +93,22 @@ export class GPT {
     return this.dropoutRng !== null;
   }
 
-  /** The config's norm layer (the weights `${prefix}.weight`, and `.bias` when present). */
-  norm: NormFn = (x, prefix) => {
-    const w = this.params.get(`${prefix}.weight`);
-    if (this.config.norm === 'rmsnorm') return rmsNorm(x, w, this.eps);
-    const b = this.params.has(`${prefix}.bias`) ? this.params.get(`${prefix}.bias`) : null;
-    return layerNorm(x, w, b, this.eps);
-  };
-
-  /** q and k ready for attention: QK-norm and rotary positions (from pos0), or qkv as is. */
-  qk(qkv: Tensor, pos0 = 0): Tensor {
-    const c = this.config;
-    if (!c.qkNorm && !this.rotary) return qkv;
-    return qkTransform(qkv, c.nHead, { norm: c.qkNorm, rotary: this.rotary, pos0, eps: this.eps });
-  }
-
-  /** The MLP's activation on c_fc's output: (..., H), or (..., 2H) → (..., H) for SwiGLU. */
-  act(h: Tensor): Tensor {
-    const m = this.config.mlp;
-    return m === 'gelu' ? gelu(h) : m === 'relu2' ? relu2(h) : swiglu(h);
-  }
-
+  /**
+   * The whole model on idx (B, T): logits (B, T, V), or (B, V) with `lastOnly`, and the mean
+   * cross-entropy against `targets`. Built from the layer methods below, which the KV-cache
+   * decoder (src/generate/decode.ts) calls too, so both paths compute the same layers.
+   */
   forward(idx: Int32Array, B: number, T: number, opts: ForwardOptions = {}): { logits: Tensor; loss: Tensor | null } {
-    const { nLayer, nHead, dropout: p } = this.config;
-    const P = (n: string) => this.params.get(n);
-    const O = (n: string) => (this.params.has(n) ? this.params.get(n) : null);
-    const drop = (t: Tensor) => (this.dropoutRng && p > 0 ? dropout(t, p, this.dropoutRng) : t);
-    const norm = this.norm;
-
+    const p = this.config.dropout;
     const trace = opts.trace;
-    let x = drop(embedding(idx, P('wte.weight'), O('wpe.weight'), B, T)); // (B, T, C)
+    let x = this.embed(idx, B, T); // (B, T, C)
     trace?.residual?.(0, x);
-    for (let l = 0; l < nLayer; l++) {
-      const h = `h.${l}`;
-      const ln1 = norm(x, `${h}.ln_1`); // (B, T, C)
-      const qkv = this.qk(linear(ln1, P(`${h}.attn.c_attn.weight`), O(`${h}.attn.c_attn.bias`))); // (B, T, 3C)
+    for (let l = 0; l < this.config.nLayer; l++) {
+      const qkv = this.qkv(l, x, null); // (B, T, 3C)
       const onProbs = trace?.attention ? (probs: Buf) => trace.attention!(l, probs) : undefined;
-      const att = attention(qkv, nHead, this.dropoutRng && p > 0 ? { p, rng: this.dropoutRng } : undefined, onProbs); // (B, T, C)
-      const proj = linear(att, P(`${h}.attn.c_proj.weight`), O(`${h}.attn.c_proj.bias`)); // (B, T, C)
-      x = add(x, drop(proj));
-      const ln2 = norm(x, `${h}.ln_2`); // (B, T, C)
-      const fc = this.act(linear(ln2, P(`${h}.mlp.c_fc.weight`), O(`${h}.mlp.c_fc.bias`))); // (B, T, H)
-      const mlp = linear(fc, P(`${h}.mlp.c_proj.weight`), O(`${h}.mlp.c_proj.bias`)); // (B, T, C)
-      x = add(x, drop(mlp));
+      const att = attention(qkv, this.config.nHead, this.dropoutRng && p > 0 ? { p, rng: this.dropoutRng } : undefined, onProbs); // (B, T, C)
+      x = this.attnOut(l, x, att); // (B, T, C)
+      x = this.mlp(l, x); // (B, T, C)
       trace?.residual?.(l + 1, x);
     }
     if (opts.lastOnly) {
@@ -144,6 +120,93 @@ export class GPT {
     return { logits, loss };
   }
 
+  // ---- the layers, one method each (positions are explicit where a layer could depend on them) ----
+
+  private P(n: string): Tensor {
+    return this.params.get(n);
+  }
+
+  private O(n: string): Tensor | null {
+    return this.params.has(n) ? this.params.get(n) : null;
+  }
+
+  private drop(t: Tensor): Tensor {
+    const p = this.config.dropout;
+    return this.dropoutRng && p > 0 ? dropout(t, p, this.dropoutRng) : t;
+  }
+
+  /** The config's norm: LayerNorm (weight, and bias when present) or RMSNorm, of `${prefix}.*`. */
+  norm(x: Tensor, prefix: string): Tensor {
+    const w = this.P(`${prefix}.weight`);
+    if (this.config.norm === 'rmsnorm') return rmsNorm(x, w, this.eps);
+    return layerNorm(x, w, this.O(`${prefix}.bias`), this.eps);
+  }
+
+  /** Token + position embeddings of idx (B, T), row t at position t, then dropout: (B, T, C). */
+  embed(idx: Int32Array, B: number, T: number): Tensor {
+    if (T > this.config.blockSize) throw new ScratchError(`sequence of ${T} tokens is longer than the block size ${this.config.blockSize}`);
+    return this.drop(embedding(idx, this.P('wte.weight'), this.O('wpe.weight'), B, T));
+  }
+
+  /**
+   * Embeddings of single tokens at explicit positions (decoding: each row is the next token of
+   * its own sequence): ids (N) in the backend's memory, positions (N) → (N, C). No gradient.
+   */
+  embedAt(ids: Int32Array, positions: ArrayLike<number>): Tensor {
+    const wte = this.P('wte.weight');
+    const wpe = this.O('wpe.weight'); // none with rotary positions: they enter in qkv
+    const [V, C] = wte.shape;
+    const N = ids.length;
+    const out = wte.alloc(N * C); // (N, C)
+    for (let i = 0; i < N; i++) {
+      const id = ids[i];
+      const pos = positions[i];
+      if (!(id >= 0 && id < V && Number.isInteger(id))) throw new ScratchError(`token id ${id} is outside the vocabulary (0..${V - 1})`);
+      if (!(pos >= 0 && pos < this.config.blockSize)) throw new ScratchError(`position ${pos} is outside the block size ${this.config.blockSize}`);
+      const row = out.subarray(i * C, i * C + C);
+      wte.kernels.encoderForward({ out: row, inp: ids.subarray(i, i + 1), wte: wte.data, wpe: wpe ? wpe.data.subarray(pos * C, pos * C + C) : null, B: 1, T: 1, C });
+    }
+    return this.drop(new Tensor(out, [N, C], this.backend));
+  }
+
+  /**
+   * Block l's attention input: ln_1, c_attn, then `qk`: the packed q, k, v (..., 3C). `positions`
+   * holds each row's absolute position, or null for rows t = 0..T-1 of a (B, T) batch; learned
+   * positions entered at the embedding and ignore it, rotary ones turn q and k by it here.
+   */
+  qkv(l: number, x: Tensor, positions: Int32Array | null): Tensor {
+    const h = `h.${l}`;
+    const ln1 = this.norm(x, `${h}.ln_1`); // (..., C)
+    return this.qk(linear(ln1, this.P(`${h}.attn.c_attn.weight`), this.O(`${h}.attn.c_attn.bias`)), positions); // (..., 3C)
+  }
+
+  /** q and k made ready for attention: QK-norm, then rotary positions; qkv as is for GPT-2. */
+  qk(qkv: Tensor, positions: Int32Array | null): Tensor {
+    const c = this.config;
+    if (!c.qkNorm && !this.rotary) return qkv;
+    return qkTransform(qkv, c.nHead, { norm: c.qkNorm, rotary: this.rotary, positions, eps: this.eps });
+  }
+
+  /** x + dropout(c_proj(att)): block l's attention output back into the residual stream. */
+  attnOut(l: number, x: Tensor, att: Tensor): Tensor {
+    const h = `h.${l}`;
+    return add(x, this.drop(linear(att, this.P(`${h}.attn.c_proj.weight`), this.O(`${h}.attn.c_proj.bias`))));
+  }
+
+  /** x + dropout(c_proj(act(c_fc(ln_2(x))))): block l's MLP (H wide; GELU, ReLU² or SwiGLU). */
+  mlp(l: number, x: Tensor): Tensor {
+    const h = `h.${l}`;
+    const ln2 = this.norm(x, `${h}.ln_2`); // (..., C)
+    const fc = this.act(linear(ln2, this.P(`${h}.mlp.c_fc.weight`), this.O(`${h}.mlp.c_fc.bias`))); // (..., H)
+    return add(x, this.drop(linear(fc, this.P(`${h}.mlp.c_proj.weight`), this.O(`${h}.mlp.c_proj.bias`)))); // (..., C)
+  }
+
+  /** The MLP's activation on c_fc's output: (..., H), or (..., 2H) → (..., H) for SwiGLU. */
+  act(h: Tensor): Tensor {
+    const m = this.config.mlp;
+    return m === 'gelu' ? gelu(h) : m === 'relu2' ? relu2(h) : swiglu(h);
+  }
+
   /**
    * The residual stream (..., C) → logits (..., V): the final norm, then the LM head (tied to the
    * token embedding, or its own), then the soft-cap when on. The logit lens reads every layer
@@ -152,7 +215,7 @@ export class GPT {
   unembed(x: Tensor): Tensor {
     const c = this.config;
     const ln = this.norm(x, 'ln_f'); // (..., C)
-    const logits = linear(ln, this.params.get(c.tieEmbeddings ? 'wte.weight' : 'lm_head.weight'), null); // (..., V)
+    const logits = linear(ln, this.P(c.tieEmbeddings ? 'wte.weight' : 'lm_head.weight'), null); // (..., V)
     return c.logitSoftcap > 0 ? softcap(logits, c.logitSoftcap) : logits;
   }
 }

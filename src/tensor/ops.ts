@@ -105,17 +105,25 @@ export function rotaryTables(maxT: number, hs: number, base: number, alloc: (n: 
 
 /**
  * q and k of qkv (B, T, 3C), NH heads, made ready for attention: each head RMS-normalised when
- * `norm` (QK-norm), then rotated by its position pos0 + t when `rotary` tables are given.
+ * `norm` (QK-norm), then rotated by its position when `rotary` tables are given. Row (b, t) is at
+ * position t, or at positions[row] for rows (..., 3C) of single tokens (decoding).
  */
-export function qkTransform(qkv: Tensor, NH: number, opts: { norm: boolean; rotary: { cos: Buf; sin: Buf } | null; pos0?: number; eps?: number }): Tensor {
-  const [B, T, C3] = qkv.shape;
+export function qkTransform(qkv: Tensor, NH: number, opts: { norm: boolean; rotary: { cos: Buf; sin: Buf } | null; positions?: Int32Array | null; eps?: number }): Tensor {
+  const C3 = qkv.shape[qkv.shape.length - 1];
   const C = C3 / 3;
-  const pos0 = opts.pos0 ?? 0;
+  const rowsN = qkv.size / C3;
+  const pos = opts.positions ?? null;
+  // with positions every row stands alone (T = 1); without, rows are (B, T)
+  const [B, T] = pos ? [rowsN, 1] : [qkv.shape[0], qkv.shape.length === 3 ? qkv.shape[1] : 1];
+  if (pos && pos.length !== rowsN) throw new Error(`qkTransform: ${pos.length} positions for ${rowsN} rows`);
   const rot = opts.rotary;
-  if (rot && (pos0 + T) * ((C / NH) >> 1) > rot.cos.length) throw new ScratchError(`position ${pos0 + T - 1} is past the rotary table (the block size)`);
-  const out = qkv.alloc(B * T * C3); // (B, T, 3C)
-  const rstd = opts.norm ? qkv.alloc(B * T * 2 * NH) : null; // (B, T, 2, NH)
-  const common = { rstd, cos: rot ? rot.cos : null, sin: rot ? rot.sin : null, B, T, C, NH, pos0 };
+  if (rot) {
+    const maxPos = pos ? Math.max(...pos) : T - 1;
+    if ((maxPos + 1) * ((C / NH) >> 1) > rot.cos.length) throw new ScratchError(`position ${maxPos} is past the rotary table (the block size)`);
+  }
+  const out = qkv.alloc(rowsN * C3); // (..., 3C)
+  const rstd = opts.norm ? qkv.alloc(rowsN * 2 * NH) : null; // (rows, 2, NH)
+  const common = { rstd, cos: rot ? rot.cos : null, sin: rot ? rot.sin : null, B, T, C, NH, pos };
   qkv.kernels.qkForward({ out, inp: qkv.data, eps: opts.eps ?? 1e-5, ...common });
   return makeResult(out, qkv.shape, qkv, [qkv], (o) => {
     qkv.kernels.qkBackward({ dinp: scratchGrad(qkv), dout: o.grad!, inp: qkv.data, ...common });

@@ -44,11 +44,11 @@ export function rmsnormBackward({ dinp, dweight, dout, inp, weight, rstd, N, C }
   }
 }
 
-export function qkForward({ out, rstd, inp, cos, sin, B, T, C, NH, pos0, eps }: QkForwardArgs): void {
+export function qkForward({ out, rstd, inp, cos, sin, B, T, C, NH, pos, eps }: QkForwardArgs): void {
   const hs = C / NH;
   const h2 = hs >> 1;
   for (let bt = 0; bt < B * T; bt++) {
-    const t = (bt % T) + pos0;
+    const t = pos ? pos[bt] : bt % T;
     const row = bt * 3 * C;
     for (let j = 2 * C; j < 3 * C; j++) out[row + j] = inp[row + j]; // v
     for (let part = 0; part < 2; part++) {
@@ -79,12 +79,12 @@ export function qkForward({ out, rstd, inp, cos, sin, B, T, C, NH, pos0, eps }: 
 }
 
 /** The rotation's transpose, then the RMS norm's backward (as in rmsnormBackward, without a gain). */
-export function qkBackward({ dinp, dout, inp, rstd, cos, sin, B, T, C, NH, pos0 }: QkBackwardArgs): void {
+export function qkBackward({ dinp, dout, inp, rstd, cos, sin, B, T, C, NH, pos }: QkBackwardArgs): void {
   const hs = C / NH;
   const h2 = hs >> 1;
   const dy = new Float64Array(hs); // scratch of one head: the reference may allocate
   for (let bt = 0; bt < B * T; bt++) {
-    const t = (bt % T) + pos0;
+    const t = pos ? pos[bt] : bt % T;
     const row = bt * 3 * C;
     for (let j = 2 * C; j < 3 * C; j++) dinp[row + j] += dout[row + j];
     for (let part = 0; part < 2; part++) {

@@ -6,6 +6,7 @@ import { attentionBackward, attentionForward } from './gen-attention.js';
 import { attentionBackwardBlocked, attentionForwardBlocked } from './gen-attention-blocked.js';
 import { dropoutBackward, dropoutForward } from './gen-dropout.js';
 import { relu2Backward, relu2Forward, rmsnormBackward, rmsnormForward, softcapBackward, softcapForward, swigluBackward, swigluForward } from './gen-modern.js';
+import { attentionDecode, matvec } from './gen-decode.js';
 
 /** JavaScript functions the module imports (f64 -> f64), in import order. */
 export const IMPORTS = ['log'] as const;
@@ -19,6 +20,7 @@ export const FN_NAMES = [
   'residualForward', 'residualBackward', 'crossEntropyForward', 'crossEntropyBackward',
   'dropoutForward', 'dropoutMask', 'dropoutBackward', 'adamw', 'sumSquares', 'scale',
   'rmsnormForward', 'rmsnormBackward', 'relu2Forward', 'relu2Backward', 'swigluForward', 'swigluBackward', 'softcapForward', 'softcapBackward',
+  'matvec', 'attentionDecode',
 ] as const;
 export type FnName = (typeof FN_NAMES)[number];
 export const FN: Record<FnName, number> = Object.fromEntries(FN_NAMES.map((n, i) => [n, i])) as Record<FnName, number>;
@@ -69,6 +71,8 @@ export function kernelModuleBytes(relaxed: boolean, maxPages: number): Uint8Arra
     swigluBackward: () => swigluBackward(relaxed),
     softcapForward: () => softcapForward(relaxed),
     softcapBackward: () => softcapBackward(relaxed),
+    matvec: () => matvec(relaxed),
+    attentionDecode: () => attentionDecode(relaxed),
   };
   return assemble(FN_NAMES.map((n) => gens[n]()), [...IMPORTS], maxPages);
 }
