@@ -1,4 +1,4 @@
-import { type Code, Fn, F, I, get, set } from './asm.js';
+import { type Code, Fn, F, I, get, ifThen, set } from './asm.js';
 import { type Lanes, elementwise, reduce, split } from './lanes.js';
 
 /**
@@ -178,6 +178,149 @@ export function rmsnormBackward(relaxed: boolean): Fn {
         L.store(w, L.add(L.load(w), get(aw))),
       ];
     }),
+  ];
+  return f;
+}
+
+/**
+ * QK-norm and rotary positions on q and k of qkv rows (see QkForwardArgs): threads split the B*T
+ * rows; per row, each of the 2·NH q and k heads is RMS-normalised (when rstd is given) and rotated
+ * by the row's position (when cos is given), pairs (i, i + hs/2) in lanes; v is copied.
+ */
+export function qkForward(relaxed: boolean): Fn {
+  const f = kernel('qkForward', [...ptrs('out', 'rstd', 'inp', 'cos', 'sin'), ['B', 'i32'], ['T', 'i32'], ['C', 'i32'], ['NH', 'i32'], ['pos', 'i32'], ['eps', 'f32']]);
+  const p = (n: string): Code => get(f.p[n]!);
+  const s = split(f, I.mul(p('B'), p('T')), 1);
+  const [rin, rout, t, ph, hs, h2b, xo, oo, cs, sn] = [f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()];
+  const [ss, sc] = [f.f32(), f.f32()];
+  const nh2 = f.i32();
+  const row3 = I.mul(get(s.lo), I.mul(p('C'), I.c(12))); // bytes of 3C floats per row
+  f.body = [
+    s.code,
+    set(hs, I.divU(p('C'), p('NH'))),
+    set(h2b, I.shl(I.shrU(get(hs), 1), 2)),
+    set(nh2, I.shl(p('NH'), 1)),
+    rowLoop(s.lo, s.hi, [
+      set(rin, I.add(p('inp'), row3)),
+      set(rout, I.add(p('out'), row3)),
+      set(t, [p('pos'), 0x04, 0x7f, I.load(I.add(p('pos'), I.shl(get(s.lo), 2))), 0x05, I.sub(get(s.lo), I.mul(I.divU(get(s.lo), p('T')), p('T'))), 0x0b]),
+      elementwise(f, I.mul(p('C'), I.c(2)), I.mul(p('C'), I.c(3)), relaxed, (L, off) => L.store(I.add(get(rout), get(off)), L.load(I.add(get(rin), get(off))))),
+      set(cs, I.add(p('cos'), I.mul(get(t), get(h2b)))),
+      set(sn, I.add(p('sin'), I.mul(get(t), get(h2b)))),
+      set(ph, I.c(0)),
+      rowLoop(ph, nh2, [
+        set(xo, I.add(get(rin), I.shl(I.mul(get(ph), get(hs)), 2))),
+        set(oo, I.add(get(rout), I.shl(I.mul(get(ph), get(hs)), 2))),
+        set(sc, F.c(1)),
+        ifThen(p('rstd'), [
+          reduce(f, I.c(0), get(hs), relaxed, 'sum', ss, (L, off, acc) => {
+            const x = L.load(I.add(get(xo), get(off)));
+            return L.fma(x, L.load(I.add(get(xo), get(off))), acc);
+          }),
+          set(sc, F.div(F.c(1), F.sqrt(F.add(F.div(get(ss), F.fromI32(get(hs))), p('eps'))))),
+          F.store(I.add(p('rstd'), I.shl(I.add(I.mul(get(s.lo), get(nh2)), get(ph)), 2)), get(sc)),
+        ]),
+        ifThen(
+          p('cos'),
+          elementwise(f, I.c(0), I.shrU(get(hs), 1), relaxed, (L, off) => {
+            const a = f.local(L.type);
+            const b = f.local(L.type);
+            const c = f.local(L.type);
+            const si = f.local(L.type);
+            return [
+              set(a, L.mul(L.load(I.add(get(xo), get(off))), L.splat(get(sc)))),
+              set(b, L.mul(L.load(I.add(I.add(get(xo), get(h2b)), get(off))), L.splat(get(sc)))),
+              set(c, L.load(I.add(get(cs), get(off)))),
+              set(si, L.load(I.add(get(sn), get(off)))),
+              L.store(I.add(get(oo), get(off)), L.sub(L.mul(get(a), get(c)), L.mul(get(b), get(si)))),
+              L.store(I.add(I.add(get(oo), get(h2b)), get(off)), L.add(L.mul(get(b), get(c)), L.mul(get(a), get(si)))),
+            ];
+          }),
+          elementwise(f, I.c(0), get(hs), relaxed, (L, off) => L.store(I.add(get(oo), get(off)), L.mul(L.load(I.add(get(xo), get(off))), L.splat(get(sc))))),
+        ),
+      ]),
+    ]),
+  ];
+  return f;
+}
+
+
+export function qkBackward(relaxed: boolean): Fn {
+  const f = kernel('qkBackward', [...ptrs('dinp', 'dout', 'inp', 'rstd', 'cos', 'sin'), ['B', 'i32'], ['T', 'i32'], ['C', 'i32'], ['NH', 'i32'], ['pos', 'i32']]);
+  const p = (n: string): Code => get(f.p[n]!);
+  const s = split(f, I.mul(p('B'), p('T')), 1);
+  const [rin, rdo, rdi, t, ph, hs, h2b, xo, go, dio, cs, sn] = Array.from({ length: 12 }, () => f.i32());
+  const [sc, dyy] = [f.f32(), f.f32()];
+  const nh2 = f.i32();
+  const row3 = I.mul(get(s.lo), I.mul(p('C'), I.c(12)));
+  const at2 = (base: number, off: number, second: boolean): Code => (second ? I.add(I.add(get(base), get(h2b)), get(off)) : I.add(get(base), get(off)));
+  // the rotation's transpose: dy1 = da c + db s, dy2 = db c - da s
+  const dys = (L: Lanes, off: number, d1: number, d2: number): Code => {
+    const da = L.load(at2(go, off, false));
+    const db = L.load(at2(go, off, true));
+    const c = L.load(I.add(get(cs), get(off)));
+    const si = L.load(I.add(get(sn), get(off)));
+    return [set(d1, L.add(L.mul(da, c), L.mul(db, si))), set(d2, L.sub(L.mul(L.load(at2(go, off, true)), L.load(I.add(get(cs), get(off)))), L.mul(L.load(at2(go, off, false)), L.load(I.add(get(sn), get(off))))))];
+  };
+  const acc = (L: Lanes, a: Code, g: Code): Code => L.store(a, L.add(L.load(a), g));
+  f.body = [
+    s.code,
+    set(hs, I.divU(p('C'), p('NH'))),
+    set(h2b, I.shl(I.shrU(get(hs), 1), 2)),
+    set(nh2, I.shl(p('NH'), 1)),
+    rowLoop(s.lo, s.hi, [
+      set(rin, I.add(p('inp'), row3)),
+      set(rdo, I.add(p('dout'), row3)),
+      set(rdi, I.add(p('dinp'), row3)),
+      set(t, [p('pos'), 0x04, 0x7f, I.load(I.add(p('pos'), I.shl(get(s.lo), 2))), 0x05, I.sub(get(s.lo), I.mul(I.divU(get(s.lo), p('T')), p('T'))), 0x0b]),
+      elementwise(f, I.mul(p('C'), I.c(2)), I.mul(p('C'), I.c(3)), relaxed, (L, off) => acc(L, I.add(get(rdi), get(off)), L.load(I.add(get(rdo), get(off))))),
+      set(cs, I.add(p('cos'), I.mul(get(t), get(h2b)))),
+      set(sn, I.add(p('sin'), I.mul(get(t), get(h2b)))),
+      set(ph, I.c(0)),
+      rowLoop(ph, nh2, [
+        set(xo, I.add(get(rin), I.shl(I.mul(get(ph), get(hs)), 2))),
+        set(go, I.add(get(rdo), I.shl(I.mul(get(ph), get(hs)), 2))),
+        set(dio, I.add(get(rdi), I.shl(I.mul(get(ph), get(hs)), 2))),
+        set(sc, F.c(1)),
+        set(dyy, F.c(0)),
+        ifThen(p('rstd'), set(sc, F.load(I.add(p('rstd'), I.shl(I.add(I.mul(get(s.lo), get(nh2)), get(ph)), 2))))),
+        ifThen(
+          p('cos'),
+          [
+            // dyy = mean over the head of dy * y, y = x * rstd (0 without QK-norm: dinp += dy)
+            ifThen(p('rstd'), [
+              reduce(f, I.c(0), I.shrU(get(hs), 1), relaxed, 'sum', dyy, (L, off, a) => {
+                const d1 = f.local(L.type);
+                const d2 = f.local(L.type);
+                return [dys(L, off, d1, d2), L.fma(get(d1), L.load(at2(xo, off, false)), L.fma(get(d2), L.load(at2(xo, off, true)), a))];
+              }),
+              set(dyy, F.div(F.mul(get(dyy), get(sc)), F.fromI32(get(hs)))),
+            ]),
+            elementwise(f, I.c(0), I.shrU(get(hs), 1), relaxed, (L, off) => {
+              const d1 = f.local(L.type);
+              const d2 = f.local(L.type);
+              const k = L.mul(L.splat(get(sc)), L.splat(get(dyy))); // rstd * dyy
+              return [
+                dys(L, off, d1, d2),
+                acc(L, at2(dio, off, false), L.mul(L.splat(get(sc)), L.sub(get(d1), L.mul(L.load(at2(xo, off, false)), k)))),
+                acc(L, at2(dio, off, true), L.mul(L.splat(get(sc)), L.sub(get(d2), L.mul(L.load(at2(xo, off, true)), k)))),
+              ];
+            }),
+          ],
+          [
+            ifThen(p('rstd'), [
+              reduce(f, I.c(0), get(hs), relaxed, 'sum', dyy, (L, off, a) => L.fma(L.load(I.add(get(go), get(off))), L.load(I.add(get(xo), get(off))), a)),
+              set(dyy, F.div(F.mul(get(dyy), get(sc)), F.fromI32(get(hs)))),
+            ]),
+            elementwise(f, I.c(0), get(hs), relaxed, (L, off) => {
+              const k = L.mul(L.splat(get(sc)), L.splat(get(dyy)));
+              const g = L.sub(L.load(I.add(get(go), get(off))), L.mul(L.load(I.add(get(xo), get(off))), k));
+              return acc(L, I.add(get(dio), get(off)), L.mul(L.splat(get(sc)), g));
+            }),
+          ],
+        ),
+      ]),
+    ]),
   ];
   return f;
 }

@@ -241,10 +241,19 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       set(ptr(x.dinp, 'dinp'), ptr(x.dweight, 'dweight'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), ptr(x.rstd, 'rstd'), x.N, x.C);
       pool.run(FN.rmsnormBackward, x.N * x.C >= PARALLEL_MIN && x.C >= 8);
     },
-    // q/k-norm and rotation: the reference loops on this thread (the same memory; O(B T C), small
-    // beside the matmuls around it)
-    qkForward: (x) => refKernels.qkForward(x),
-    qkBackward: (x) => refKernels.qkBackward(x),
+    qkForward(x) {
+      if (isF64(x.out, x.rstd, x.inp, x.cos, x.sin)) return refKernels.qkForward(x);
+      // positions from plain JS memory (a decode step's) are read by the reference loops
+      if (x.pos && !arena.owns(x.pos)) return refKernels.qkForward(x);
+      set(ptr(x.out, 'out'), ptr(x.rstd, 'rstd'), ptr(x.inp, 'inp'), ptr(x.cos, 'cos'), ptr(x.sin, 'sin'), x.B, x.T, x.C, x.NH, ptr(x.pos, 'pos'), x.eps);
+      pool.run(FN.qkForward, x.B * x.T * x.C >= PARALLEL_MIN / 4);
+    },
+    qkBackward(x) {
+      if (isF64(x.dinp, x.dout, x.inp, x.rstd, x.cos, x.sin)) return refKernels.qkBackward(x);
+      if (x.pos && !arena.owns(x.pos)) return refKernels.qkBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.rstd, 'rstd'), ptr(x.cos, 'cos'), ptr(x.sin, 'sin'), x.B, x.T, x.C, x.NH, ptr(x.pos, 'pos'));
+      pool.run(FN.qkBackward, x.B * x.T * x.C >= PARALLEL_MIN / 4);
+    },
     relu2Forward(x) {
       if (isF64(x.out, x.inp)) return refKernels.relu2Forward(x);
       set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N);
