@@ -64,7 +64,7 @@ export function parseCompletion(raw: unknown, ctx: ServeContext): CompletionPara
     presencePenalty: num(b, 'presence_penalty', { min: -2, max: 2, def: 0 }),
     frequencyPenalty: num(b, 'frequency_penalty', { min: -2, max: 2, def: 0 }),
     repetitionPenalty: num(b, 'repetition_penalty', { min: 0, minExclusive: true, max: 10, def: 1 }),
-    logprobs: logprobs ?? 0,
+    logprobs: logprobs ?? -1,
   };
   const seed = given(b, 'seed') ? num(b, 'seed', { int: true, def: 0 }) : null;
   const stop = stops(b, 'stop');
@@ -278,7 +278,7 @@ export async function handleCompletion(req: IncomingMessage, res: ServerResponse
       const c = new Choice(index, ctx, p, pr, onDelta);
       choices.push(c);
       const seed = p.seed === null ? randomInt(2 ** 31) : (p.seed + index) >>> 0;
-      return { prompt: pr.ids, settings: { ...p.settings, seed }, consume: (t: TokenOut) => c.push(t), ready: () => !sse || sse.ready() };
+      return { prompt: pr.ids, settings: { ...p.settings, seed }, maxTokens: p.maxTokens, consume: (t: TokenOut) => c.push(t), ready: () => !sse || sse.ready() };
     }),
   );
   const arrived = performance.now();

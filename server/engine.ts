@@ -18,13 +18,13 @@ export interface SamplingSettings {
   /** 1: off. */
   repetitionPenalty: number;
   seed: number;
-  /** How many alternatives to report with each token (0: only the chosen token's log-probability). */
+  /** How many alternatives to report with each token (0: only the chosen token's log-probability; -1: no log-probabilities). */
   logprobs: number;
 }
 
 export interface TokenOut {
   id: number;
-  /** log-probability of the token under the model (log-softmax of the raw logits). */
+  /** log-probability of the token under the model (log-softmax of the raw logits); NaN when not asked for. */
   logprob: number;
   /** The `logprobs` most likely tokens at this position, most likely first. */
   top: { id: number; logprob: number }[];
@@ -34,8 +34,12 @@ export type EngineSeq = { readonly __seq: unique symbol };
 
 export interface DecodeEngine {
   readonly name: string;
-  /** Starts a sequence from a prompt (already cropped to the block size). */
-  add(prompt: readonly number[], settings: SamplingSettings): EngineSeq;
+  /**
+   * Starts a sequence from a prompt (already cropped to the block size) that will take at most
+   * `maxTokens` tokens (the server may remove it earlier: a stop string, a client gone). Cheap:
+   * any prefill happens in the next step.
+   */
+  add(prompt: readonly number[], settings: SamplingSettings, maxTokens: number): EngineSeq;
   /** One new token for each of `seqs` (all live), in their order. */
   step(seqs: readonly EngineSeq[]): TokenOut[];
   /** Frees a sequence's state; it may be in the middle of its generation. */

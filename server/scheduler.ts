@@ -12,6 +12,7 @@ import { ApiError, overloaded } from './errors.js';
 export interface SeqSpec {
   prompt: readonly number[];
   settings: SamplingSettings;
+  maxTokens: number;
   /** Takes the sequence's next token; returns true when the sequence is finished. */
   consume(tok: TokenOut): boolean;
   /** False while the sequence's reader is not keeping up (it sits out steps meanwhile). */
@@ -138,7 +139,7 @@ export class Scheduler {
       const st = this.queue.shift()!;
       try {
         for (const spec of st.job.seqs) {
-          const r: Running = { job: st, spec, handle: this.engine.add(spec.prompt, spec.settings), done: false };
+          const r: Running = { job: st, spec, handle: this.engine.add(spec.prompt, spec.settings, spec.maxTokens), done: false };
           st.running.push(r);
           this.active.push(r);
         }

@@ -39,7 +39,7 @@ class FakeEngine implements DecodeEngine {
 function job(tag: number, n: number, got: number[], ready = () => true) {
   let end!: (e: ApiError | null) => void;
   const ended = new Promise<ApiError | null>((r) => (end = r));
-  const spec: SeqSpec = { prompt: [tag], settings: SETTINGS, consume: (t) => got.push(t.id) >= n, ready };
+  const spec: SeqSpec = { prompt: [tag], settings: SETTINGS, maxTokens: n, consume: (t) => got.push(t.id) >= n, ready };
   return { job: { seqs: [spec], onEnd: (e: ApiError | null) => end(e) }, ended };
 }
 
