@@ -135,7 +135,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
   };
 
-  const server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
+  const server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
     handle(req, res).catch((e) => {
       console.error('scratchlm serve: unexpected failure:', e);
       if (!res.headersSent) res.writeHead(500);
