@@ -21,11 +21,18 @@ export interface BackendOptions {
 
 const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
+/**
+ * Node's loader, imported through a variable so that bundlers building for browsers leave it out
+ * (it imports node: modules, and browsers never run it).
+ */
+const NODE_LOADER = './wasm/node-workers.js';
+type NodeLoader = typeof import('./wasm/node-workers.js');
+
 /** Creates a kernels backend: the WebAssembly SIMD one where it runs, else the TypeScript reference. */
 export async function createBackend(opts: BackendOptions = {}): Promise<Backend> {
   const want = opts.kernels ?? 'auto';
   if (want === 'ref') return refBackend;
-  const node = isNode() ? await import('./wasm/node-workers.js') : null;
+  const node = isNode() ? ((await import(/* @vite-ignore */ NODE_LOADER)) as NodeLoader) : null;
   node?.enableWasmFlags();
   const feats = wasmFeatures();
   if (!feats.simd) {
