@@ -13,7 +13,7 @@ export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
 export * as ops from './tensor/ops.js';
 export { validateConfig, parseFieldValue, type Schema, type FieldSpec } from './core/config.js';
 export { gptConfig, countParams, GPT_CONFIG_SCHEMA, type GPTConfig } from './model/config.js';
-export { GPT, type GPTOptions, type ForwardOptions } from './model/gpt.js';
+export { GPT, type GPTOptions, type ForwardOptions, type ForwardTrace } from './model/gpt.js';
 export { ParamStore, paramSpecs, type ParamSpec, type ParamGroup } from './model/params.js';
 export { AdamW, clipGradNorm, type AdamWSettings, type AdamWState, type OptimGroup } from './train/adamw.js';
 export { generate, sampleFromLogits, argmax, validateSampleOptions, type SampleOptions } from './generate/sample.js';
@@ -43,3 +43,6 @@ export { trainLoop, estimateLoss, NonFiniteLossError, type TrainableModel, type 
 export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressInfo, type CurvePoint } from './train/report.js';
 export { createBackend, type BackendOptions } from './kernels/create.js';
 export type { WasmBackend } from './kernels/wasm/backend.js';
+
+// inspection: next-token probabilities, neighbours, attention heads, logit lens, embedding maps
+export * from './inspect/index.js';

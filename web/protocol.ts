@@ -26,12 +26,39 @@ export interface SampleSettings {
 /** A model's files by name (model.safetensors, config.json, tokenizer.json; or a run folder's). */
 export type ModelFiles = Record<string, Uint8Array>;
 
+export type InspectRequest =
+  | { what: 'next'; prompt: string; top: number; candidates: string[]; temperature: number }
+  | { what: 'attention'; prompt: string }
+  | { what: 'lens'; prompt: string }
+  | { what: 'embeddings' };
+
+/** A probe: a prompt and continuations whose probabilities are recorded at every evaluation. */
+export interface Probe {
+  prompt: string;
+  candidates: string[];
+}
+export interface ProbePoint {
+  step: number;
+  /** [probe][candidate] probability (NaN where the tokenizer cannot encode it). */
+  values: number[][];
+}
+
+export interface EmbeddingView {
+  labels: string[];
+  /** Each row's group name ('' for none). */
+  groups: string[];
+  /** Per snapshot: its step, the aligned 2-D map (x0, y0, x1, y1, ...), the cohesion score. */
+  snapshots: { step: number; xy: number[]; cohesion: number }[];
+}
+
 export type ToWorker =
   | { type: 'init'; threads: number }
   | { type: 'setup'; setup: Setup }
   | { type: 'train' }
   | { type: 'pause' }
   | { type: 'generate'; id: number; opts: SampleSettings }
+  | { type: 'inspect'; id: number; request: InspectRequest }
+  | { type: 'probes'; probes: Probe[] }
   | { type: 'save' }
   | { type: 'load'; files: ModelFiles; name: string };
 
@@ -58,5 +85,7 @@ export type FromWorker =
   | { type: 'state'; running: boolean; iter: number; done: boolean }
   | { type: 'piece'; id: number; text: string }
   | { type: 'generated'; id: number; tokens: number; ms: number }
+  | { type: 'inspected'; id: number; what: InspectRequest['what']; result: unknown }
+  | { type: 'probe'; probes: Probe[]; point: ProbePoint }
   | { type: 'saved'; files: ModelFiles }
   | { type: 'error'; message: string; id?: number };

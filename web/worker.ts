@@ -8,8 +8,9 @@ import {
   AdamW, CharTokenizer, GPT, Rng, ScratchError, buildRunConfig, createBackend, generateText, trainBpe, trainLoop,
   type Backend, type RunConfig, type TokenSource, type Tokenizer, type TrainState,
 } from 'scratchlm';
+import { Insights } from './insights.js';
 import { loadModelFiles, modelFiles } from './model-files.js';
-import type { FromWorker, ModelInfo, SampleSettings, Setup, ToWorker } from './protocol.js';
+import type { FromWorker, ModelInfo, Probe, SampleSettings, Setup, ToWorker } from './protocol.js';
 
 const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 
@@ -21,6 +22,8 @@ let data: { train: TokenSource; val: TokenSource } | null = null;
 let state: TrainState | null = null;
 let name = 'model';
 let sampleEvery = 200;
+let insights: Insights | null = null;
+let probes: Probe[] = [];
 let running = false;
 let pauseAsked = false;
 
@@ -89,10 +92,15 @@ async function setup(s: Setup): Promise<void> {
   const c = buildRunConfig({ ...s.settings }, tok.vocabSize);
   post({ type: 'status', text: `encoding ${s.text.length.toLocaleString()} characters…` });
   await tick();
-  setData(encode(s.text), c.model.blockSize);
+  const ids = encode(s.text);
+  setData(ids, c.model.blockSize);
   config = c;
   model = new GPT(c.model, { backend: backend!, rng: new Rng(seeds(c.train.seed).init) });
   state = newState(c, model);
+  insights = new Insights(model, tok);
+  insights.probes = probes;
+  insights.start(ids, c.train.maxIters);
+  insights.snapshot(0, true);
   name = `${s.source}, ${tok.kind} ${tok.vocabSize}`;
   sampleEvery = s.sampleEvery;
   post({ type: 'model', info: info() });
@@ -130,8 +138,12 @@ async function train(): Promise<void> {
       onStep: (r) => {
         post({ type: 'step', iter: r.iter, loss: r.loss, lr: r.lr, tokensPerSec: (r.tokens / r.ms) * 1000, ms: r.ms });
         if ((r.iter + 1) % sampleEvery === 0) postSample(r.iter + 1);
+        insights?.snapshot(r.iter + 1);
       },
-      onEval: (r) => post({ type: 'eval', iter: r.iter, train: r.train, val: r.val }),
+      onEval: (r) => {
+        post({ type: 'eval', iter: r.iter, train: r.train, val: r.val });
+        if (insights && probes.length) post({ type: 'probe', probes, point: insights.probe(r.iter) });
+      },
       tick,
       shouldStop: () => pauseAsked,
     });
@@ -152,6 +164,10 @@ async function load(files: Record<string, Uint8Array>, label: string): Promise<v
   config = buildRunConfig({ ...modelSettings, ...(r.train ?? {}) }, r.model.config.vocabSize);
   data = null;
   state = null;
+  insights = new Insights(model, tok);
+  insights.probes = probes;
+  insights.start(null, config.train.maxIters);
+  insights.snapshot(r.step ?? 0, true);
   name = `${label} (${r.kind})`;
   post({ type: 'model', info: info() });
 }
@@ -181,6 +197,15 @@ async function handle(m: ToWorker): Promise<void> {
       post({ type: 'generated', id: m.id, tokens, ms: performance.now() - t0 });
       return;
     }
+    case 'inspect': {
+      if (!model || !tok) throw new ScratchError('build or load a model first');
+      post({ type: 'inspected', id: m.id, what: m.request.what, result: Insights.answer(model, tok, m.request, insights) });
+      return;
+    }
+    case 'probes':
+      probes = m.probes;
+      if (insights) insights.probes = probes;
+      return;
     case 'save': {
       if (!model || !tok) throw new ScratchError('build or load a model first');
       const files = modelFiles(model, tok);
@@ -196,6 +221,6 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   handle(e.data).catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     if (!(err instanceof ScratchError)) console.error(err);
-    post({ type: 'error', message, id: e.data.type === 'generate' ? e.data.id : undefined });
+    post({ type: 'error', message, id: e.data.type === 'generate' || e.data.type === 'inspect' ? e.data.id : undefined });
   });
 };
