@@ -106,6 +106,22 @@ async function trainToEnd(page: Page, timeout: number): Promise<{ iter: number; 
   return page.$$eval('#evals tbody tr', (rows) => rows.map((r) => ({ iter: Number((r as HTMLElement).dataset.iter), train: Number((r as HTMLElement).dataset.train), val: Number((r as HTMLElement).dataset.val) })));
 }
 
+/** The next-token view's top tokens for `prompt` (id → probability). */
+async function nextProbs(page: Page, prompt: string, top: number): Promise<Map<number, number>> {
+  await page.click('#tab-next');
+  await page.fill('#next-prompt', prompt);
+  await page.fill('#next-top', String(top));
+  await page.fill('#next-temp', '1');
+  await page.waitForSelector(`#next-out[data-key=${JSON.stringify(JSON.stringify([prompt, top, 1]))}]`, { timeout: 20_000 });
+  const rows = await page.$$eval('#next-out tr.tok', (trs) => trs.map((r) => [Number((r as HTMLElement).dataset.id), Number((r as HTMLElement).dataset.prob)] as [number, number]));
+  return new Map(rows);
+}
+
+function sameProbs(a: Map<number, number>, b: Map<number, number>, tol: number, what: string): void {
+  assert.deepEqual([...a.keys()], [...b.keys()], `${what}: the same top tokens in the same order`);
+  for (const [id, p] of a) assert.ok(Math.abs(p - b.get(id)!) <= tol, `${what}: token ${id}: ${p} vs ${b.get(id)}`);
+}
+
 /** Greedy continuation of `prompt` in the Generate view. */
 async function greedy(page: Page, prompt: string, tokens: number): Promise<string> {
   await page.click('#tab-generate');
@@ -132,7 +148,32 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   assert.ok(sample.length > 50, `a sample appears: '${sample}'`);
   const tps = Number(await page.getAttribute('#s-tps', 'data-value'));
   assert.ok(tps > 0, 'tokens/s shown');
-  await shot(page, 'training');
+  await shot(page, 'training', '#training');
+
+  // the next-token view: over the whole vocabulary the probabilities sum to 1
+  const all = await nextProbs(page, 'The ', 100_000);
+  const sum = [...all.values()].reduce((x, y) => x + y, 0);
+  assert.ok(all.size > 50 && Math.abs(sum - 1) < 1e-4, `${all.size} tokens, probabilities sum to ${sum}`);
+  const before = await nextProbs(page, 'The ', 10);
+  await shot(page, 'next-token', '#views');
+
+  // attention: one heatmap per layer and head, labelled; the embedding map with its cohesion
+  await page.click('#tab-attention');
+  await page.waitForFunction(() => document.querySelectorAll('#attn-grid button.head').length === 4);
+  assert.match((await page.textContent('#attn-detail')) ?? '', /layer 0 head 0: .*previous token [\d.]+, first token [\d.]+, self [\d.]+, induction [\d.]+/);
+  await shot(page, 'attention', '#views');
+  await page.click('#tab-embeddings');
+  await page.waitForSelector('#emb-caption[data-cohesion]');
+  const snaps = Number(await page.getAttribute('#emb-step', 'max')) + 1;
+  assert.ok(snaps >= 4, `${snaps} embedding snapshots`);
+  assert.ok((await page.locator('#emb-map text').count()) > 50);
+  await shot(page, 'embeddings', '#views');
+  await page.click('#tab-lens');
+  await page.waitForFunction(() => document.querySelectorAll('#lens-out tr.lens-row').length === 3); // embedding + 2 blocks
+  await shot(page, 'logit-lens', '#views');
+  await page.click('#tab-probes');
+  await page.waitForSelector('#probe-last');
+  await shot(page, 'probes', '#views');
 
   // generation streams into the page; greedy is repeatable
   const text = await greedy(page, 'The ', 40);
@@ -160,6 +201,7 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   const p2 = await open(isolated);
   await p2.page.setInputFiles('#load-files', ['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => join(saved, f)));
   await p2.page.waitForFunction(() => document.getElementById('model-info')?.textContent?.includes('loaded'));
+  sameProbs(await nextProbs(p2.page, 'The ', 10), before, 1e-6, 'saved and loaded back');
   assert.equal(await greedy(p2.page, 'The ', 40), text);
   // and it was kept: a reload offers it back
   await p2.page.reload();

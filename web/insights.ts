@@ -38,7 +38,7 @@ export class Insights {
   /** Keeps a copy of the embedding rows when `step` is on the schedule (or `force`). */
   snapshot(step: number, force = false): void {
     if (!force && !this.schedule.has(step)) return;
-    if (this.snaps.at(-1)?.step === step) return;
+    if (this.snaps.some((s) => s.step === step)) return;
     const C = this.model.config.nEmbd;
     const wte = this.model.params.get('wte.weight').data;
     const data = new Float32Array(this.rows.length * C);

@@ -201,7 +201,7 @@ const handlers: { [K in FromWorker['type']]?: (m: Extract<FromWorker, { type: K 
   saved: (m) => void saved(m.files),
   error: (m) => {
     pendingTrain = false;
-    if (m.id !== undefined) tabs.generationFailed(m.id);
+    if (m.id !== undefined) tabs.failed(m.id, m.message);
     setError(m.message);
   },
 };

@@ -1,7 +1,7 @@
 /** Generation: a prompt and the sampler's settings; the continuation streams in token by token. */
 import type { FromWorker } from './protocol.js';
 import type { Panel, Send } from './tabs.js';
-import { el, numberField } from './ui.js';
+import { el, nextId, numberField } from './ui.js';
 
 export class GeneratePanel implements Panel {
   readonly id = 'generate';
@@ -39,7 +39,7 @@ export class GeneratePanel implements Panel {
 
   private go(): void {
     const n = (k: keyof GeneratePanel['f']) => Number(this.f[k].input.value);
-    this.genId++;
+    this.genId = nextId();
     this.text = this.prompt.value;
     this.out.textContent = this.text;
     this.out.dataset.done = '';

@@ -2,9 +2,14 @@
  * The views beside the training: each is a tab (WAI-ARIA tabs: arrow keys move between them)
  * with a panel that asks the worker and draws its answer.
  */
-import type { FromWorker, ModelInfo, ToWorker } from './protocol.js';
+import type { FromWorker, InspectRequest, ModelInfo, ToWorker } from './protocol.js';
+import { AttentionPanel } from './panel-attention.js';
+import { EmbeddingsPanel } from './panel-embeddings.js';
 import { GeneratePanel } from './panel-generate.js';
-import { el } from './ui.js';
+import { LensPanel } from './panel-lens.js';
+import { NextPanel } from './panel-next.js';
+import { ProbesPanel } from './panel-probes.js';
+import { el, nextId } from './ui.js';
 
 export interface Panel {
   readonly id: string;
@@ -20,13 +25,23 @@ export interface Panel {
 
 export type Send = (m: ToWorker) => void;
 
+/** Asks the worker for an inspection; resolves with its result, rejects with its error. */
+export type Ask = <T>(request: InspectRequest) => Promise<T>;
+
 export class Tabs {
   private readonly panels: Panel[];
   private readonly buttons: HTMLButtonElement[] = [];
   private current = 0;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
   constructor(list: HTMLElement, host: HTMLElement, send: Send) {
-    this.panels = [new GeneratePanel(send)];
+    const ask: Ask = <T>(request: InspectRequest) =>
+      new Promise<T>((resolve, reject) => {
+        const id = nextId();
+        this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        send({ type: 'inspect', id, request });
+      });
+    this.panels = [new NextPanel(ask), new GeneratePanel(send), new AttentionPanel(ask), new EmbeddingsPanel(ask), new LensPanel(ask), new ProbesPanel(send)];
     this.panels.forEach((p, i) => {
       const b = el('button', { role: 'tab', id: `tab-${p.id}`, 'aria-controls': `panel-${p.id}`, type: 'button' }, p.label);
       b.addEventListener('click', () => this.select(i));
@@ -59,7 +74,23 @@ export class Tabs {
   }
 
   message(m: FromWorker): void {
+    if (m.type === 'inspected') {
+      this.pending.get(m.id)?.resolve(m.result);
+      this.pending.delete(m.id);
+    }
     for (const p of this.panels) p.message?.(m);
+  }
+
+  /** An error answer to request `id` (the page shows the message too). */
+  failed(id: number, message: string): void {
+    this.pending.get(id)?.reject(new Error(message));
+    this.pending.delete(id);
+    this.generationFailed(id);
+  }
+
+  /** The visible panel, refreshed (after training steps or a new model). */
+  refresh(): void {
+    this.panels[this.current]!.shown?.();
   }
   modelChanged(info: ModelInfo): void {
     for (const p of this.panels) p.modelChanged?.(info);

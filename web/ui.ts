@@ -34,3 +34,21 @@ export function numberField(label: string, id: string, value: number, attrs: Rec
   const input = el('input', { type: 'number', id, value: String(value), ...attrs });
   return { label: el('label', {}, label, input), input };
 }
+
+let lastId = 0;
+/** Ids of requests to the worker (generation and inspection share the error path). */
+export function nextId(): number {
+  return ++lastId;
+}
+
+/** A bar of width proportional to p (0..1), with the number beside it. */
+export function bar(p: number, label: string): HTMLElement {
+  const b = el('span', { class: 'bar', 'aria-hidden': 'true' });
+  b.style.width = `${Math.max(0.5, p * 100).toFixed(1)}%`;
+  return el('span', { class: 'barbox', title: label }, b);
+}
+
+/** A token's text with its invisible characters shown (␣ space, ⏎ newline, ⇥ tab). */
+export function shownToken(t: string): string {
+  return t.replace(/ /g, '␣').replace(/\n/g, '⏎').replace(/\t/g, '⇥') || '∅';
+}

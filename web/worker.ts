@@ -199,6 +199,7 @@ async function handle(m: ToWorker): Promise<void> {
     }
     case 'inspect': {
       if (!model || !tok) throw new ScratchError('build or load a model first');
+      if (m.request.what === 'embeddings') insights?.snapshot(state?.iter ?? 0, true); // where it is now
       post({ type: 'inspected', id: m.id, what: m.request.what, result: Insights.answer(model, tok, m.request, insights) });
       return;
     }
