@@ -50,6 +50,7 @@ export { DecodeEngine, type GenerationRequest, type TokenEvent, type FinishReaso
 export { Sampler, validateSampling, topIndices, argmaxOf, logprobsOf, type SamplingOptions, type TokenLogprob } from './generate/sampler.js';
 export { KVCache, prefill, decodeStep, acquireCache, releaseCache, kvCacheFloats } from './generate/decode.js';
 export { TextStream, type StreamPiece } from './generate/stream.js';
+export { benchGenerate, GENERATE_BENCH_SHAPES, type GenerateBenchShape, type GenerateBenchResult, type GenerateBenchOptions } from './generate/bench.js';
 export { gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer } from './io/tokenizer-files.js';
 export { createBackend, type BackendOptions } from './kernels/create.js';
 export type { WasmBackend } from './kernels/wasm/backend.js';
