@@ -107,6 +107,7 @@ def main():
             length = len(ctx)
             prefill = (time.perf_counter() - t0) * 1000
             steps = []
+            c0 = time.process_time()
             for i in range(ntok):
                 t = int(torch.argmax(logits))
                 ctx.append(t)
@@ -119,14 +120,16 @@ def main():
                 else:
                     logits = m(torch.tensor([ctx[-p['block']:]]), caches, 0)
                 steps.append((time.perf_counter() - t0) * 1000)
-            return prefill, steps
+            return prefill, steps, (time.process_time() - c0) * 1000
+
+
 
         run(min(4, n))  # warm-up
-        prefill, steps = run(n)
+        prefill, steps, cpu = run(n)
     ms = sum(steps) / max(1, len(steps))
     print(json.dumps({'system': f'pytorch {torch.__version__}', 'preset': a.preset, 'threads': a.threads, 'tokens': n,
                       'prompt_tokens': a.prompt_tokens, 'ms_per_token': ms, 'median_ms': statistics.median(steps) if steps else 0,
-                      'prefill_ms': prefill, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      'prefill_ms': prefill, 'cpu_ms_per_token': cpu / max(1, len(steps)), 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       'openblas_core': openblas_core()}))
 
 

@@ -55,8 +55,8 @@ function generate(): void {
     const s = json(process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'bench', 'generate', ...common, '--kernels', values.kernels!, '--json'], process.env);
     rows.push({ t, s });
     console.log(
-      `round ${round + 1}: pytorch ${(t.ms_per_token as number).toFixed(2)} ms/token (median step ${(t.median_ms as number).toFixed(2)}, peak ${Math.round(t.peak_rss_mb as number)} MiB, OpenBLAS core ${t.openblas_core}), ` +
-        `scratchlm ${(s.ms_per_token as number).toFixed(2)} ms/token (median step ${(s.median_ms as number).toFixed(2)}, peak ${s.peak_rss_mb} MiB)`,
+      `round ${round + 1}: pytorch ${(t.ms_per_token as number).toFixed(2)} ms/token (median step ${(t.median_ms as number).toFixed(2)}, cpu ${(t.cpu_ms_per_token as number).toFixed(2)}, peak ${Math.round(t.peak_rss_mb as number)} MiB, OpenBLAS core ${t.openblas_core}), ` +
+        `scratchlm ${(s.ms_per_token as number).toFixed(2)} ms/token (median step ${(s.median_ms as number).toFixed(2)}, cpu ${(s.cpu_ms_per_token as number).toFixed(2)}, peak ${s.peak_rss_mb} MiB)`,
     );
   }
   const m = (f: (r: (typeof rows)[number]) => number) => med(rows.map(f));
@@ -64,10 +64,12 @@ function generate(): void {
   const b = m((r) => r.t.ms_per_token as number);
   const am = m((r) => r.s.median_ms as number);
   const bm = m((r) => r.t.median_ms as number);
+  const ac = m((r) => r.s.cpu_ms_per_token as number);
+  const bc = m((r) => r.t.cpu_ms_per_token as number);
   const w = rows[0]!.s.weights_mb as number;
   console.log(
     `${values.preset}, ${values.threads} thread(s), ${rows[0]!.s.tokens} tokens after ${values['prompt-tokens']}: scratchlm ${a.toFixed(2)} ms/token, PyTorch ${b.toFixed(2)} ms/token, ratio ${(a / b).toFixed(2)} ` +
-      `(median steps ${am.toFixed(2)} vs ${bm.toFixed(2)}, ratio ${(am / bm).toFixed(2)}); peak RSS scratchlm ${m((r) => r.s.peak_rss_mb as number)} MiB = ${(m((r) => r.s.peak_rss_mb as number) / w).toFixed(2)} x fp32 weights (${w} MiB), PyTorch ${Math.round(m((r) => r.t.peak_rss_mb as number))} MiB; OpenBLAS core ${rows[0]!.t.openblas_core}`,
+      `(median steps ${am.toFixed(2)} vs ${bm.toFixed(2)}, ratio ${(am / bm).toFixed(2)}; processor time ${ac.toFixed(2)} vs ${bc.toFixed(2)} ms/token, ratio ${(ac / bc).toFixed(2)}); peak RSS scratchlm ${m((r) => r.s.peak_rss_mb as number)} MiB = ${(m((r) => r.s.peak_rss_mb as number) / w).toFixed(2)} x fp32 weights (${w} MiB), PyTorch ${Math.round(m((r) => r.t.peak_rss_mb as number))} MiB; OpenBLAS core ${rows[0]!.t.openblas_core}`,
   );
 }
 

@@ -49,7 +49,12 @@ async function runGenerate(args: string[]): Promise<number> {
     return n;
   };
   const backend = await backendFromFlags(values);
-  const r = benchGenerate({ preset: values.preset as GenerateBenchShape, backend, tokens: int('tokens', values.tokens), promptTokens: int('prompt-tokens', values['prompt-tokens']) });
+  const r = benchGenerate({ preset: values.preset as GenerateBenchShape, backend, tokens: int('tokens', values.tokens), promptTokens: int('prompt-tokens', values['prompt-tokens']),
+    cpuNow: () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    },
+  });
   const peakMb = peakRss() / 2 ** 20;
   const weightsMb = r.weight_bytes / 2 ** 20;
   if (values.json) {
@@ -58,7 +63,7 @@ async function runGenerate(args: string[]): Promise<number> {
   }
   console.log(
     `${r.preset}: ${r.ms_per_token.toFixed(2)} ms/token (median ${r.median_ms.toFixed(2)}), ${r.tokens_per_s.toFixed(1)} tokens/s over ${r.tokens} tokens after a ${r.prompt_tokens}-token prompt ` +
-      `(prefill ${r.prefill_ms.toFixed(1)} ms; kernels ${r.kernels}, ${r.threads} thread${r.threads > 1 ? 's' : ''}); peak RSS ${peakMb.toFixed(0)} MiB = ${(peakMb / weightsMb).toFixed(2)} x the fp32 weights (${weightsMb.toFixed(0)} MiB)`,
+      `(prefill ${r.prefill_ms.toFixed(1)} ms; processor time ${r.cpu_ms_per_token!.toFixed(2)} ms/token; kernels ${r.kernels}, ${r.threads} thread${r.threads > 1 ? 's' : ''}); peak RSS ${peakMb.toFixed(0)} MiB = ${(peakMb / weightsMb).toFixed(2)} x the fp32 weights (${weightsMb.toFixed(0)} MiB)`,
   );
   return 0;
 }
