@@ -46,6 +46,7 @@ export { trainLoop, estimateLoss, NonFiniteLossError, type TrainableModel, type 
 export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressInfo, type CurvePoint } from './train/report.js';
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './train/run.js';
 export { generateText, generateTexts, promptIds, type TextSampleOptions, type TextBatchOptions, type TextSample } from './generate/text.js';
+export { BatchDecoder, type DecoderSeq, type DecoderSeqOptions, type TokenChoice } from './generate/decoder.js';
 export { DecodeEngine, type GenerationRequest, type TokenEvent, type FinishReason, type EngineOptions } from './generate/engine.js';
 export { Sampler, validateSampling, topIndices, argmaxOf, logprobsOf, type SamplingOptions, type TokenLogprob } from './generate/sampler.js';
 export { KVCache, prefill, decodeStep, acquireCache, releaseCache, kvCacheFloats } from './generate/decode.js';
