@@ -16,9 +16,11 @@ const ALLOWED: Record<string, string[]> = {
   generate: ['core', 'kernels', 'tensor', 'model', 'tokenizer'],
   io: ['core', 'kernels', 'tensor', 'model', 'tokenizer'],
   check: ['core', 'kernels', 'tensor', 'model', 'io', 'generate', 'train'],
+  // Node orchestration over the browser-safe layers: run folders (src/node.ts exports it)
+  node: ['core', 'kernels', 'tensor', 'model', 'io', 'tokenizer', 'generate', 'train'],
 };
 /** Only these may touch node: modules (files, processes, threads). */
-const NODE_OK = [/^src\/io\//, /^src\/kernels\/wasm\/node-/, /^src\/check\//];
+const NODE_OK = [/^src\/io\//, /^src\/kernels\/wasm\/node-/, /^src\/check\//, /^src\/node\//, /^src\/node\.ts$/];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -57,5 +59,26 @@ test('cli/ imports the library only through src/index.ts', () => {
       if (m[1].includes('/src/') && !/\/src\/index\.js$/.test(m[1])) problems.push(`${relative(REPO, file)} imports ${m[1]}`);
     }
   }
+  assert.deepEqual(problems, []);
+});
+
+test('the browser entry (src/browser.ts) reaches no node: module through static imports', () => {
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  const visit = (file: string, from: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const src = readFileSync(file, 'utf8');
+    // static imports and re-exports only: a dynamic import() is the runtime's choice (create.ts loads
+    // the Node workers only in Node; package.json's "browser" map hides that file from bundlers)
+    for (const m of src.matchAll(/(?:^|\n)\s*(?:import|export)(?:\s+type)?[^'";]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g)) {
+      if (/^\s*(?:import|export)\s+type\b/.test(m[0].trim())) continue; // erased by tsc
+      const spec = m[1] ?? m[2];
+      if (spec.startsWith('node:') || ['fs', 'path', 'os', 'crypto', 'worker_threads', 'module', 'url'].includes(spec)) problems.push(`${relative(REPO, file)} imports ${spec} (reached from ${from})`);
+      else if (spec.startsWith('.')) visit(join(file, '..', spec.replace(/\.js$/, '.ts')), relative(REPO, file));
+    }
+  };
+  visit(join(REPO, 'src', 'browser.ts'), 'src/browser.ts');
+  assert.ok(seen.size > 20, `walked ${seen.size} files`);
   assert.deepEqual(problems, []);
 });

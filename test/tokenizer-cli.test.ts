@@ -75,7 +75,7 @@ test('bad input: one line, exit code 1, no file written', () => {
     [['decode', '--tokenizer', 'gpt2'], '[99999999]', /not in the vocabulary/],
     [['decode', '--tokenizer', 'gpt2'], 'nope', /expected a JSON array/],
     [['encode', '--tokenizer', join(dir, 'missing.json')], 'x', /missing\.json: no such file/],
-    [['encode', '--tokenizer', 'gpt2', '--bogus'], 'x', /Unknown option '--bogus'/],
+    [['encode', '--tokenizer', 'gpt2', '--bogus'], 'x', /unknown option '--bogus'/],
     [['frobnicate'], undefined, /unknown tokenizer command/],
   ];
   for (const [args, input, re] of cases) {

@@ -144,8 +144,8 @@ test('bad input: one line saying what is wrong, no half-written files', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, re);
   };
-  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--learning-rate', '1']), /Unknown option '--learning-rate'/);
-  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--batch-size', 'many']), /'batchSize' must be a number/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--learning-rate', '1']), /unknown option '--learning-rate'/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--batch-size', 'many']), /--batch-size must be a whole number, got 'many'/);
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ lr: 1e-3, momentum: 0.9 }));
   one(cli(['train', '--data', 'data', '--out', 'runs/x', '--config', 'bad.json']), /bad\.json: unknown setting 'momentum'/);
   one(cli(['train', '--data', 'data', '--out', 'runs/x', ...TINY, '--block-size', '100000']), /block size 100000 needs windows of 100001 tokens, but the train data has 54000/);
@@ -184,9 +184,9 @@ test('more bad input: negative values, sampler options, prepare leftovers, edite
     assert.match(r.stderr, re);
   };
   // a negative value after a space is the setting's own error, not parseArgs' 'ambiguous'
-  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--lr', '-1']), /'lr' must be ≥ 0, got -1/);
-  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--lr', '0x10']), /'lr' must be a number, got '0x10'/);
-  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--nope', '1']), /Unknown option '--nope'.*run 'scratchlm train --help'/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--lr', '-1']), /--lr must be a number ≥ 0, got '-1'/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--lr', '0x10']), /--lr must be a number, got '0x10'/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--nope', '1']), /unknown option '--nope'.*run 'npx scratchlm train --help'/);
   writeFileSync(join(dir, 'huge.json'), '{"seed": 1e400}');
   one(cli(['train', '--data', 'data', '--out', 'runs/x', '--config', 'huge.json']), /'seed' must be an integer, got Infinity/);
   // sampler options are checked before anything is printed
@@ -243,7 +243,7 @@ test('the main job, shortened: `scratchlm train` with no data prepares the Brown
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /prepared the Brown corpus/);
   assert.match(r.stdout, /training into runs\/brown: /);
-  assert.match(r.stdout, /sample \(scratchlm sample --run runs\/brown\)/);
+  assert.match(r.stdout, /sample \(npx scratchlm sample --run runs\/brown\)/);
   assert.ok(existsSync(join(work, 'data/brown/train.bin')));
   const meta = JSON.parse(readFileSync(join(work, 'data/brown/meta.json'), 'utf8'));
   assert.ok(meta.train > 5_000_000, String(meta.train));
