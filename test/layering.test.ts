@@ -12,12 +12,13 @@ const ALLOWED: Record<string, string[]> = {
   tensor: ['core', 'kernels'],
   tokenizer: ['core'],
   model: ['core', 'kernels', 'tensor'],
-  train: ['core', 'kernels', 'tensor', 'model', 'io', 'tokenizer', 'generate'],
+  train: ['core', 'kernels', 'tensor', 'model', 'io', 'tokenizer', 'generate', 'inspect'],
   generate: ['core', 'kernels', 'tensor', 'model', 'tokenizer'],
+  inspect: ['core', 'kernels', 'tensor', 'model', 'tokenizer'],
   io: ['core', 'kernels', 'tensor', 'model', 'tokenizer'],
   check: ['core', 'kernels', 'tensor', 'model', 'io', 'generate', 'train'],
   // Node orchestration over the browser-safe layers: run folders (src/node.ts exports it)
-  node: ['core', 'kernels', 'tensor', 'model', 'io', 'tokenizer', 'generate', 'train'],
+  node: ['core', 'kernels', 'tensor', 'model', 'io', 'tokenizer', 'generate', 'train', 'inspect'],
 };
 /** Only these may touch node: modules (files, processes, threads). */
 const NODE_OK = [/^src\/io\//, /^src\/kernels\/wasm\/node-/, /^src\/check\//, /^src\/node\//, /^src\/node\.ts$/];
