@@ -40,8 +40,10 @@ export function subcommands(name: string, subs: Record<string, { spec: CommandSp
     }
     const s = sub === undefined ? undefined : subs[sub];
     if (!s) {
+      // one line: what is wrong first, then where the usage is
       const what = sub === undefined ? `needs a subcommand` : `has no subcommand '${sub}'`;
-      console.error(`scratchlm: ${name} ${what} (expected ${list.join(' or ')})\nusage:\n${usage()}`);
+      const expected = list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list.at(-1)}` : list[0];
+      console.error(`scratchlm: ${name} ${what} (expected ${expected}); usage: ${Object.values(subs).map((x) => `npx scratchlm ${x.spec.name} [options]`).join(' | ')}; run 'npx scratchlm ${name} --help' for more`);
       return 1;
     }
     return (await s.run(rest)) ?? 0;

@@ -75,7 +75,7 @@ export function loadTokenizer(spec: string): Tokenizer {
     throw new ScratchError(`${spec}: a folder without tokenizer.json or a checkpoint; name a tokenizer file, a data folder or a run folder`);
   }
   if (!existsSync(spec)) {
-    throw new ScratchError(`tokenizer '${spec}': no such name or file; accepted: gpt2, char (built from the text), a tokenizer file (scratchlm or Hugging Face tokenizer.json), a .tiktoken file, or a data or run folder (its tokenizer)`);
+    throw new ScratchError(`${spec}: no such file, nor a tokenizer name; accepted: gpt2, char (built from the text), a tokenizer file (scratchlm or Hugging Face tokenizer.json), a .tiktoken file, or a data or run folder (its tokenizer)`);
   }
   const text = readText(spec);
   let obj: unknown;
