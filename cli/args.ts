@@ -119,15 +119,15 @@ export function convertFlag(name: string, flag: Flag, text: string): string | nu
       throw new ScratchError(`--${name} is a switch: write --${name} or --no-${name}, got '--${name}=${text}'`);
     case 'number':
     case 'int': {
-      const n = DECIMAL.test(text.trim()) ? Number(text) : NaN;
-      if (!Number.isFinite(n)) throw bad(flag.type === 'int' ? 'a whole number' : 'a number');
-      if (flag.type === 'int' && !Number.isInteger(n)) throw bad('a whole number');
       const lo = flag.min === undefined ? '' : flag.minExclusive ? `> ${flag.min}` : `≥ ${flag.min}`;
       const hi = flag.max === undefined ? '' : flag.maxExclusive ? `< ${flag.max}` : `≤ ${flag.max}`;
       const range = lo && hi && !flag.minExclusive && !flag.maxExclusive ? `from ${flag.min} to ${flag.max}` : [lo, hi].filter(Boolean).join(' and ');
+      const expect = `${flag.type === 'int' ? 'a whole number' : 'a number'}${range ? ` ${range}` : ''}`;
+      const n = DECIMAL.test(text.trim()) ? Number(text) : NaN;
+      if (!Number.isFinite(n) || (flag.type === 'int' && !Number.isInteger(n))) throw bad(expect);
       const low = flag.min !== undefined && (flag.minExclusive ? n <= flag.min : n < flag.min);
       const high = flag.max !== undefined && (flag.maxExclusive ? n >= flag.max : n > flag.max);
-      if (low || high) throw bad(`${flag.type === 'int' ? 'a whole number' : 'a number'} ${range}`);
+      if (low || high) throw bad(expect);
       return n;
     }
     case 'string':

@@ -34,11 +34,11 @@ test('args: bare booleans, --no-x, values after a space or =, negatives, --, def
 });
 
 test('args: errors name the flag as typed and quote the value', () => {
-  fails(/^--max-iters must be a whole number, got 'abc'$/, '--max-iters', 'abc');
-  fails(/^--max-iters must be a whole number, got '2\.5'$/, '--max-iters', '2.5');
+  fails(/^--max-iters must be a whole number ≥ 0, got 'abc'$/, '--max-iters', 'abc');
+  fails(/^--max-iters must be a whole number ≥ 0, got '2\.5'$/, '--max-iters', '2.5');
   fails(/^--max-iters must be a whole number ≥ 0, got '-3'$/, '--max-iters', '-3');
-  fails(/^--lr must be a number, got 'NaN'$/, '--lr', 'NaN');
-  fails(/^--lr must be a number, got '0x10'$/, '--lr', '0x10');
+  fails(/^--lr must be a number ≥ 0, got 'NaN'$/, '--lr', 'NaN');
+  fails(/^--lr must be a number ≥ 0, got '0x10'$/, '--lr', '0x10');
   fails(/^--beta must be a number ≥ 0 and < 1, got '1'$/, '--beta', '1');
   fails(/^--kind must be one of a, b, c, got 'd'$/, '--kind', 'd');
   fails(/^--out needs a value \(--out DIR\)$/, '--out');

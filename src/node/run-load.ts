@@ -32,10 +32,11 @@ export interface LoadedRun {
  * or a Hugging Face GPT-2 folder (config.json + model.safetensors, with its tokenizer.json,
  * vocab.json + merges.txt, or GPT-2's own).
  */
-export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: 'best' | 'latest' }): LoadedRun {
+/** `inference`: a model without gradient buffers (half the memory), for sampling. */
+export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: 'best' | 'latest'; inference?: boolean }): LoadedRun {
   if (!hasCheckpoint(runDir, 'latest') && !hasCheckpoint(runDir, 'best') && isHfGpt2Folder(runDir)) {
     if (opts.checkpoint) throw new ScratchError(`${runDir} is a Hugging Face GPT-2 folder, which has no '${opts.checkpoint}' checkpoint; drop --checkpoint`);
-    const model = loadHfGpt2(runDir, { backend: opts.backend });
+    const model = loadHfGpt2(runDir, { backend: opts.backend, inference: opts.inference });
     const tokenizer = hfFolderTokenizer(runDir, model.config.vocabSize);
     const { vocabSize: _v, ...shape } = model.config;
     void _v;
@@ -48,7 +49,7 @@ export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: '
   const { vocabSize: _v, ...modelSettings } = meta.config.model;
   void _v;
   const config = buildRunConfig({ ...modelSettings, ...meta.config.train }, tokenizer.vocabSize);
-  const model = new GPT(config.model, { backend: opts.backend });
+  const model = new GPT(config.model, { backend: opts.backend, inference: opts.inference });
   loadCheckpointWeights(runDir, meta, model, null, which);
   return { dir: runDir, model, tokenizer, config, meta, checkpoint: which, step: meta.step };
 }
