@@ -12,13 +12,15 @@ export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
 export * as ops from './tensor/ops.js';
 export { validateConfig, parseFieldValue, type Schema, type FieldSpec } from './core/config.js';
 export { gptConfig, countParams, GPT_CONFIG_SCHEMA, type GPTConfig } from './model/config.js';
-export { GPT, type GPTOptions, type ForwardOptions, type ForwardTrace } from './model/gpt.js';
+// the model class users meet (a subclass of the network in src/model/gpt.ts, exported as GPTNetwork)
+export { GPT, defaultBackend, type CreateOptions, type ModelShape, type TrainSettings, type FitOptions, type FitStep, type FitResult, type FitData, type GenerateOptions, type ModelFiles } from './api/gpt.js';
+export { GPT as GPTNetwork, type GPTOptions, type ForwardOptions, type ForwardTrace } from './model/gpt.js';
 export { ParamStore, paramSpecs, type ParamSpec, type ParamGroup } from './model/params.js';
-export { AdamW, clipGradNorm, type AdamWSettings, type AdamWState, type OptimGroup } from './train/adamw.js';
+export { AdamW, ADAMW_DEFAULTS, clipGradNorm, type AdamWSettings, type AdamWState, type OptimGroup } from './train/adamw.js';
 export { generate, sampleFromLogits, argmax, validateSampleOptions, type SampleOptions } from './generate/sample.js';
 export { parseSafetensors, serializeSafetensors, type SafeTensor, type SafeArray, type SafeDType } from './io/safetensors.js';
 export { loadGpt2Weights, gpt2WeightEntries, gptConfigFromHf, hfConfigFromGpt, type HfGpt2Config } from './io/gpt2-weights.js';
-export { trainStep, type Trainable, type StepResult } from './train/step.js';
+export { trainStep, type Trainable, type StepResult, type TrainStepOptions } from './train/step.js';
 export { profiledBackend, median, type KernelProfile } from './train/profile.js';
 export { benchTrain, BENCH_SHAPES, type BenchShape, type BenchResult } from './train/bench.js';
 

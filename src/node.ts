@@ -2,6 +2,8 @@
  * scratchlm's Node-only API (import from 'scratchlm/node', or get it with everything from
  * 'scratchlm' in Node): files, folders, data preparation, run folders, the GPT-2 vocabulary files.
  */
+// installs the file host of the high-level API (GPT.load(dir), model.save(dir), fit({ folder }))
+import './node/api-host.js';
 export { loadHfGpt2, saveHfGpt2, readSafetensorsFile, isHfGpt2Folder } from './io/hf-folder.js';
 export { readBytes, readText, readJson, writeAtomic, decodeUtf8 } from './io/files.js';
 export { runFixtureCheck, type CheckReport, type CheckRow } from './check/fixture.js';

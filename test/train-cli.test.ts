@@ -36,6 +36,7 @@ test('prepare makes a data folder; train writes config, metrics, loss curve and 
   const r = cli(['train', '--data', 'data', '--out', 'runs/straight', ...TINY, '--max-iters', '20', '--dropout', '0.1', '--grad-accum', '2']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /step 20\/20 loss/); // plain lines when not a terminal
+  assert.match(r.stdout, /step 20\/20 loss \S+ val \d\.\d{4} @15 /); // the val column says when it was measured
   const files = readdirSync(join(dir, 'runs/straight'));
   for (const f of ['config.json', 'metrics.jsonl', 'loss.svg', 'latest.json', 'best.json']) assert.ok(files.includes(f), f);
   assert.ok(files.some((f) => /^latest-000020\.safetensors$/.test(f)));
@@ -219,7 +220,10 @@ test('more bad input: negative values, sampler options, prepare leftovers, edite
   one(cli(['prepare', 'empty.txt', '--out', 'p2']), /no text/);
   one(cli(['prepare', 'latin1.txt', '--out', 'p3']), /latin1\.txt: not valid UTF-8 \(first bad byte at offset 120\)/);
   one(cli(['prepare', 'empty.txt', '--out', 'deep/er/p4']), /no text/);
-  for (const p of ['p1', 'p2', 'p3', 'deep']) assert.ok(!existsSync(join(dir, p)), `${p} was left behind`);
+  writeFileSync(join(dir, 'euro.txt'), 'abc\n€ cd');
+  one(cli(['prepare', 'euro.txt', '--tokenizer', 'data', '--out', 'p6']), /euro\.txt: character '€' \(U\+20AC\) at byte offset 4 is not in the tokenizer's vocabulary of \d+ characters/);
+  one(cli(['prepare', 'euro.txt', '--tokenizer', 'nonesuch', '--out', 'p7']), /nonesuch: no such file, nor a tokenizer name; accepted: gpt2, char/);
+  for (const p of ['p1', 'p2', 'p3', 'deep', 'p6', 'p7']) assert.ok(!existsSync(join(dir, p)), `${p} was left behind`);
   // '--' ends the options: a file name that looks like a negative number
   writeFileSync(join(dir, '-5.txt'), readFileSync(join(dir, 'text.txt')));
   assert.equal(cli(['prepare', '--out', 'p5', '--', '-5.txt']).status, 0);

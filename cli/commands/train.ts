@@ -94,6 +94,7 @@ export async function run(args: string[]): Promise<number> {
   const started = performance.now();
   let stepMs = 0;
   let lastVal: number | undefined;
+  let lastValIter: number | undefined;
   let maxIters = 0;
   let every = 10;
   try {
@@ -123,10 +124,11 @@ export async function run(args: string[]): Promise<number> {
       onStep: (r) => {
         stepMs = stepMs === 0 ? r.ms : 0.9 * stepMs + 0.1 * r.ms;
         const done = r.iter + 1;
-        out.step({ iter: done, maxIters, loss: r.loss, lr: r.lr, tokensPerSec: (r.tokens * 1000) / stepMs, etaS: ((maxIters - done) * stepMs) / 1000, val: lastVal }, every);
+        out.step({ iter: done, maxIters, loss: r.loss, lr: r.lr, tokensPerSec: (r.tokens * 1000) / stepMs, etaS: ((maxIters - done) * stepMs) / 1000, val: lastVal, valIter: lastValIter }, every);
       },
       onEval: (r) => {
         lastVal = r.val;
+        lastValIter = r.iter;
         out.line(`step ${r.iter}: train loss ${r.train.toFixed(4)}, val loss ${r.val.toFixed(4)}${r.best ? ' (best)' : ''}`);
       },
     });

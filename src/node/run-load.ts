@@ -1,7 +1,10 @@
 /** Using a finished (or running) run: load its model and tokenizer, evaluate it on a data folder. */
 import { ScratchError } from '../core/errors.js';
 import type { Backend } from '../kernels/types.js';
-import { GPT } from '../model/gpt.js';
+import { GPT } from '../api/gpt.js';
+import { gptConfigFromHf, loadGpt2Weights } from '../io/gpt2-weights.js';
+import { readJson } from '../io/files.js';
+import { join } from 'node:path';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { checkBlockFits } from '../train/batches.js';
@@ -10,7 +13,7 @@ import { batchPieces } from '../train/memory.js';
 import { estimateLoss } from '../train/trainer.js';
 import { hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, type CheckpointMeta } from '../io/checkpoint.js';
 import { openDataFolder } from '../io/prepare.js';
-import { isHfGpt2Folder, loadHfGpt2 } from '../io/hf-folder.js';
+import { isHfGpt2Folder, readSafetensorsFile } from '../io/hf-folder.js';
 import { hfFolderTokenizer } from '../io/tokenizer-files.js';
 
 export interface LoadedRun {
@@ -36,11 +39,17 @@ export interface LoadedRun {
 export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: 'best' | 'latest'; inference?: boolean }): LoadedRun {
   if (!hasCheckpoint(runDir, 'latest') && !hasCheckpoint(runDir, 'best') && isHfGpt2Folder(runDir)) {
     if (opts.checkpoint) throw new ScratchError(`${runDir} is a Hugging Face GPT-2 folder, which has no '${opts.checkpoint}' checkpoint; drop --checkpoint`);
-    const model = loadHfGpt2(runDir, { backend: opts.backend, inference: opts.inference });
+    const cfgPath = join(runDir, 'config.json');
+    const hf = gptConfigFromHf(readJson(cfgPath, 'model config'), cfgPath);
+    const model = new GPT(hf.config, { backend: opts.backend, layerNormEps: hf.eps, inference: opts.inference });
+    const wPath = join(runDir, 'model.safetensors');
+    loadGpt2Weights(model, readSafetensorsFile(wPath), wPath);
     const tokenizer = hfFolderTokenizer(runDir, model.config.vocabSize);
     const { vocabSize: _v, ...shape } = model.config;
     void _v;
     const config = buildRunConfig({ ...PRESETS.baby, ...shape }, model.config.vocabSize);
+    model.tokenizer = tokenizer;
+    model.settings = { ...config.train };
     return { dir: runDir, model, tokenizer, config, meta: null, checkpoint: 'hf', step: 0 };
   }
   const which = opts.checkpoint ?? (hasCheckpoint(runDir, 'best') ? 'best' : 'latest');
@@ -51,6 +60,8 @@ export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: '
   const config = buildRunConfig({ ...modelSettings, ...meta.config.train }, tokenizer.vocabSize);
   const model = new GPT(config.model, { backend: opts.backend, inference: opts.inference });
   loadCheckpointWeights(runDir, meta, model, null, which);
+  model.tokenizer = tokenizer;
+  model.settings = { ...config.train };
   return { dir: runDir, model, tokenizer, config, meta, checkpoint: which, step: meta.step };
 }
 

@@ -7,6 +7,7 @@
 import { ScratchError } from '../core/errors.js';
 import type { Backend } from '../kernels/types.js';
 import { GPT } from '../model/gpt.js';
+import { GPT as HighGPT } from '../api/gpt.js';
 import { readJson } from '../io/files.js';
 import { DamagedCheckpointError, hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from '../io/checkpoint.js';
 import { isHfGpt2Folder, loadHfGpt2 } from '../io/hf-folder.js';
@@ -46,7 +47,8 @@ export interface TrainRunOptions {
 export interface TrainRunResult {
   status: 'done' | 'stopped';
   config: RunConfig;
-  model: GPT;
+  /** The trained model, with its tokenizer: generate, next, save ... work on it. */
+  model: HighGPT;
   data: DataFolder;
   steps: number;
   bestVal: number;
@@ -153,8 +155,20 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
     throw new ScratchError(`${opts.outDir} already holds a run; continue it with --resume, or choose another --out`);
   }
   const built = opts.resume ? buildResumed(opts, data, fileSettings) : buildFresh(opts, data, fileSettings);
-  const session = new RunSession({ ...built, backend: opts.backend, data, availableMemory: opts.availableMemory, addressableMemory: opts.addressableMemory, memoryLimit: opts.memoryLimit });
-  const { config, model, state } = session;
+  const session = new RunSession({
+    ...built,
+    backend: opts.backend,
+    data,
+    availableMemory: opts.availableMemory,
+    addressableMemory: opts.addressableMemory,
+    memoryLimit: opts.memoryLimit,
+    make: (c, o) => new HighGPT(c, o),
+  });
+  const { config, state } = session;
+  const model = session.model as HighGPT;
+  model.tokenizer = data.tokenizer;
+  model.settings = { ...config.train };
+  model.adopt(session);
   ensureRunFolder(opts.outDir);
   const dir = opts.outDir;
   const settings = runSettings(config);

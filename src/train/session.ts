@@ -7,7 +7,7 @@
 import { ScratchError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
 import type { Backend } from '../kernels/types.js';
-import { GPT } from '../model/gpt.js';
+import { GPT, type GPTOptions } from '../model/gpt.js';
 import { AdamW } from './adamw.js';
 import { checkBlockFits, type TokenSource } from './batches.js';
 import { learningRate, type RunConfig } from './config.js';
@@ -63,6 +63,8 @@ export interface RunSessionOptions {
   memoryLimit?: string;
   /** Use this model (same config) instead of making one: the high-level API trains its own. */
   model?: GPT;
+  /** Makes the model (default: new GPT): the Node adapter makes the high-level class. */
+  make?: (config: RunConfig['model'], opts: GPTOptions) => GPT;
 }
 
 export interface RunHooks {
@@ -97,7 +99,7 @@ export function runPieces(config: RunConfig, data: TrainData, mem: { availableMe
 export class RunSession {
   readonly model: GPT;
   readonly state: TrainState;
-  readonly pieces: number;
+  pieces: number;
   readonly tokenizerJson: object;
   config: RunConfig;
   data: TrainData;
@@ -115,7 +117,8 @@ export class RunSession {
     const s = runSeeds(config.train.seed);
     const t = config.train;
     if (opts.model && opts.model.backend !== backend) throw new ScratchError('RunSession: the model lives on another backend');
-    this.model = opts.model ?? new GPT(config.model, { backend, rng: opts.initFrom || opts.resume ? undefined : new Rng(s.init), layerNormEps: opts.initFrom?.eps });
+    const make = opts.make ?? ((c: RunConfig['model'], o: GPTOptions) => new GPT(c, o));
+    this.model = opts.model ?? make(config.model, { backend, rng: opts.initFrom || opts.resume ? undefined : new Rng(s.init), layerNormEps: opts.initFrom?.eps });
     if (opts.initFrom) copyWeights(opts.initFrom, this.model);
     const optimizer = new AdamW(this.model.params.groups, backend, { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay });
     if (opts.resume) {
@@ -126,6 +129,14 @@ export class RunSession {
     } else {
       this.state = { iter: 0, dataRng: new Rng(s.data), dropoutRng: new Rng(s.dropout), optimizer, bestVal: Infinity };
     }
+  }
+
+  /** Train on (with a larger maxIters, other data or settings that keep the model's shape). */
+  reconfigure(config: RunConfig, data: TrainData, mem: { availableMemory?: number; addressableMemory?: number; memoryLimit?: string } = {}): void {
+    if (JSON.stringify(config.model) !== JSON.stringify(this.config.model)) throw new ScratchError('RunSession: the model config cannot change');
+    this.pieces = runPieces(config, data, mem);
+    this.config = config;
+    this.data = data;
   }
 
   /** Memory the run's batches need, in bytes (estimate). */
