@@ -16,7 +16,7 @@ export interface Command {
 }
 
 export const COMMANDS: Record<string, Command> = {
-  bench: { summary: 'time training steps (bench train)', load: () => import('./commands/bench.js') },
+  bench: { summary: 'time training steps (bench train) or generation (bench generate)', load: () => import('./commands/bench.js') },
   check: { summary: 'compare the model with a PyTorch fixture folder', load: () => import('./commands/check.js') },
   prepare: { summary: 'tokenize text files into a data folder (train.bin, val.bin)', load: () => import('./commands/prepare.js') },
   train: { summary: 'train a model (no arguments: the built-in Brown corpus run)', load: () => import('./commands/train.js') },

@@ -42,6 +42,8 @@ export { estimateMemory, checkMemory, batchPieces, memoryBudget, gib, type Memor
 export { trainLoop, estimateLoss, NonFiniteLossError, type TrainableModel, type TrainState, type TrainHooks, type TrainData, type StepRecord, type EvalRecord } from './train/trainer.js';
 export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressInfo, type CurvePoint } from './train/report.js';
 export { generateText, generateTexts, promptIds, type TextSampleOptions, type TextBatchOptions, type TextSample } from './generate/text.js';
+export { BatchDecoder, type DecoderSeq, type DecoderSeqOptions, type TokenChoice } from './generate/decoder.js';
+export { benchGenerate, GENERATE_BENCH_SHAPES, type GenerateBenchShape, type GenerateBenchResult, type GenerateBenchOptions } from './generate/bench.js';
 export { DecodeEngine, type GenerationRequest, type TokenEvent, type FinishReason, type EngineOptions } from './generate/engine.js';
 export { Sampler, validateSampling, topIndices, argmaxOf, logprobsOf, type SamplingOptions, type TokenLogprob } from './generate/sampler.js';
 export { KVCache, prefill, decodeStep, acquireCache, releaseCache, kvCacheFloats } from './generate/decode.js';

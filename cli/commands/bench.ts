@@ -1,5 +1,6 @@
 /** scratchlm bench train: median milliseconds per training step, tokens per second, a kernel profile. */
-import { BENCH_SHAPES, benchTrain, type BenchShape } from '../../src/index.js';
+import { readFileSync } from 'node:fs';
+import { BENCH_SHAPES, GENERATE_BENCH_SHAPES, benchGenerate, benchTrain, type BenchShape, type GenerateBenchShape } from '../../src/index.js';
 import { defineCommand, parseCommand } from '../args.js';
 import { BACKEND_FLAGS, backendFromFlags } from '../backend-flags.js';
 import { subcommands } from '../registry.js';
@@ -45,8 +46,56 @@ async function benchTrainCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+export const generateSpec = defineCommand({
+  name: 'bench generate',
+  summary: "Times greedy generation at batch 1 through the KV cache on a model of the preset's shape with random weights (gpt2: GPT-2 124M's shape): the prompt is prefilled once, then each token is one decode step; prints the mean ms per generated token, the prefill time and the peak resident memory.",
+  flags: {
+    ...BACKEND_FLAGS,
+    preset: { type: 'string', choices: Object.keys(GENERATE_BENCH_SHAPES), value: Object.keys(GENERATE_BENCH_SHAPES).join('|'), default: 'baby', doc: 'model shape' },
+    tokens: { type: 'int', min: 1, value: 'N', doc: 'tokens to generate (default: the block size less the prompt, at most 128)' },
+    'prompt-tokens': { type: 'int', min: 1, value: 'N', default: 16, doc: 'prompt length' },
+    json: { type: 'boolean', doc: 'print one JSON object (ms_per_token, median_ms, prefill_ms, tokens_per_s, peak_rss_mb, ...)' },
+  },
+  examples: ['npx scratchlm bench generate --preset gpt2 --tokens 64'],
+});
+
+/** The process's peak resident set in bytes (Linux's VmHWM; elsewhere the current RSS). */
+function peakRss(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.memoryUsage().rss;
+}
+
+async function benchGenerateCommand(args: string[]): Promise<number> {
+  const p = parseCommand(generateSpec, args);
+  if (!p) return 0;
+  const v = p.values;
+  const backend = await backendFromFlags(v);
+  const r = benchGenerate({ preset: v.preset as GenerateBenchShape, backend, tokens: v.tokens, promptTokens: v['prompt-tokens'],
+    cpuNow: () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    },
+  });
+  const peakMb = peakRss() / 2 ** 20;
+  const weightsMb = r.weight_bytes / 2 ** 20;
+  if (v.json) {
+    console.log(JSON.stringify({ ...r, peak_rss_mb: Math.round(peakMb), weights_mb: Math.round(weightsMb) }));
+    return 0;
+  }
+  console.log(
+    `${r.preset}: ${r.ms_per_token.toFixed(2)} ms/token (median ${r.median_ms.toFixed(2)}), ${r.tokens_per_s.toFixed(1)} tokens/s over ${r.tokens} tokens after a ${r.prompt_tokens}-token prompt ` +
+      `(prefill ${r.prefill_ms.toFixed(1)} ms; processor time ${r.cpu_ms_per_token!.toFixed(2)} ms/token; kernels ${r.kernels}, ${r.threads} thread${r.threads > 1 ? 's' : ''}); peak RSS ${peakMb.toFixed(0)} MiB = ${(peakMb / weightsMb).toFixed(2)} x the fp32 weights (${weightsMb.toFixed(0)} MiB)`,
+  );
+  return 0;
+}
+
 /** Benchmarks by name: add one here (its spec into `specs` too). */
-const SUBS = { train: { spec: trainSpec, run: benchTrainCommand } };
+const SUBS = { train: { spec: trainSpec, run: benchTrainCommand }, generate: { spec: generateSpec, run: benchGenerateCommand } };
 
 export const specs = Object.values(SUBS).map((s) => s.spec);
 export const run = subcommands('bench', SUBS);
