@@ -113,7 +113,7 @@ export function runFixtureCheck(dir: string, opts: { backend?: Backend } = {}): 
   // AdamW: `steps` steps on the same batch from the initial weights, constant lr, no clipping
   model.params.data.set(initial);
   const a = fx.adamw;
-  const adam = { beta1: a.beta1, beta2: a.beta2, eps: a.eps, weightDecay: a.weight_decay };
+  const adam = { lr: a.lr, beta1: a.beta1, beta2: a.beta2, eps: a.eps, weightDecay: a.weight_decay };
   const mu = fx.muon;
   if (mu && (mu.ns_steps !== NS_STEPS || mu.coefficients?.length !== 3 || mu.coefficients.some((c, i) => c !== NS_COEFFS[i]))) {
     throw new ScratchError(`${jsonPath}: muon needs ${NS_STEPS} Newton-Schulz steps with coefficients ${NS_COEFFS.join(', ')}`);

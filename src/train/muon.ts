@@ -29,7 +29,8 @@ export interface Optimizer {
   /** State buffers saved with checkpoints (AdamW: first moments, then Muon's momentum). */
   readonly m: readonly Buf[];
   readonly v: readonly Buf[];
-  step(lr: number): void;
+  /** One update at rate lr (default: the AdamW settings' lr). */
+  step(lr?: number): void;
   setState(s: { t: number; m: Float32Array[]; v: Float32Array[] }): void;
 }
 
@@ -117,7 +118,7 @@ export class MuonAdamW implements Optimizer {
     return this.adam.v;
   }
 
-  step(lr: number): void {
+  step(lr: number = this.adam.settings.lr): void {
     this.adam.step(lr);
     const { data, grads, matrices } = this.layout;
     const mu = this.muon.momentum;
@@ -194,7 +195,7 @@ export interface OptimizerParams {
 
 /** The run's optimizer: AdamW over nanoGPT's groups, or Muon for the hidden matrices and AdamW for the rest. */
 export function createOptimizer(params: OptimizerParams, backend: Backend, t: Pick<TrainConfig, 'optimizer' | 'beta1' | 'beta2' | 'eps' | 'weightDecay' | 'lr' | 'muonLr' | 'muonMomentum'>): AdamW | MuonAdamW {
-  const adam = { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay };
+  const adam = { lr: t.lr, beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay };
   if (t.optimizer === 'adamw') return new AdamW(params.groups, backend, adam);
   const layout = { data: params.data, grads: params.grads, groups: params.groups, matrices: params.hiddenMatrices() };
   return new MuonAdamW(layout, backend, adam, { lrRatio: t.lr > 0 ? t.muonLr / t.lr : 0, momentum: t.muonMomentum });
