@@ -47,5 +47,6 @@ export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressI
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './train/run.js';
 export { generateText, promptIds, type TextSampleOptions } from './generate/text.js';
 export { gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer } from './io/tokenizer-files.js';
-export { createBackend, type BackendOptions } from './kernels/create.js';
+export { createBackend, KERNEL_KINDS, type BackendOptions, type KernelKind } from './kernels/create.js';
 export type { WasmBackend } from './kernels/wasm/backend.js';
+export type { NativeBackend } from './kernels/native/backend.js';

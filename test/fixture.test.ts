@@ -14,7 +14,10 @@ function check(dir: string, ...flags: string[]) {
 
 const FIXTURES = [join(SHARED, 'fixtures', 'gpt2-tiny'), join(REPO, 'test', 'fixtures', 'odd-heads'), join(REPO, 'test', 'fixtures', 'deep-narrow')];
 
+import { NATIVE_BUILT } from './native-helpers.js';
+
 const BACKENDS = [['--kernels', 'ref'], ['--kernels', 'wasm', '--threads', '1'], ['--kernels', 'wasm', '--threads', '2']];
+if (NATIVE_BUILT) BACKENDS.push(['--kernels', 'native', '--threads', '1'], ['--kernels', 'native', '--threads', '2']);
 
 for (const dir of FIXTURES) {
   for (const flags of BACKENDS) {
@@ -23,7 +26,7 @@ for (const dir of FIXTURES) {
       assert.equal(r.status, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /all \d+ quantities within tolerance/);
       assert.match(r.stdout, /ok {3}greedy/);
-      assert.match(r.stdout, flags[1] === 'ref' ? /kernels: ref\)/ : /kernels: wasm/);
+      assert.match(r.stdout, flags[1] === 'ref' ? /kernels: ref\)/ : flags[1] === 'native' ? /kernels: native-/ : /kernels: wasm/);
     });
   }
 }

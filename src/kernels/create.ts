@@ -4,9 +4,18 @@ import type { Backend } from './types.js';
 import { createWasmBackend } from './wasm/backend.js';
 import { wasmFeatures } from './wasm/module.js';
 
+/** The kernel sets createBackend knows; 'native-<variant>' forces one instruction-set path of the native kernels. */
+export const KERNEL_KINDS = ['auto', 'ref', 'wasm', 'native', 'native-avx512', 'native-avx2', 'native-portable'] as const;
+export type KernelKind = (typeof KERNEL_KINDS)[number];
+
 export interface BackendOptions {
-  /** 'auto' (default): the fastest this engine runs; 'wasm' fails where WebAssembly SIMD is missing. */
-  kernels?: 'ref' | 'wasm' | 'auto';
+  /**
+   * 'auto' (default): the fastest this engine runs (in Node the native kernels when their addon
+   * is built, else wasm); 'wasm' fails where WebAssembly SIMD is missing; 'native' fails, saying
+   * why, where the addon is not built or not loadable. The environment variable
+   * SCRATCHLM_NATIVE_VARIANT (avx512, avx2, portable) forces a path of 'native' and 'auto'.
+   */
+  kernels?: KernelKind;
   /**
    * Threads for the wasm kernels, this one included; default: every core in Node, 1 in browsers
    * (more uses module Web Workers; like the wasm kernels at all, it needs a cross-origin-isolated
@@ -15,16 +24,44 @@ export interface BackendOptions {
   threads?: number;
   /** Use relaxed-SIMD FMA where available (default true). */
   relaxedSimd?: boolean;
-  /** Upper bound of the shared WebAssembly memory (default 4096 MiB in Node, the 32-bit limit; 1024 in browsers). */
+  /**
+   * Upper bound of the shared WebAssembly memory (default 4096 MiB in Node, the 32-bit limit; 1024
+   * in browsers); for the native kernels, the address space reserved (default: the machine's memory).
+   */
   maxMemoryMB?: number;
 }
 
 const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
+/** The native backend, or null for 'auto' when the addon is missing (then wasm). */
+async function createNative(want: KernelKind, opts: BackendOptions): Promise<Backend | null> {
+  if (!isNode()) throw new ScratchError(`kernels: '${want}' runs only in Node.js; use wasm in browsers`);
+  const node = await import('./native/node-addon.js');
+  const { addon, why } = node.loadAddon();
+  if (!addon) {
+    if (want === 'auto') return null;
+    throw new ScratchError(`kernels: ${want} is not available: ${why}`);
+  }
+  const { createNativeBackend, VARIANTS } = await import('./native/backend.js');
+  const forced = want === 'auto' || want === 'native' ? process.env.SCRATCHLM_NATIVE_VARIANT : want.slice('native-'.length);
+  if (forced !== undefined && forced !== '' && !(VARIANTS as readonly string[]).includes(forced))
+    throw new ScratchError(`kernels: SCRATCHLM_NATIVE_VARIANT must be one of ${VARIANTS.join(', ')}, got '${forced}'`);
+  return createNativeBackend({
+    addon,
+    threads: opts.threads ?? node.defaultThreads(),
+    variant: forced ? (forced as (typeof VARIANTS)[number]) : undefined,
+    reserveBytes: opts.maxMemoryMB !== undefined ? opts.maxMemoryMB * 2 ** 20 : node.defaultReserveBytes(),
+  });
+}
+
 /** Creates a kernels backend: the WebAssembly SIMD one where it runs, else the TypeScript reference. */
 export async function createBackend(opts: BackendOptions = {}): Promise<Backend> {
   const want = opts.kernels ?? 'auto';
   if (want === 'ref') return refBackend;
+  if (want.startsWith('native') || (want === 'auto' && isNode())) {
+    const native = await createNative(want, opts);
+    if (native) return native;
+  }
   const node = isNode() ? await import('./wasm/node-workers.js') : null;
   node?.enableWasmFlags();
   const feats = wasmFeatures();
