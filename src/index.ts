@@ -8,7 +8,7 @@ export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
 export * as ops from './tensor/ops.js';
 export { validateConfig, parseFieldValue, type Schema, type FieldSpec } from './core/config.js';
 export { gptConfig, countParams, GPT_CONFIG_SCHEMA, type GPTConfig } from './model/config.js';
-export { GPT, type GPTOptions, type ForwardOptions } from './model/gpt.js';
+export { GPT, type GPTOptions, type ForwardOptions, type ForwardTrace } from './model/gpt.js';
 export { ParamStore, paramSpecs, type ParamSpec, type ParamGroup } from './model/params.js';
 export { AdamW, clipGradNorm, type AdamWSettings, type AdamWState, type OptimGroup } from './train/adamw.js';
 export { generate, sampleFromLogits, argmax, validateSampleOptions, type SampleOptions } from './generate/sample.js';
@@ -50,3 +50,6 @@ export { gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveToke
 export { createBackend, KERNEL_KINDS, type BackendOptions, type KernelKind } from './kernels/create.js';
 export type { WasmBackend } from './kernels/wasm/backend.js';
 export type { NativeBackend } from './kernels/native/backend.js';
+
+// inspection (browser-safe): next-token probabilities, neighbours, attention heads, logit lens
+export * from './inspect/index.js';

@@ -12,8 +12,9 @@ const ALLOWED: Record<string, string[]> = {
   tensor: ['core', 'kernels'],
   tokenizer: ['core'],
   model: ['core', 'kernels', 'tensor'],
-  train: ['core', 'kernels', 'tensor', 'model', 'io', 'tokenizer', 'generate'],
+  train: ['core', 'kernels', 'tensor', 'model', 'io', 'tokenizer', 'generate', 'inspect'],
   generate: ['core', 'kernels', 'tensor', 'model', 'tokenizer'],
+  inspect: ['core', 'kernels', 'tensor', 'model', 'tokenizer'],
   io: ['core', 'kernels', 'tensor', 'model', 'tokenizer'],
   check: ['core', 'kernels', 'tensor', 'model', 'io', 'generate', 'train'],
 };

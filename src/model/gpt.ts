@@ -11,7 +11,7 @@
  */
 import type { Rng } from '../core/rng.js';
 import { refBackend } from '../kernels/ref/index.js';
-import type { Backend } from '../kernels/types.js';
+import type { Backend, Buf } from '../kernels/types.js';
 import { add, attention, crossEntropy, dropout, embedding, gelu, layerNorm, linear, rows } from '../tensor/ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gptConfig, type GPTConfig } from './config.js';
@@ -32,6 +32,16 @@ export interface ForwardOptions {
   targets?: Int32Array;
   /** Compute logits only at the last position of each row (generation). */
   lastOnly?: boolean;
+  /** Observers of the inner activations (inspection): they read, and must not keep or change, what they get. */
+  trace?: ForwardTrace;
+}
+
+/** What `forward` shows an observer: the residual stream between blocks and each block's attention. */
+export interface ForwardTrace {
+  /** The residual stream (B, T, C): layer 0 after the embedding, layer l + 1 after block l. */
+  residual?(layer: number, x: Tensor): void;
+  /** Block l's attention probabilities (B, NH, T, T), rows summing to 1, zero above the diagonal. */
+  attention?(layer: number, probs: Buf): void;
 }
 
 export class GPT {
@@ -74,26 +84,40 @@ export class GPT {
     const drop = (t: Tensor) => (this.dropoutRng && p > 0 ? dropout(t, p, this.dropoutRng) : t);
     const eps = this.eps;
 
+    const trace = opts.trace;
     let x = drop(embedding(idx, P('wte.weight'), P('wpe.weight'), B, T)); // (B, T, C)
+    trace?.residual?.(0, x);
     for (let l = 0; l < nLayer; l++) {
       const h = `h.${l}`;
       const ln1 = layerNorm(x, P(`${h}.ln_1.weight`), O(`${h}.ln_1.bias`), eps); // (B, T, C)
       const qkv = linear(ln1, P(`${h}.attn.c_attn.weight`), O(`${h}.attn.c_attn.bias`)); // (B, T, 3C)
-      const att = attention(qkv, nHead, this.dropoutRng && p > 0 ? { p, rng: this.dropoutRng } : undefined); // (B, T, C)
+      const onProbs = trace?.attention ? (probs: Buf) => trace.attention!(l, probs) : undefined;
+      const att = attention(qkv, nHead, this.dropoutRng && p > 0 ? { p, rng: this.dropoutRng } : undefined, onProbs); // (B, T, C)
       const proj = linear(att, P(`${h}.attn.c_proj.weight`), O(`${h}.attn.c_proj.bias`)); // (B, T, C)
       x = add(x, drop(proj));
       const ln2 = layerNorm(x, P(`${h}.ln_2.weight`), O(`${h}.ln_2.bias`), eps); // (B, T, C)
       const fc = gelu(linear(ln2, P(`${h}.mlp.c_fc.weight`), O(`${h}.mlp.c_fc.bias`))); // (B, T, 4C)
       const mlp = linear(fc, P(`${h}.mlp.c_proj.weight`), O(`${h}.mlp.c_proj.bias`)); // (B, T, C)
       x = add(x, drop(mlp));
+      trace?.residual?.(l + 1, x);
     }
-    x = layerNorm(x, P('ln_f.weight'), O('ln_f.bias'), eps); // (B, T, C)
     if (opts.lastOnly) {
       const last = Array.from({ length: B }, (_, b) => b * T + T - 1);
       x = rows(x, last); // (B, C)
     }
-    const logits = linear(x, P('wte.weight'), null); // (B, T, V) or (B, V)
+    const logits = this.unembed(x); // (B, T, V) or (B, V)
     const loss = opts.targets ? crossEntropy(logits, opts.targets) : null;
     return { logits, loss };
+  }
+
+  /**
+   * The residual stream (..., C) → logits (..., V): the final norm, then the LM head tied to the
+   * token embedding. The logit lens reads every layer through this same map.
+   */
+  unembed(x: Tensor): Tensor {
+    const P = (n: string) => this.params.get(n);
+    const O = (n: string) => (this.params.has(n) ? this.params.get(n) : null);
+    const ln = layerNorm(x, P('ln_f.weight'), O('ln_f.bias'), this.eps); // (..., C)
+    return linear(ln, P('wte.weight'), null); // (..., V)
   }
 }

@@ -80,8 +80,9 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor | null, eps = 
  * Causal self-attention: qkv (B, T, 3C) → (B, T, C), NH heads. With `dropout` (training), each
  * attention probability is zeroed with probability p and the rest scaled by 1/(1-p), as
  * nanoGPT's attn_dropout does; the multipliers are drawn here, the kernels apply them.
+ * `onProbs`, when given, sees the softmax probabilities (B, NH, T, T) (inspection).
  */
-export function attention(qkv: Tensor, NH: number, dropout?: { p: number; rng: Rng }): Tensor {
+export function attention(qkv: Tensor, NH: number, dropout?: { p: number; rng: Rng }, onProbs?: (probs: Buf) => void): Tensor {
   const [B, T, C3] = qkv.shape;
   const C = C3 / 3;
   const out = qkv.alloc(B * T * C); // (B, T, C)
@@ -90,6 +91,7 @@ export function attention(qkv: Tensor, NH: number, dropout?: { p: number; rng: R
   // multipliers for every entry; the kernel zeroes those above the diagonal
   if (drop) qkv.kernels.dropoutForward({ mask: drop, out: null, inp: null, N: drop.length, p: dropout!.p, seed: dropout!.rng.nextU32() });
   qkv.kernels.attentionForward({ out, att, inp: qkv.data, drop, B, T, C, NH });
+  onProbs?.(att); // inspection reads the probabilities (B, NH, T, T) before dropout
   return makeResult(out, [B, T, C], qkv, [qkv], (o) => {
     const scratch = qkv.alloc(B * NH * T * T); // (B, NH, T, T)
     qkv.kernels.attentionBackward({ dinp: scratchGrad(qkv), scratch, dout: o.grad!, inp: qkv.data, att, drop, B, T, C, NH });
