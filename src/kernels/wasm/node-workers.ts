@@ -5,14 +5,29 @@
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { wasmFeatures } from './module.js';
 import { type WorkerInit, runWorker } from './pool.js';
 
 let flagsSet = false;
-/** Node 20's V8 hides relaxed SIMD behind a flag, which must be set before compiling. */
+/**
+ * Node 20's V8 hides relaxed SIMD behind a flag, which must be set before compiling; Node 22 and
+ * later ship it and no longer know the flag (setting it prints "unrecognized flag" on stderr). So
+ * the flag is set only where a relaxed-SIMD module fails to validate without it.
+ */
 export function enableWasmFlags(): void {
   if (flagsSet) return;
   flagsSet = true;
+  if (!needsRelaxedSimdFlag()) return;
   setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
+
+/** True where this engine has SIMD but validates relaxed SIMD only behind V8's experimental flag. */
+export function needsRelaxedSimdFlag(): boolean {
+  const feats = wasmFeatures();
+  if (!feats.simd || feats.relaxed) return false;
+  // V8 keeps the flag until relaxed SIMD shipped by default (V8 11.4, Node 21); later engines reject it.
+  const v8major = Number(/^(\d+)/.exec(process.versions.v8 ?? '')?.[1] ?? 0);
+  return v8major > 0 && v8major < 12;
 }
 
 /**
