@@ -21,14 +21,15 @@ export interface LoadedRun {
 }
 
 /** Loads checkpoint `which` ('best' when there is one, else 'latest', by default). */
-export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: 'best' | 'latest' }): LoadedRun {
+/** `inference`: a model without gradient buffers (half the memory), for sampling. */
+export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: 'best' | 'latest'; inference?: boolean }): LoadedRun {
   const which = opts.checkpoint ?? (hasCheckpoint(runDir, 'best') ? 'best' : 'latest');
   const meta = readCheckpointMeta(runDir, which);
   const tokenizer = tokenizerFromJSON(meta.tokenizer, `${runDir}/${which}.json`);
   const { vocabSize: _v, ...modelSettings } = meta.config.model;
   void _v;
   const config = buildRunConfig({ ...modelSettings, ...meta.config.train }, tokenizer.vocabSize);
-  const model = new GPT(config.model, { backend: opts.backend });
+  const model = new GPT(config.model, { backend: opts.backend, inference: opts.inference });
   loadCheckpointWeights(runDir, meta, model, null, which);
   return { dir: runDir, model, tokenizer, config, meta, checkpoint: which };
 }
