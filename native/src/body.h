@@ -28,6 +28,7 @@ static inline void split(size_t n, int c, int nc, size_t align, size_t *lo, size
 #include "k_attention.h"
 #include "k_rows.h"
 #include "k_elementwise.h"
+#include "k_decode.h"
 
 const KernelTable VARIANT_TABLE = {
   VARIANT_NAME,
@@ -51,5 +52,6 @@ const KernelTable VARIANT_TABLE = {
     [OP_ADAMW] = k_adamw,
     [OP_SUMSQ] = k_sumsq,
     [OP_SCALE] = k_scale,
+    [OP_ATTENTION_DECODE] = k_attention_decode,
   },
 };

@@ -201,8 +201,14 @@ static void gemm_mt(int M, int N, int K, const float *A, ptrdiff_t rsa, ptrdiff_
 }
 
 /* out (BT, OC) = inp (BT, C) weight (OC, C)^T + bias */
+static void matvec(float *out, const float *inp, const float *w, const float *bias, int BT, int C, int OC, int nth);
+
 static double k_matmul_fwd(const double *a, char *base, int nth) {
   int BT = a[4], C = a[5], OC = a[6];
+  if (BT <= 8 && C > 0) { /* decoding: read W's rows directly (k_decode.h) */
+    matvec(F(0), F(1), F(2), FN(3), BT, C, OC, nth);
+    return 0;
+  }
   gemm_mt(BT, OC, C, F(1), C, 1, F(2), 1, C, F(0), OC, 0, FN(3), nth);
   return 0;
 }

@@ -17,6 +17,7 @@ const OPS = [
   'encoderForward', 'encoderBackward', 'matmulForward', 'matmulBackward', 'layernormForward', 'layernormBackward',
   'attentionForward', 'attentionBackward', 'geluForward', 'geluBackward', 'residualForward', 'residualBackward',
   'crossEntropyForward', 'crossEntropyBackward', 'dropoutForward', 'dropoutBackward', 'adamw', 'sumSquares', 'scale',
+  'attentionDecode',
 ] as const;
 const OP = Object.fromEntries(OPS.map((o, i) => [o, i])) as Record<(typeof OPS)[number], number>;
 
@@ -83,6 +84,13 @@ export function nativeKernels(name: string, ref: Kernels, arena: NativeArena, ru
       checkHeads(x.C, x.NH);
       set(ptr(x.dinp, 'dinp'), ptr(x.scratch, 'scratch'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.att, 'att'), x.B, x.T, x.C, x.NH, ptr(x.drop, 'drop'));
       run(OP.attentionBackward, true);
+    },
+    attentionDecode(x: Parameters<Kernels['attentionDecode']>[0]) {
+      if (isF64(x.out, x.att, x.q, x.k, x.v)) return ref.attentionDecode(x);
+      checkHeads(x.C, x.NH);
+      if (!(x.L >= 1)) throw new ScratchError(`attentionDecode: L must be at least 1, got ${x.L}`);
+      set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.q, 'q'), ptr(x.k, 'k'), ptr(x.v, 'v'), x.L, x.C, x.NH);
+      run(OP.attentionDecode, true);
     },
     geluForward(x: Parameters<Kernels['geluForward']>[0]) {
       if (isF64(x.out, x.inp)) return ref.geluForward(x);
