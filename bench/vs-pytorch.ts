@@ -4,6 +4,10 @@
  *
  *   apt-get install python3-torch libopenblas0-openmp
  *   node dist/bench/vs-pytorch.js --preset baby --threads 2 --rounds 3 --iters 20 [--kernels wasm]
+ *
+ * The environment sets OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE; the PyTorch command runs
+ * with both unset (this command only), so OpenBLAS picks its AVX-512 kernels, and the core it
+ * chose (openblas_get_corename(): Cooperlake or SkylakeX here) is printed with the results.
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -22,12 +26,15 @@ const { values } = parseArgs({
   },
 });
 
-function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv): { ms_per_iter: number; tokens_per_s: number } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv, unset: string[] = []): { ms_per_iter: number; tokens_per_s: number; blas_core?: string } {
+  const full = { ...process.env, ...env };
+  for (const k of unset) delete full[k];
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: full });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
+let core = 'unknown';
 const ours: number[] = [];
 const torch: number[] = [];
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -35,12 +42,14 @@ for (let round = 0; round < Number(values.rounds); round++) {
   const t = runJson('/usr/bin/python3', [join(repo, 'bench', 'pytorch_step.py'), '--preset', values.preset!, '--iters', values.iters!, '--threads', values.threads!], {
     OMP_NUM_THREADS: values.threads,
     LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-openmp',
-  });
+    // the environment forces OpenBLAS's Haswell kernels; unset here (and only here) it picks AVX-512 ones
+  }, ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']);
+  core = t.blas_core ?? core;
   const s = runJson(process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'bench', 'train', '--preset', values.preset!, '--iters', values.iters!, '--threads', values.threads!, '--kernels', values.kernels!, '--json'], {});
   torch.push(t.ms_per_iter);
   ours.push(s.ms_per_iter);
-  console.log(`round ${round + 1}: pytorch ${t.ms_per_iter.toFixed(1)} ms, scratchlm ${s.ms_per_iter.toFixed(1)} ms`);
+  console.log(`round ${round + 1}: pytorch ${t.ms_per_iter.toFixed(1)} ms (OpenBLAS core ${core}), scratchlm ${s.ms_per_iter.toFixed(1)} ms (${(s as { kernels?: string }).kernels ?? values.kernels})`);
 }
 const a = med(ours);
 const b = med(torch);
-console.log(`${values.preset}, ${values.threads} thread(s): scratchlm ${a.toFixed(1)} ms/step, PyTorch ${b.toFixed(1)} ms/step, ratio ${(a / b).toFixed(2)}`);
+console.log(`${values.preset}, ${values.threads} thread(s): scratchlm ${a.toFixed(1)} ms/step, PyTorch ${b.toFixed(1)} ms/step (OpenBLAS ${core}), ratio ${(a / b).toFixed(2)}`);
