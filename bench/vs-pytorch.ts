@@ -35,9 +35,13 @@ function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv, unset: str
 }
 
 let core = 'unknown';
-const ours: number[] = [];
+/** --kernels takes a comma list (e.g. native,wasm): each runs in every round, alternating with PyTorch. */
+const kinds = values.kernels!.split(',');
+const ours: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]));
+const names: Record<string, string> = {};
+const peak: Record<string, number> = {};
 const torch: number[] = [];
-const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (let round = 0; round < Number(values.rounds); round++) {
   const t = runJson('/usr/bin/python3', [join(repo, 'bench', 'pytorch_step.py'), '--preset', values.preset!, '--iters', values.iters!, '--threads', values.threads!], {
     OMP_NUM_THREADS: values.threads,
@@ -45,11 +49,19 @@ for (let round = 0; round < Number(values.rounds); round++) {
     // the environment forces OpenBLAS's Haswell kernels; unset here (and only here) it picks AVX-512 ones
   }, ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']);
   core = t.blas_core ?? core;
-  const s = runJson(process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'bench', 'train', '--preset', values.preset!, '--iters', values.iters!, '--threads', values.threads!, '--kernels', values.kernels!, '--json'], {});
   torch.push(t.ms_per_iter);
-  ours.push(s.ms_per_iter);
-  console.log(`round ${round + 1}: pytorch ${t.ms_per_iter.toFixed(1)} ms (OpenBLAS core ${core}), scratchlm ${s.ms_per_iter.toFixed(1)} ms (${(s as { kernels?: string }).kernels ?? values.kernels})`);
+  const line = [`round ${round + 1}: pytorch ${t.ms_per_iter.toFixed(1)} ms (OpenBLAS core ${core})`];
+  for (const kind of kinds) {
+    const s = runJson(process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'bench', 'train', '--preset', values.preset!, '--iters', values.iters!, '--threads', values.threads!, '--kernels', kind, '--json'], {}) as { ms_per_iter: number; kernels?: string; peak_rss_mb?: number };
+    ours[kind]!.push(s.ms_per_iter);
+    names[kind] = s.kernels ?? kind;
+    peak[kind] = Math.max(peak[kind] ?? 0, s.peak_rss_mb ?? 0);
+    line.push(`${names[kind]} ${s.ms_per_iter.toFixed(1)} ms`);
+  }
+  console.log(line.join(', '));
 }
-const a = med(ours);
 const b = med(torch);
-console.log(`${values.preset}, ${values.threads} thread(s): scratchlm ${a.toFixed(1)} ms/step, PyTorch ${b.toFixed(1)} ms/step (OpenBLAS ${core}), ratio ${(a / b).toFixed(2)}`);
+for (const kind of kinds) {
+  const a = med(ours[kind]!);
+  console.log(`${values.preset}, ${values.threads} thread(s): scratchlm ${names[kind]} ${a.toFixed(1)} ms/step (peak RSS ${peak[kind]} MiB), PyTorch ${b.toFixed(1)} ms/step (OpenBLAS ${core}), ratio ${(a / b).toFixed(2)}`);
+}

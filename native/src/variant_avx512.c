@@ -5,9 +5,15 @@
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,bmi,bmi2,prefer-vector-width=512")
 #define VW 16
 #define MR 14
+#ifndef MC
 #define MC (MR * 24)
+#endif
+#ifndef KC
 #define KC 256
+#endif
+#ifndef NC
 #define NC 1024
+#endif
 #define VARIANT_NAME "avx512"
 #define VARIANT_TABLE kt_avx512
 #include "body.h"
