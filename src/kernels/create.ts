@@ -26,17 +26,28 @@ export interface BackendOptions {
   relaxedSimd?: boolean;
   /**
    * Upper bound of the shared WebAssembly memory (default 4096 MiB in Node, the 32-bit limit; 1024
-   * in browsers); for the native kernels, the address space reserved (default: the machine's memory).
+   * in browsers; 512, reserved up front, on a page without SharedArrayBuffer); for the native
+   * kernels, the address space reserved (default: the machine's memory).
    */
   maxMemoryMB?: number;
 }
 
 const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
+/**
+ * Node's loader, imported through a variable so that bundlers building for browsers leave it out
+ * (it imports node: modules, and browsers never run it).
+ */
+const NODE_LOADER = './wasm/node-workers.js';
+type NodeLoader = typeof import('./wasm/node-workers.js');
+/** The native addon's loader (Node-only, node: imports), kept out of browser bundles the same way. */
+const NATIVE_LOADER = './native/node-addon.js';
+type NativeLoader = typeof import('./native/node-addon.js');
+
 /** The native backend, or null for 'auto' when the addon is missing (then wasm). */
 async function createNative(want: KernelKind, opts: BackendOptions): Promise<Backend | null> {
   if (!isNode()) throw new ScratchError(`kernels: '${want}' runs only in Node.js; use wasm in browsers`);
-  const node = await import('./native/node-addon.js');
+  const node = (await import(/* @vite-ignore */ NATIVE_LOADER)) as NativeLoader;
   const { addon, why } = node.loadAddon();
   if (!addon) {
     if (want === 'auto') return null;
@@ -62,19 +73,23 @@ export async function createBackend(opts: BackendOptions = {}): Promise<Backend>
     const native = await createNative(want, opts);
     if (native) return native;
   }
-  const node = isNode() ? await import('./wasm/node-workers.js') : null;
+  const node = isNode() ? ((await import(/* @vite-ignore */ NODE_LOADER)) as NodeLoader) : null;
   node?.enableWasmFlags();
   const feats = wasmFeatures();
-  if (!feats.simd) {
-    if (want === 'wasm') {
-      const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
-      if (!node && isolated === false)
-        throw new ScratchError("kernels: the wasm kernels need SharedArrayBuffer, which this page lacks: serve it cross-origin-isolated (headers 'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp'), or use kernels: ref");
-      throw new ScratchError('kernels: this engine lacks WebAssembly SIMD or SharedArrayBuffer; use kernels: ref');
-    }
+  if (!feats.simd || (node && !feats.shared)) {
+    if (want === 'wasm') throw new ScratchError('kernels: this engine lacks WebAssembly SIMD or SharedArrayBuffer; use kernels: ref');
     return refBackend;
   }
   const threads = opts.threads ?? (node ? node.defaultThreads() : 1);
+  if (!feats.shared) {
+    // a page that is not cross-origin-isolated: one thread on a plain memory
+    if (threads > 1)
+      throw new ScratchError(`kernels: ${threads} threads need SharedArrayBuffer, which this page lacks: serve it cross-origin-isolated (headers 'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp'), or use threads: 1`);
+    return createWasmBackend({
+      threads: 1, relaxed: feats.relaxed && opts.relaxedSimd !== false, maxMemoryMB: Math.min(4096, opts.maxMemoryMB ?? 512),
+      compile: (b) => new WebAssembly.Module(b), spawn: null, canWait: false, shared: false,
+    });
+  }
   const web = !node && threads >= 2 ? await import('./wasm/web-workers.js') : null;
   if (web && !web.webWorkersAvailable()) throw new ScratchError(`kernels: ${threads} threads need Web Workers and a cross-origin-isolated page; use threads: 1`);
   return createWasmBackend({
