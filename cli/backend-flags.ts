@@ -5,7 +5,7 @@ import type { Flag } from './args.js';
 
 /** Flags (cli/args.ts specs) every computing command takes. */
 export const BACKEND_FLAGS = {
-  kernels: { type: 'string', choices: ['ref', 'wasm', 'auto'], value: 'ref|wasm|auto', default: 'auto', doc: "kernels: 'auto' picks the fastest this machine runs (wasm SIMD), 'ref' the plain TypeScript reference" },
+  kernels: { type: 'string', choices: [...KERNEL_KINDS], value: KERNEL_KINDS.join('|'), default: 'auto', doc: "kernels: 'auto' picks the fastest this machine runs (native if built, else wasm SIMD); 'native-avx2' etc. force a native path; 'ref' the plain TypeScript reference" },
   threads: { type: 'int', min: 1, max: 256, value: 'N', doc: 'threads for the wasm kernels (default: every core)' },
 } as const satisfies Record<string, Flag>;
 
