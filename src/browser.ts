@@ -50,8 +50,9 @@ export { DecodeEngine, type GenerationRequest, type TokenEvent, type FinishReaso
 export { Sampler, validateSampling, topIndices, argmaxOf, logprobsOf, type SamplingOptions, type TokenLogprob } from './generate/sampler.js';
 export { KVCache, prefill, decodeStep, acquireCache, releaseCache, kvCacheFloats } from './generate/decode.js';
 export { TextStream, type StreamPiece } from './generate/stream.js';
-export { createBackend, type BackendOptions } from './kernels/create.js';
+export { createBackend, KERNEL_KINDS, type BackendOptions, type KernelKind } from './kernels/create.js';
 export type { WasmBackend } from './kernels/wasm/backend.js';
+export type { NativeBackend } from './kernels/native/backend.js';
 export { RunSession, MemoryTokens, splitTokens, runSeeds, runPieces, copyWeights, type RunSessionOptions, type RunHooks, type RunMetrics, type RunCheckpointState } from './train/session.js';
 
 // inspection (browser-safe): next-token probabilities, neighbours, attention heads, logit lens

@@ -21,7 +21,10 @@ const FIXTURES = [
   ...['odd-heads', 'deep-narrow', 'recipe-rope-rms-relu2-muon', 'recipe-rope-swiglu', 'recipe-qknorm-untied-muon'].map((f) => join(REPO, 'test', 'fixtures', f)),
 ];
 
+import { NATIVE_BUILT } from './native-helpers.js';
+
 const BACKENDS = [['--kernels', 'ref'], ['--kernels', 'wasm', '--threads', '1'], ['--kernels', 'wasm', '--threads', '2']];
+if (NATIVE_BUILT) BACKENDS.push(['--kernels', 'native', '--threads', '1'], ['--kernels', 'native', '--threads', '2']);
 
 for (const dir of FIXTURES) {
   for (const flags of BACKENDS) {
@@ -30,7 +33,7 @@ for (const dir of FIXTURES) {
       assert.equal(r.status, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /all \d+ quantities within tolerance/);
       assert.match(r.stdout, /ok {3}greedy/);
-      assert.match(r.stdout, flags[1] === 'ref' ? /kernels: ref\)/ : /kernels: wasm/);
+      assert.match(r.stdout, flags[1] === 'ref' ? /kernels: ref\)/ : flags[1] === 'native' ? /kernels: native-/ : /kernels: wasm/);
     });
   }
 }

@@ -10,6 +10,7 @@ import {
   type Backend, BatchDecoder, CharTokenizer, DecodeEngine, GPT, Rng, Sampler, type SamplingOptions, type TokenEvent, createBackend, generate, generateText, generateTexts,
   logprobsOf, noGrad, refBackend, topIndices,
 } from '../src/index.js';
+import { NATIVE_BUILT } from './native-helpers.js';
 
 const SCALE = Number(process.env.GEN_SCALE ?? 5);
 const CFG = { vocabSize: 37, blockSize: 12, nLayer: 2, nHead: 3, nEmbd: 15, bias: true };
@@ -95,6 +96,7 @@ const backends: [string, Promise<Backend>][] = [
   ['wasm, 1 thread', createBackend({ kernels: 'wasm', threads: 1 })],
   ['wasm, 2 threads', createBackend({ kernels: 'wasm', threads: 2 })],
 ];
+if (NATIVE_BUILT) backends.push(['native, 1 thread', createBackend({ kernels: 'native', threads: 1 })], ['native, 2 threads', createBackend({ kernels: 'native', threads: 2 })]);
 after(async () => {
   for (const [, p] of backends) ((await p) as { close?: () => void }).close?.();
 });

@@ -7,6 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Backend, type KernelOp, type Kernels, KERNEL_OPS, Rng, createBackend, ops, refBackend, refKernels } from '../src/index.js';
+import { NATIVE_BUILT, nativeVariantsHere } from './native-helpers.js';
 
 type Args<K extends KernelOp> = Parameters<Kernels[K]>[0];
 type Alloc = { f32(n: number): Float32Array; i32(n: number): Int32Array };
@@ -348,9 +349,17 @@ const backends: [string, Promise<Backend>][] = [
   ['wasm, 2 threads', createBackend({ kernels: 'wasm', threads: 2 })],
   ['wasm plain SIMD, 2 threads', createBackend({ kernels: 'wasm', threads: 2, relaxedSimd: false })],
 ];
+/** Every dispatch path of the native kernels on 1 and 2 threads, where this CPU has it and the addon is built. */
+const nativeVariants = NATIVE_BUILT ? nativeVariantsHere() : [];
+for (const v of nativeVariants)
+  for (const threads of [1, 2]) backends.push([`native ${v}, ${threads} thread${threads > 1 ? 's' : ''}`, createBackend({ kernels: `native-${v}` as 'native', threads })]);
 
 after(async () => {
   for (const [, p] of backends) (await p as { close?: () => void }).close?.();
+});
+
+test('kernels conformance: native kernels built here', { skip: NATIVE_BUILT ? false : 'the native addon is not built (npm run build:native)' }, () => {
+  assert.ok(nativeVariants.includes('portable'), `variants: ${nativeVariants.join(', ')}`);
 });
 
 for (const [label, p] of backends) {
