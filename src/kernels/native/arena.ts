@@ -44,6 +44,11 @@ export class NativeArena {
     return w === undefined ? -1 : w * WINDOW + a.byteOffset;
   }
 
+  /** True when `a` is a view of this memory (the public boundary copies other arrays in). */
+  owns(a: ArrayBufferView): boolean {
+    return this.offset(a) >= 0;
+  }
+
   alloc(n: number, int: boolean): Float32Array | Int32Array {
     if (!Number.isInteger(n) || n < 0) throw new ScratchError(`cannot allocate ${n} floats: need a whole number >= 0`);
     const bytes = Math.ceil((n * 4 + SLACK) / ALIGN) * ALIGN;

@@ -64,6 +64,7 @@ export function createNativeBackend(o: NativeBackendOptions): NativeBackend {
     allocF32: (n: number) => arena.alloc(n, false) as Float32Array,
     allocI32: (n: number) => arena.alloc(n, true) as Int32Array,
     scope: <T>(fn: () => T): T => arena.scope(fn),
+    owns: (b: ArrayBufferView) => arena.owns(b),
     memoryBytes: () => arena.bytesPeak,
     threadStats: () => ({ workerChunks: addon.workerChunks() }),
     close() {},

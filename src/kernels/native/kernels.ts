@@ -44,12 +44,12 @@ export function nativeKernels(name: string, ref: Kernels, arena: NativeArena, ru
   const k: Record<string, unknown> = {
     name,
     encoderForward(x: Parameters<Kernels['encoderForward']>[0]) {
-      if (isF64(x.out, x.wte, x.wpe)) return ref.encoderForward(x);
+      if (isF64(x.out, x.wte, x.wpe) || !x.wpe) return ref.encoderForward(x); // no position table (rotary): the reference
       set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), ptr(x.wte, 'wte'), ptr(x.wpe, 'wpe'), x.B, x.T, x.C);
       run(OP.encoderForward, x.B * x.T * x.C >= PARALLEL_MIN);
     },
     encoderBackward(x: Parameters<Kernels['encoderBackward']>[0]) {
-      if (isF64(x.dwte, x.dwpe, x.dout)) return ref.encoderBackward(x);
+      if (isF64(x.dwte, x.dwpe, x.dout) || !x.dwpe) return ref.encoderBackward(x);
       set(ptr(x.dwte, 'dwte'), ptr(x.dwpe, 'dwpe'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), x.B, x.T, x.C);
       run(OP.encoderBackward, x.B * x.T * x.C >= PARALLEL_MIN);
     },
