@@ -1,9 +1,11 @@
 /** scratchlm serve --run RUN: an OpenAI-compatible HTTP server over a trained run. */
 import { parseArgs } from 'node:util';
-import { basename, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { loadRun, ScratchError } from '../../src/index.js';
 import { startServer } from '../../server/index.js';
 import { backendFromFlags, BACKEND_OPTIONS } from '../backend-flags.js';
+import { webHandler, webRoot } from '../web-static.js';
 
 const HELP = `usage: scratchlm serve --run <run folder> [--host 127.0.0.1] [--port 8080] [--api-key KEY]
                        [--max-tokens 2048] [--max-concurrent 16] [--max-queue 64] [--max-body 1048576]
@@ -13,7 +15,9 @@ Serves the run's model over HTTP with OpenAI's completions API (POST /v1/complet
 with server-sent events), GET /v1/models, /health, /metrics, POST /tokenize, /detokenize and the
 inspection views (POST /v1/next, /v1/attention, /v1/neighbors, /v1/lens). Concurrent requests are
 decoded together, up to --max-concurrent sequences; up to --max-queue more wait, beyond that 503.
---static serves a folder (the browser playground) at / with cross-origin isolation headers.
+--static serves a folder at / with cross-origin isolation headers. Without it, / is the browser
+playground (dist/web, as 'scratchlm play' serves it), and the page can open the served run by
+its folder name (its files under /runs/<name>/).
 Binds 127.0.0.1 unless --host says otherwise; Ctrl-C (SIGINT) or SIGTERM stops it.`;
 
 function int(name: string, v: string | undefined, min: number, def: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -76,6 +80,8 @@ export async function run(args: string[]): Promise<number> {
       port,
       apiKey: values['api-key'],
       staticDir: values.static,
+      // the playground at / (when built), with the run folder's files for the page to open
+      fallback: values.static === undefined && existsSync(join(webRoot(), 'index.html')) ? webHandler({ runsDir: dirname(resolve(values.run)) }) : undefined,
       ...opts,
     });
   } catch (e) {
