@@ -10,7 +10,7 @@ import { watchStdout } from './output.js';
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number | void> }> };
 
 const COMMANDS: Record<string, Command> = {
-  bench: { summary: 'time training steps (bench train)', load: () => import('./commands/bench.js') },
+  bench: { summary: 'time training steps (bench train) or generation (bench generate)', load: () => import('./commands/bench.js') },
   check: { summary: 'compare the model with a PyTorch fixture folder', load: () => import('./commands/check.js') },
   prepare: { summary: 'tokenize text files into a data folder (train.bin, val.bin)', load: () => import('./commands/prepare.js') },
   train: { summary: 'train a model (no arguments: the built-in Brown corpus run)', load: () => import('./commands/train.js') },

@@ -20,6 +20,12 @@ const PARALLEL_MIN = 32768;
  * (matvec) instead of packing W into panels first, which for one row costs more than the product.
  */
 export const MATVEC_MAX_ROWS = 8;
+/**
+ * A matrix-vector product is split across threads only from this many multiply-adds (1 MiB of
+ * weights): below it the hand-off to the workers costs more than the product (a small model's
+ * decode step is dozens of such calls).
+ */
+const MATVEC_PARALLEL_MIN = 1 << 18;
 /** Floats reserved for packed matmul panels; larger weights are packed and multiplied in k-chunks. */
 export const PACK_FLOATS = 1 << 20;
 /** Each chunk's share of the panel space, for kernels that pack per (batch, head). */
@@ -59,7 +65,7 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       const par = BT * C * OC >= PARALLEL_MIN;
       if (BT <= MATVEC_MAX_ROWS) {
         set(out, inp, w, bias, BT, C, OC);
-        pool.run(FN.matvec, par && OC >= 8);
+        pool.run(FN.matvec, BT * C * OC >= MATVEC_PARALLEL_MIN && OC >= 8);
         return;
       }
       const panels = Math.ceil(OC / 8);
