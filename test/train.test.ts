@@ -91,10 +91,10 @@ test('prepare: char tokenizer, nanoGPT split (first 90 %), tokenizer beside the 
   d.train.read(0, d.train.count, all);
   assert.equal(d.tokenizer.decode(all), text.slice(0, meta.train));
   const b = getBatch(d.val, 3, 8, new Rng(1));
-  for (let i = 0; i < 3; i++) assert.deepEqual([...b.x.subarray(i * 8 + 1, i * 8 + 8)], [...b.y.subarray(i * 8, i * 8 + 7)]);
+  for (let i = 0; i < 3; i++) assert.deepEqual([...b.idx.subarray(i * 8 + 1, i * 8 + 8)], [...b.targets.subarray(i * 8, i * 8 + 7)]);
   const again = getBatch(d.val, 3, 8, new Rng(1));
-  assert.deepEqual(again.x, b.x);
-  assert.notDeepEqual(getBatch(d.val, 3, 8, evalRng(1, 0, 'val')).x, getBatch(d.val, 3, 8, evalRng(1, 250, 'val')).x);
+  assert.deepEqual(again.idx, b.idx);
+  assert.notDeepEqual(getBatch(d.val, 3, 8, evalRng(1, 0, 'val')).idx, getBatch(d.val, 3, 8, evalRng(1, 250, 'val')).idx);
   assert.throws(() => openDataFolder(join(dir, 'nope')), /not a prepared data folder/);
   writeFileSync(join(dir, 'latin1.txt'), Buffer.from([0x68, 0xe9, 0x0a]));
   assert.throws(() => prepareData([join(dir, 'latin1.txt')], join(dir, 'd2'), { tokenizer: 'char' }), /not valid UTF-8/);

@@ -1,33 +1,30 @@
 /** scratchlm prepare <text files...> --tokenizer char|gpt2|tok.json --out data/ */
-import { parseArgs } from 'node:util';
-import { prepareData } from '../../src/index.js';
+import { prepareData, ScratchError } from '../../src/index.js';
+import { defineCommand, parseCommand } from '../args.js';
 import { ProgressOut } from '../progress.js';
 
-const HELP = `usage: scratchlm prepare <text files...> --out <folder> [--tokenizer char|gpt2|FILE] [--train-fraction 0.9]
-
-Tokenizes the text files (UTF-8, read as a stream, one after another) and writes into the folder:
-  train.bin, val.bin   token ids (first 90 % of the tokens train, the rest val, as nanoGPT)
-  tokenizer.json       the tokenizer ('char' is built from the files' characters)
-  meta.json            counts and sources`;
+export const spec = defineCommand({
+  name: 'prepare',
+  args: '<text files...> --out DIR',
+  positionals: { min: 1, what: 'text files to tokenize' },
+  summary: 'Tokenizes UTF-8 text files (read as a stream, one after another) into a data folder: train.bin and val.bin (token ids), tokenizer.json, meta.json.',
+  flags: {
+    out: { type: 'string', value: 'DIR', doc: 'the data folder to write' },
+    tokenizer: { type: 'string', value: 'char|gpt2|FILE|RUN', default: 'char', doc: "'char' (built from the files' characters), 'gpt2', a tokenizer file, or a run folder (its tokenizer)" },
+    'train-fraction': { type: 'number', value: 'F', default: 0.9, doc: 'share of the tokens, from the start, that train (the rest validate)' },
+  },
+  examples: ['npx scratchlm prepare input.txt --out data/mine --tokenizer char'],
+});
+export const specs = [spec];
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { tokenizer: { type: 'string', default: 'char' }, out: { type: 'string' }, 'train-fraction': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (positionals.length === 0 || !values.out) {
-    console.error(`scratchlm prepare: expected text files and --out\n${HELP}`);
-    return 1;
-  }
+  const p = parseCommand(spec, args);
+  if (!p) return 0;
+  const v = p.values;
+  if (!v.out) throw new ScratchError('prepare needs --out <folder> (where train.bin, val.bin and tokenizer.json go)');
   const out = new ProgressOut(process.stderr);
-  const frac = values['train-fraction'] !== undefined ? Number(values['train-fraction']) : undefined;
-  const meta = prepareData(positionals, values.out, { tokenizer: values.tokenizer!, trainFraction: frac, onProgress: (p, d, t) => out.bytes(p, d, t) });
+  const meta = prepareData(p.positionals, v.out, { tokenizer: v.tokenizer!, trainFraction: v['train-fraction'], onProgress: (ph, d, t) => out.bytes(ph, d, t) });
   out.end();
-  console.log(`${values.out}: ${meta.train} train + ${meta.val} val tokens, ${meta.tokenizer} tokenizer with ${meta.vocabSize} ids`);
+  console.log(`${v.out}: ${meta.train} train + ${meta.val} val tokens, ${meta.tokenizer} tokenizer with ${meta.vocabSize} ids`);
   return 0;
 }

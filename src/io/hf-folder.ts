@@ -13,13 +13,13 @@ export function readSafetensorsFile(path: string): Map<string, SafeTensor> {
 }
 
 /** Loads a GPT-2 model from a Hugging Face folder (config.json + model.safetensors). */
-export function loadHfGpt2(dir: string, opts: { backend?: Backend; f64?: boolean } = {}): GPT {
+export function loadHfGpt2(dir: string, opts: { backend?: Backend; f64?: boolean; inference?: boolean } = {}): GPT {
   if (!isFolder(dir)) throw new ScratchError(`${dir}: no such folder; expected a Hugging Face GPT-2 folder with config.json and model.safetensors`);
   const cfgPath = join(dir, 'config.json');
   const { config, eps } = gptConfigFromHf(readJson(cfgPath, 'model config'), cfgPath);
   const wPath = join(dir, 'model.safetensors');
   const tensors = readSafetensorsFile(wPath);
-  const model = new GPT(config, { backend: opts.backend, f64: opts.f64, layerNormEps: eps });
+  const model = new GPT(config, { backend: opts.backend, f64: opts.f64, layerNormEps: eps, inference: opts.inference });
   loadGpt2Weights(model, tensors, wPath);
   return model;
 }

@@ -41,7 +41,8 @@ export interface DataMeta {
 }
 
 /** Streams the UTF-8 text of `paths`, one after another, in decoded chunks. */
-function streamText(paths: readonly string[], total: number, phase: string, onChunk: (text: string) => void, onProgress: PrepareOptions['onProgress'], chunk: number): void {
+function streamText(paths: readonly string[], total: number, phase: string, onChunk: (text: string, path: string, byteOffset: number) => void, onProgress: PrepareOptions['onProgress'], chunk: number): void {
+  const utf8 = new TextEncoder();
   const buf = new Uint8Array(chunk);
   let done = 0;
   for (const path of paths) {
@@ -54,6 +55,7 @@ function streamText(paths: readonly string[], total: number, phase: string, onCh
     const dec = new TextDecoder('utf-8', { fatal: true });
     let pos = 0;
     let held = new Uint8Array(0); // the start of a character the last chunk cut, which the decoder holds
+    let emitted = 0; // bytes of this file whose text was handed on (where the next text starts)
     try {
       for (;;) {
         let n: number;
@@ -78,7 +80,10 @@ function streamText(paths: readonly string[], total: number, phase: string, onCh
           const last = n >= 3 ? buf.slice(n - 3, n) : Uint8Array.from([...held, ...buf.subarray(0, n)]).slice(-3);
           held = last.slice(last.length - incompleteTail(last, last.length));
         }
-        if (text) onChunk(text);
+        if (text) {
+          onChunk(text, path, emitted);
+          emitted += utf8.encode(text).length;
+        }
         if (n === 0) break;
         pos += n;
         done += n;
@@ -125,6 +130,26 @@ export function prepareData(paths: readonly string[], outDir: string, opts: Prep
   }
 }
 
+/** A character tokenizer's encoding of one chunk; a character it lacks is named with its file and byte offset. */
+function encodeChars(tok: Tokenizer, text: string, path: string, offset: number, encode: (t: string) => void): void {
+  try {
+    encode(text);
+  } catch (e) {
+    if (!(e instanceof ScratchError)) throw e;
+    const chars = new Set((tok as CharTokenizer).chars);
+    let at = offset;
+    for (const ch of text) {
+      if (!chars.has(ch)) {
+        const cp = ch.codePointAt(0)!;
+        const shown = cp < 0x20 || cp === 0x7f ? '' : ` '${ch}'`;
+        throw new ScratchError(`${path}: character${shown} (U+${cp.toString(16).toUpperCase().padStart(4, '0')}) at byte offset ${at} is not in the tokenizer's vocabulary of ${tok.vocabSize} characters; prepare with --tokenizer char to build one from these files`);
+      }
+      at += new TextEncoder().encode(ch).length;
+    }
+    throw e;
+  }
+}
+
 function prepareInto(paths: readonly string[], outDir: string, opts: PrepareOptions, trainFraction: number, total: number): DataMeta {
   const chunk = opts.chunkBytes ?? CHUNK;
 
@@ -148,8 +173,8 @@ function prepareInto(paths: readonly string[], outDir: string, opts: PrepareOpti
   let carry = '';
   const encode = (text: string) => all.append(tok.encode(text, { allowedSpecial: 'none' }));
   try {
-    streamText(paths, total, 'tokenizing', (t) => {
-      if (tok.kind === 'char') return encode(t);
+    streamText(paths, total, 'tokenizing', (t, path, offset) => {
+      if (tok.kind === 'char') return encodeChars(tok, t, path, offset, encode);
       // BPE: encode up to a cut where the pre-tokenizer splits the same way as in the whole text
       carry += t;
       const at = safeCut(carry);

@@ -270,4 +270,9 @@ export interface Backend {
    * Values that must outlive the scope (a loss number) are copied out by fn.
    */
   scope<T>(fn: () => T): T;
+  /**
+   * Whether these kernels can read `buf` as it is (false: copy it into allocF32/allocI32 memory
+   * first). Absent: every buffer will do (the reference kernels).
+   */
+  owns?(buf: ArrayBufferView): boolean;
 }

@@ -91,6 +91,10 @@ export class GPT {
   forward(idx: Int32Array, B: number, T: number, opts: ForwardOptions = {}): { logits: Tensor; loss: Tensor | null } {
     const p = this.config.dropout;
     const trace = opts.trace;
+    if (idx.length !== B * T) throw new ScratchError(`forward: idx holds ${idx.length} ids, expected B × T = ${B} × ${T} = ${B * T}`);
+    if (opts.targets && opts.targets.length !== B * T) throw new ScratchError(`forward: targets hold ${opts.targets.length} ids, expected B × T = ${B * T}`);
+    idx = this.inBackend(idx);
+    const targets = opts.targets && this.inBackend(opts.targets);
     let x = this.embed(idx, B, T); // (B, T, C)
     trace?.residual?.(0, x);
     for (let l = 0; l < this.config.nLayer; l++) {
@@ -106,8 +110,19 @@ export class GPT {
       x = rows(x, last); // (B, C)
     }
     const logits = this.unembed(x); // (B, T, V) or (B, V)
-    const loss = opts.targets ? crossEntropy(logits, opts.targets) : null;
+    const loss = targets ? crossEntropy(logits, targets) : null;
     return { logits, loss };
+  }
+
+  /**
+   * Ids the caller made as a plain Int32Array are copied into the backend's memory (fast kernels
+   * read only their own buffers); inside backend.scope the copy is reclaimed with the step.
+   */
+  private inBackend(a: Int32Array): Int32Array {
+    if (!this.backend.owns || this.backend.owns(a)) return a;
+    const c = this.backend.allocI32(a.length);
+    c.set(a);
+    return c;
   }
 
   // ---- the layers, one method each (positions are explicit where a layer could depend on them) ----
