@@ -5,7 +5,8 @@
  * checkpoint files), and a web page drives it directly.
  */
 import { ScratchError } from '../core/errors.js';
-import { Rng, type RngState } from '../core/rng.js';
+import { Rng } from '../core/rng.js';
+import type { CheckpointState } from '../io/checkpoint-state.js';
 import type { Backend } from '../kernels/types.js';
 import { GPT, type GPTOptions } from '../model/gpt.js';
 import { createOptimizer, type Optimizer } from './muon.js';
@@ -22,16 +23,7 @@ export interface RunMetrics {
 }
 
 /** What a checkpoint records besides weights and optimizer moments (the JSON part). */
-export interface RunCheckpointState {
-  step: number;
-  config: { model: Record<string, unknown>; train: Record<string, unknown> };
-  tokenizer: object;
-  dataRng: RngState;
-  dropoutRng: RngState;
-  optimizerStep: number;
-  bestValLoss: number | null;
-  valLoss: number | null;
-}
+export type RunCheckpointState = CheckpointState;
 
 /** Seeds of the three generators, derived from the one seed. */
 export function runSeeds(seed: number): { init: number; data: number; dropout: number } {
