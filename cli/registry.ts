@@ -23,6 +23,12 @@ export const COMMANDS: Record<string, Command> = {
   serve: { summary: 'serve a run over HTTP: OpenAI-compatible completions, streaming, inspection views', load: () => import('./commands/serve.js') },
   sample: { summary: 'stream text from a trained run or a Hugging Face GPT-2 folder', load: () => import('./commands/sample.js') },
   eval: { summary: 'loss and perplexity of a run (or GPT-2 folder) on a data folder', load: () => import('./commands/eval.js') },
+  next: { summary: 'the most likely next tokens after a prompt; candidate continuations scored', load: () => import('./commands/next.js') },
+  neighbors: { summary: 'nearest tokens by cosine similarity of their embeddings', load: () => import('./commands/neighbors.js') },
+  attention: { summary: 'attention heatmaps of every layer and head, and what each head does', load: () => import('./commands/attention.js') },
+  lens: { summary: 'logit lens: the next token read after every layer', load: () => import('./commands/lens.js') },
+  embeddings: { summary: 'token embedding maps over training, with a cohesion score', load: () => import('./commands/embeddings.js') },
+  report: { summary: 'RUN/report.html: how a run learned, in one self-contained page', load: () => import('./commands/report.js') },
   play: { summary: 'serve the browser playground (train and look inside a GPT in a web page)', load: () => import('./commands/play.js') },
   tokenizer: { summary: 'train a BPE tokenizer; encode and decode text (gpt2, char or a file)', load: () => import('./commands/tokenizer.js') },
 };
