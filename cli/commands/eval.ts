@@ -31,6 +31,7 @@ export async function run(args: string[]): Promise<number> {
   if (ck !== undefined && ck !== 'best' && ck !== 'latest') throw new ScratchError(`--checkpoint must be best or latest, got '${ck}'`);
   const backend = await backendFromFlags(values);
   const r = loadRun(values.run, { backend, checkpoint: ck });
+  if (r.notice) console.error(`scratchlm: ${values.run}: ${r.notice}`);
   const res = evaluateRun(r, values.data, { batches: int('batches', values.batches), seed: int('seed', values.seed), availableMemory: memoryFor(backend).availableMemory });
   console.log(`${values.run} (${r.checkpoint} checkpoint, step ${r.meta.step})`);
   for (const split of ['train', 'val'] as const) console.log(`${split.padEnd(5)} loss ${res[split].loss.toFixed(4)}  perplexity ${res[split].perplexity.toFixed(2)}`);

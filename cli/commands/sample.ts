@@ -45,6 +45,7 @@ export async function run(args: string[]): Promise<number> {
   if (ck !== undefined && ck !== 'best' && ck !== 'latest') throw new ScratchError(`--checkpoint must be best or latest, got '${ck}'`);
   const backend = await backendFromFlags(values);
   const r = loadRun(values.run, { backend, checkpoint: ck });
+  if (r.notice) console.error(`scratchlm: ${values.run}: ${r.notice}`);
   const gen = generateText(r.model, r.tokenizer, {
     prompt: values.prompt,
     maxTokens: num('max-tokens', values['max-tokens'], true) ?? 500,

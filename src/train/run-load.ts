@@ -8,7 +8,7 @@ import { checkBlockFits } from './batches.js';
 import { buildRunConfig, type RunConfig } from './config.js';
 import { batchPieces } from './memory.js';
 import { estimateLoss } from './trainer.js';
-import { hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, type CheckpointMeta } from '../io/checkpoint.js';
+import { firstSoundCheckpoint, loadCheckpointWeights, readCheckpointMeta, type CheckpointMeta } from '../io/checkpoint.js';
 import { openDataFolder } from '../io/prepare.js';
 
 export interface LoadedRun {
@@ -18,17 +18,26 @@ export interface LoadedRun {
   config: RunConfig;
   meta: CheckpointMeta;
   checkpoint: string;
+  /** Set when the default checkpoint was damaged and another was loaded instead: what happened. */
+  notice?: string;
 }
 
 /** Loads checkpoint `which` ('best' when there is one, else 'latest', by default). */
 export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: 'best' | 'latest' }): LoadedRun {
-  const which = opts.checkpoint ?? (hasCheckpoint(runDir, 'best') ? 'best' : 'latest');
+  if (opts.checkpoint) return loadOne(runDir, opts.checkpoint, opts.backend);
+  // by default the best, or the latest when the best is damaged (saying so)
+  const r = firstSoundCheckpoint(runDir, ['best', 'latest'], (which) => loadOne(runDir, which, opts.backend));
+  if (r.skipped.length) r.value.notice = `${r.skipped.map((e) => e.reason).join('; ')}: using the ${r.name} checkpoint (step ${r.value.meta.step}) instead`;
+  return r.value;
+}
+
+function loadOne(runDir: string, which: 'best' | 'latest' | string, backend: Backend): LoadedRun {
   const meta = readCheckpointMeta(runDir, which);
   const tokenizer = tokenizerFromJSON(meta.tokenizer, `${runDir}/${which}.json`);
   const { vocabSize: _v, ...modelSettings } = meta.config.model;
   void _v;
   const config = buildRunConfig({ ...modelSettings, ...meta.config.train }, tokenizer.vocabSize);
-  const model = new GPT(config.model, { backend: opts.backend });
+  const model = new GPT(config.model, { backend });
   loadCheckpointWeights(runDir, meta, model, null, which);
   return { dir: runDir, model, tokenizer, config, meta, checkpoint: which };
 }
