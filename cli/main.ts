@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   check: { summary: 'compare the model with a PyTorch fixture folder', load: () => import('./commands/check.js') },
   prepare: { summary: 'tokenize text files into a data folder (train.bin, val.bin)', load: () => import('./commands/prepare.js') },
   train: { summary: 'train a model (no arguments: the built-in Brown corpus run)', load: () => import('./commands/train.js') },
+  serve: { summary: 'serve a run over HTTP: OpenAI-compatible completions, streaming, inspection views', load: () => import('./commands/serve.js') },
   sample: { summary: 'stream text from a trained run', load: () => import('./commands/sample.js') },
   eval: { summary: 'loss and perplexity of a run on a data folder', load: () => import('./commands/eval.js') },
   tokenizer: { summary: 'train a BPE tokenizer; encode and decode text (gpt2, char or a file)', load: () => import('./commands/tokenizer.js') },

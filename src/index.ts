@@ -45,7 +45,11 @@ export { estimateMemory, checkMemory, batchPieces, memoryBudget, gib, type Memor
 export { trainLoop, estimateLoss, NonFiniteLossError, type TrainableModel, type TrainState, type TrainHooks, type TrainData, type StepRecord, type EvalRecord } from './train/trainer.js';
 export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressInfo, type CurvePoint } from './train/report.js';
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './train/run.js';
-export { generateText, promptIds, type TextSampleOptions } from './generate/text.js';
+export { generateText, generateTexts, promptIds, type TextSampleOptions, type TextBatchOptions, type TextSample } from './generate/text.js';
+export { DecodeEngine, type GenerationRequest, type TokenEvent, type FinishReason, type EngineOptions } from './generate/engine.js';
+export { Sampler, validateSampling, topIndices, argmaxOf, logprobsOf, type SamplingOptions, type TokenLogprob } from './generate/sampler.js';
+export { KVCache, prefill, decodeStep, acquireCache, releaseCache, kvCacheFloats } from './generate/decode.js';
+export { TextStream, type StreamPiece } from './generate/stream.js';
 export { gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer } from './io/tokenizer-files.js';
 export { createBackend, type BackendOptions } from './kernels/create.js';
 export type { WasmBackend } from './kernels/wasm/backend.js';

@@ -67,7 +67,9 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
     make: ({ B, T, C, V }, m, r) => ({ dwte: m.rand(V * C, r), dwpe: m.rand(T * C, r), dout: m.rand(B * T * C, r), inp: m.ints(B * T, r, V), B, T, C }),
   },
   matmulForward: {
-    shapes: [{ BT: 1, C: 1, OC: 1 }, { BT: 3, C: 17, OC: 5 }, { BT: 17, C: 3, OC: 9, nobias: 1 }, { BT: 13, C: 33, OC: 65 }, { BT: 66, C: 128, OC: 130 }, { BT: 64, C: 72, OC: 384, big: 1e4 }, { BT: 5, C: 1100, OC: 1030 }], // the last packs W in k-chunks
+    shapes: [{ BT: 1, C: 1, OC: 1 }, { BT: 3, C: 17, OC: 5 }, { BT: 17, C: 3, OC: 9, nobias: 1 }, { BT: 13, C: 33, OC: 65 }, { BT: 66, C: 128, OC: 130 }, { BT: 64, C: 72, OC: 384, big: 1e4 }, { BT: 9, C: 1100, OC: 1030 }, // the last packs W in k-chunks
+      // up to 8 rows take the matrix-vector path (decoding): odd widths, threads, extreme values
+      { BT: 1, C: 768, OC: 2307 }, { BT: 2, C: 5, OC: 3 }, { BT: 7, C: 130, OC: 65, nobias: 1 }, { BT: 8, C: 9, OC: 1001, big: 1e4 }, { BT: 3, C: 3, OC: 1 }, { BT: 1, C: 2049, OC: 13 }],
     make: ({ BT, C, OC, nobias, big }, m, r) => ({
       out: m.rand(BT * OC, r),
       inp: m.rand(BT * C, r, big ?? 1),
@@ -132,6 +134,17 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
       return { dinp: m.rand(B * T * 3 * C, r), scratch: m.zeros(B * NH * T * T), dout: m.rand(B * T * C, r), inp, att, drop, B, T, C, NH };
     },
     skip: ['scratch'],
+    tol: 1e-4,
+  },
+  attentionDecode: {
+    shapes: [
+      { L: 1, C: 1, NH: 1 }, { L: 3, C: 6, NH: 2 }, { L: 17, C: 12, NH: 4 }, { L: 9, C: 20, NH: 2, big: 8 }, { L: 70, C: 260, NH: 1 },
+      { L: 200, C: 384, NH: 6 }, { L: 33, C: 768, NH: 12, cap: 64 }, { L: 5, C: 15, NH: 3, big: 30 },
+    ],
+    make: ({ L, C, NH, big, cap }, m, r) => ({
+      out: m.rand(C, r), att: m.rand(NH * L, r), q: m.rand(C, r, big ?? 1),
+      k: m.rand((cap ?? L) * C, r, big ?? 1), v: m.rand((cap ?? L) * C, r), L, C, NH,
+    }),
     tol: 1e-4,
   },
   geluForward: {

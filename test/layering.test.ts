@@ -50,9 +50,9 @@ test('imports point one way and core code stays browser-safe', () => {
   assert.deepEqual(problems, []);
 });
 
-test('cli/ imports the library only through src/index.ts', () => {
+test('cli/ and server/ import the library only through src/index.ts', () => {
   const problems: string[] = [];
-  for (const file of files(join(REPO, 'cli'))) {
+  for (const file of [...files(join(REPO, 'cli')), ...files(join(REPO, 'server'))]) {
     const src = readFileSync(file, 'utf8');
     for (const m of src.matchAll(/from\s+['"]([^'"]+)['"]/g)) {
       if (m[1].includes('/src/') && !/\/src\/index\.js$/.test(m[1])) problems.push(`${relative(REPO, file)} imports ${m[1]}`);

@@ -111,6 +111,23 @@ test('sample streams text (same seed → same text); eval prints loss and perple
   assert.ok(s1.stdout.startsWith('the ') && s1.stdout.length >= 44);
   const s2 = cli(['sample', '--run', 'runs/straight', '--max-tokens', '40', '--seed', '7', '--prompt', 'the ']);
   assert.equal(s2.stdout, s1.stdout);
+  // several prompts and samples, batched, as JSON with log-probabilities; a stop string ends the text
+  const knobs = ['--max-tokens', '12', '--top-k', '10', '--min-p', '0.01', '--repetition-penalty', '1.2'];
+  const j = cli(['sample', '--run', 'runs/straight', ...knobs, '--prompt', 'the ', '--prompt', 'a', '--num-samples', '2', '--json', '--logprobs', '3']);
+  assert.equal(j.status, 0, j.stderr);
+  const rows = j.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(rows.map((o) => [o.prompt, o.sample]), [['the ', 0], ['the ', 1], ['a', 0], ['a', 1]]);
+  for (const o of rows) {
+    assert.equal(o.tokens.length, 12);
+    assert.equal(o.finish_reason, 'length');
+    assert.equal(o.logprobs.length, 12);
+    assert.equal(o.logprobs[0].top.length, 3);
+  }
+  const stop = rows[0].text.slice(2, 4);
+  const st = cli(['sample', '--run', 'runs/straight', ...knobs, '--prompt', 'the ', '--stop', stop, '--json']);
+  const cut = JSON.parse(st.stdout);
+  assert.equal(cut.finish_reason, 'stop');
+  assert.equal(cut.text, rows[0].text.slice(0, rows[0].text.indexOf(stop)));
   const e = cli(['eval', '--run', 'runs/straight', '--data', 'data']);
   assert.equal(e.status, 0, e.stderr);
   assert.match(e.stdout, /train loss \d\.\d{4} {2}perplexity \d+\.\d\d/);
@@ -190,7 +207,7 @@ test('more bad input: negative values, sampler options, prepare leftovers, edite
   writeFileSync(join(dir, 'huge.json'), '{"seed": 1e400}');
   one(cli(['train', '--data', 'data', '--out', 'runs/x', '--config', 'huge.json']), /'seed' must be an integer, got Infinity/);
   // sampler options are checked before anything is printed
-  for (const [flag, value, re] of [['--max-tokens', '0', /≥ 1/], ['--top-k', '0', /top-k must be a whole number ≥ 1/], ['--top-p', '0', /top-p must be in \(0, 1\]/], ['--max-tokens', '-5', /≥ 1/]] as const) {
+  for (const [flag, value, re] of [['--max-tokens', '0', /≥ 1/], ['--top-k', '0', /top-k must be a whole number ≥ 1/], ['--top-p', '0', /top-p must be in \(0, 1\]/], ['--max-tokens', '-5', /≥ 1/], ['--min-p', '2', /min-p must be in \[0, 1\]/], ['--presence-penalty', '3', /presence penalty must be in \[-2, 2\]/], ['--logprobs', '2', /--logprobs needs --json/]] as const) {
     const r = cli(['sample', '--run', 'runs/straight', '--prompt', 'the ', flag, value]);
     one(r, re);
     assert.equal(r.stdout, '', `${flag} ${value} printed ${JSON.stringify(r.stdout)}`);

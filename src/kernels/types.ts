@@ -101,6 +101,21 @@ export interface AttentionBackwardArgs {
   C: number;
   NH: number;
 }
+/**
+ * One query position against cached keys and values (KV-cache decoding): for each head, the
+ * softmax of q . k / sqrt(hs) over positions 0..L-1, then the weighted sum of their values. The
+ * cache rows hold every head side by side, as the qkv rows they were copied from.
+ */
+export interface AttentionDecodeArgs {
+  out: Buf; // (C) heads side by side
+  att: Buf; // (NH, L) out: the attention probabilities
+  q: Buf; // (C) the query of the newest position
+  k: Buf; // (>= L, C) keys of positions 0..L-1, the newest one included
+  v: Buf; // (>= L, C) values, same layout
+  L: number;
+  C: number;
+  NH: number;
+}
 export interface GeluForwardArgs {
   out: Buf;
   inp: Buf;
@@ -188,6 +203,7 @@ export const KERNEL_OPS = [
   'layernormBackward',
   'attentionForward',
   'attentionBackward',
+  'attentionDecode',
   'geluForward',
   'geluBackward',
   'residualForward',
@@ -212,6 +228,7 @@ export interface Kernels {
   layernormBackward(a: LayernormBackwardArgs): void;
   attentionForward(a: AttentionForwardArgs): void;
   attentionBackward(a: AttentionBackwardArgs): void;
+  attentionDecode(a: AttentionDecodeArgs): void;
   geluForward(a: GeluForwardArgs): void;
   geluBackward(a: GeluBackwardArgs): void;
   residualForward(a: ResidualForwardArgs): void;

@@ -9,11 +9,12 @@
  * Dropout, in training mode, applies where nanoGPT's does: to the embeddings, to the attention
  * probabilities and to both residual branches.
  */
+import { ScratchError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { refBackend } from '../kernels/ref/index.js';
 import type { Backend, Buf } from '../kernels/types.js';
 import { add, attention, crossEntropy, dropout, embedding, gelu, layerNorm, linear, rows } from '../tensor/ops.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { gptConfig, type GPTConfig } from './config.js';
 import { ParamStore, paramSpecs } from './params.js';
 
@@ -25,6 +26,11 @@ export interface GPTOptions {
   rng?: Rng;
   /** LayerNorm epsilon (GPT-2: 1e-5). */
   layerNormEps?: number;
+  /**
+   * Inference only: no gradient buffers (half the memory of a trainable model). Generation and
+   * evaluation work; backward passes and optimizers need a model made without it.
+   */
+  inference?: boolean;
 }
 
 export interface ForwardOptions {
@@ -57,7 +63,7 @@ export class GPT {
     this.backend = opts.f64 ? refBackend : (opts.backend ?? refBackend);
     this.eps = opts.layerNormEps ?? 1e-5;
     const specs = paramSpecs(this.config);
-    this.params = new ParamStore(specs, this.backend, opts.f64);
+    this.params = new ParamStore(specs, this.backend, opts.f64, !opts.inference);
     if (opts.rng) {
       const rng = opts.rng;
       for (const s of specs) {
@@ -77,28 +83,22 @@ export class GPT {
     return this.dropoutRng !== null;
   }
 
+  /**
+   * The whole model on idx (B, T): logits (B, T, V), or (B, V) with `lastOnly`, and the mean
+   * cross-entropy against `targets`. Built from the layer methods below, which the KV-cache
+   * decoder (src/generate/decode.ts) calls too, so both paths compute the same layers.
+   */
   forward(idx: Int32Array, B: number, T: number, opts: ForwardOptions = {}): { logits: Tensor; loss: Tensor | null } {
-    const { nLayer, nHead, dropout: p } = this.config;
-    const P = (n: string) => this.params.get(n);
-    const O = (n: string) => (this.params.has(n) ? this.params.get(n) : null);
-    const drop = (t: Tensor) => (this.dropoutRng && p > 0 ? dropout(t, p, this.dropoutRng) : t);
-    const eps = this.eps;
-
+    const p = this.config.dropout;
     const trace = opts.trace;
-    let x = drop(embedding(idx, P('wte.weight'), P('wpe.weight'), B, T)); // (B, T, C)
+    let x = this.embed(idx, B, T); // (B, T, C)
     trace?.residual?.(0, x);
-    for (let l = 0; l < nLayer; l++) {
-      const h = `h.${l}`;
-      const ln1 = layerNorm(x, P(`${h}.ln_1.weight`), O(`${h}.ln_1.bias`), eps); // (B, T, C)
-      const qkv = linear(ln1, P(`${h}.attn.c_attn.weight`), O(`${h}.attn.c_attn.bias`)); // (B, T, 3C)
+    for (let l = 0; l < this.config.nLayer; l++) {
+      const qkv = this.qkv(l, x, null); // (B, T, 3C)
       const onProbs = trace?.attention ? (probs: Buf) => trace.attention!(l, probs) : undefined;
-      const att = attention(qkv, nHead, this.dropoutRng && p > 0 ? { p, rng: this.dropoutRng } : undefined, onProbs); // (B, T, C)
-      const proj = linear(att, P(`${h}.attn.c_proj.weight`), O(`${h}.attn.c_proj.bias`)); // (B, T, C)
-      x = add(x, drop(proj));
-      const ln2 = layerNorm(x, P(`${h}.ln_2.weight`), O(`${h}.ln_2.bias`), eps); // (B, T, C)
-      const fc = gelu(linear(ln2, P(`${h}.mlp.c_fc.weight`), O(`${h}.mlp.c_fc.bias`))); // (B, T, 4C)
-      const mlp = linear(fc, P(`${h}.mlp.c_proj.weight`), O(`${h}.mlp.c_proj.bias`)); // (B, T, C)
-      x = add(x, drop(mlp));
+      const att = attention(qkv, this.config.nHead, this.dropoutRng && p > 0 ? { p, rng: this.dropoutRng } : undefined, onProbs); // (B, T, C)
+      x = this.attnOut(l, x, att); // (B, T, C)
+      x = this.mlp(l, x); // (B, T, C)
       trace?.residual?.(l + 1, x);
     }
     if (opts.lastOnly) {
@@ -110,14 +110,79 @@ export class GPT {
     return { logits, loss };
   }
 
+  // ---- the layers, one method each (positions are explicit where a layer could depend on them) ----
+
+  private P(n: string): Tensor {
+    return this.params.get(n);
+  }
+
+  private O(n: string): Tensor | null {
+    return this.params.has(n) ? this.params.get(n) : null;
+  }
+
+  private drop(t: Tensor): Tensor {
+    const p = this.config.dropout;
+    return this.dropoutRng && p > 0 ? dropout(t, p, this.dropoutRng) : t;
+  }
+
+  /** Token + position embeddings of idx (B, T), row t at position t, then dropout: (B, T, C). */
+  embed(idx: Int32Array, B: number, T: number): Tensor {
+    return this.drop(embedding(idx, this.P('wte.weight'), this.P('wpe.weight'), B, T));
+  }
+
+  /**
+   * Embeddings of single tokens at explicit positions (decoding: each row is the next token of
+   * its own sequence): ids (N) in the backend's memory, positions (N) → (N, C). No gradient.
+   */
+  embedAt(ids: Int32Array, positions: ArrayLike<number>): Tensor {
+    const wte = this.P('wte.weight');
+    const wpe = this.P('wpe.weight');
+    const [V, C] = wte.shape;
+    const N = ids.length;
+    const out = wte.alloc(N * C); // (N, C)
+    for (let i = 0; i < N; i++) {
+      const id = ids[i];
+      const pos = positions[i];
+      if (!(id >= 0 && id < V && Number.isInteger(id))) throw new ScratchError(`token id ${id} is outside the vocabulary (0..${V - 1})`);
+      if (!(pos >= 0 && pos < this.config.blockSize)) throw new ScratchError(`position ${pos} is outside the block size ${this.config.blockSize}`);
+      const row = out.subarray(i * C, i * C + C);
+      wte.kernels.encoderForward({ out: row, inp: ids.subarray(i, i + 1), wte: wte.data, wpe: wpe.data.subarray(pos * C, pos * C + C), B: 1, T: 1, C });
+    }
+    return this.drop(new Tensor(out, [N, C], this.backend));
+  }
+
+  /**
+   * Block l's attention input: ln_1 then c_attn, the packed q, k, v (..., 3C). `positions` holds
+   * each row's absolute position, or null for rows t = 0..T-1 of a (B, T) batch; GPT-2's learned
+   * positions enter at the embedding and ignore it, a rotary variant would rotate q and k here.
+   */
+  qkv(l: number, x: Tensor, positions: Int32Array | null): Tensor {
+    void positions;
+    const h = `h.${l}`;
+    const ln1 = layerNorm(x, this.P(`${h}.ln_1.weight`), this.O(`${h}.ln_1.bias`), this.eps); // (..., C)
+    return linear(ln1, this.P(`${h}.attn.c_attn.weight`), this.O(`${h}.attn.c_attn.bias`)); // (..., 3C)
+  }
+
+  /** x + dropout(c_proj(att)): block l's attention output back into the residual stream. */
+  attnOut(l: number, x: Tensor, att: Tensor): Tensor {
+    const h = `h.${l}`;
+    return add(x, this.drop(linear(att, this.P(`${h}.attn.c_proj.weight`), this.O(`${h}.attn.c_proj.bias`))));
+  }
+
+  /** x + dropout(mlp(ln_2(x))): block l's MLP (4C wide, GELU). */
+  mlp(l: number, x: Tensor): Tensor {
+    const h = `h.${l}`;
+    const ln2 = layerNorm(x, this.P(`${h}.ln_2.weight`), this.O(`${h}.ln_2.bias`), this.eps); // (..., C)
+    const fc = gelu(linear(ln2, this.P(`${h}.mlp.c_fc.weight`), this.O(`${h}.mlp.c_fc.bias`))); // (..., 4C)
+    return add(x, this.drop(linear(fc, this.P(`${h}.mlp.c_proj.weight`), this.O(`${h}.mlp.c_proj.bias`)))); // (..., C)
+  }
+
   /**
    * The residual stream (..., C) → logits (..., V): the final norm, then the LM head tied to the
    * token embedding. The logit lens reads every layer through this same map.
    */
   unembed(x: Tensor): Tensor {
-    const P = (n: string) => this.params.get(n);
-    const O = (n: string) => (this.params.has(n) ? this.params.get(n) : null);
-    const ln = layerNorm(x, P('ln_f.weight'), O('ln_f.bias'), this.eps); // (..., C)
-    return linear(ln, P('wte.weight'), null); // (..., V)
+    const ln = layerNorm(x, this.P('ln_f.weight'), this.O('ln_f.bias'), this.eps); // (..., C)
+    return linear(ln, this.P('wte.weight'), null); // (..., V)
   }
 }

@@ -62,7 +62,8 @@ export class ParamStore {
   readonly groups: ParamGroup[];
   readonly offsets: Map<string, number> = new Map();
 
-  constructor(specs: ParamSpec[], backend: Backend, f64 = false) {
+  /** `withGrads` false: no gradient buffers (an inference-only model; `grads` is then empty). */
+  constructor(specs: ParamSpec[], backend: Backend, f64 = false, withGrads = true) {
     // decayed (2+ dims) first, then the rest; order within a group as listed
     const decay = specs.filter((s) => s.shape.length >= 2);
     const rest = specs.filter((s) => s.shape.length < 2);
@@ -71,16 +72,19 @@ export class ParamStore {
     const total = this.specs.reduce((a, s) => a + size(s), 0);
     const nDecay = decay.reduce((a, s) => a + size(s), 0);
     this.data = f64 ? new Float64Array(total) : backend.allocF32(total);
-    this.grads = f64 ? new Float64Array(total) : backend.allocF32(total);
+    const gTotal = withGrads ? total : 0;
+    this.grads = f64 ? new Float64Array(gTotal) : backend.allocF32(gTotal);
     let off = 0;
     for (const s of this.specs) {
       const n = size(s);
-      const t = new Tensor(this.data.subarray(off, off + n), s.shape, backend, true, this.grads.subarray(off, off + n));
+      const t = withGrads
+        ? new Tensor(this.data.subarray(off, off + n), s.shape, backend, true, this.grads.subarray(off, off + n))
+        : new Tensor(this.data.subarray(off, off + n), s.shape, backend, false);
       this.tensors.set(s.name, t);
       this.offsets.set(s.name, off);
       off += n;
     }
-    this.groups = [
+    this.groups = !withGrads ? [] : [
       { params: this.data.subarray(0, nDecay), grads: this.grads.subarray(0, nDecay), weightDecay: true },
       { params: this.data.subarray(nDecay), grads: this.grads.subarray(nDecay), weightDecay: false },
     ].filter((g) => g.params.length > 0);

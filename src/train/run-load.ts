@@ -23,21 +23,22 @@ export interface LoadedRun {
 }
 
 /** Loads checkpoint `which` ('best' when there is one, else 'latest', by default). */
-export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: 'best' | 'latest' }): LoadedRun {
-  if (opts.checkpoint) return loadOne(runDir, opts.checkpoint, opts.backend);
+/** `inference`: a model without gradient buffers (half the memory), for sampling. */
+export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: 'best' | 'latest'; inference?: boolean }): LoadedRun {
+  if (opts.checkpoint) return loadOne(runDir, opts.checkpoint, opts);
   // by default the best, or the latest when the best is damaged (saying so)
-  const r = firstSoundCheckpoint(runDir, ['best', 'latest'], (which) => loadOne(runDir, which, opts.backend));
+  const r = firstSoundCheckpoint(runDir, ['best', 'latest'], (which) => loadOne(runDir, which, opts));
   if (r.skipped.length) r.value.notice = `${r.skipped.map((e) => e.reason).join('; ')}: using the ${r.name} checkpoint (step ${r.value.meta.step}) instead`;
   return r.value;
 }
 
-function loadOne(runDir: string, which: 'best' | 'latest' | string, backend: Backend): LoadedRun {
+function loadOne(runDir: string, which: string, opts: { backend: Backend; inference?: boolean }): LoadedRun {
   const meta = readCheckpointMeta(runDir, which);
   const tokenizer = tokenizerFromJSON(meta.tokenizer, `${runDir}/${which}.json`);
   const { vocabSize: _v, ...modelSettings } = meta.config.model;
   void _v;
   const config = buildRunConfig({ ...modelSettings, ...meta.config.train }, tokenizer.vocabSize);
-  const model = new GPT(config.model, { backend });
+  const model = new GPT(config.model, { backend: opts.backend, inference: opts.inference });
   loadCheckpointWeights(runDir, meta, model, null, which);
   return { dir: runDir, model, tokenizer, config, meta, checkpoint: which };
 }

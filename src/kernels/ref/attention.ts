@@ -1,4 +1,4 @@
-import type { AttentionBackwardArgs, AttentionForwardArgs } from '../types.js';
+import type { AttentionBackwardArgs, AttentionDecodeArgs, AttentionForwardArgs } from '../types.js';
 
 /**
  * Causal multi-head self-attention over packed q, k, v: inp (B, T, 3C), head size hs = C / NH.
@@ -89,6 +89,42 @@ export function attentionBackward({ dinp, scratch, dout, inp, att, drop, B, T, C
           }
         }
       }
+    }
+  }
+}
+
+/**
+ * One query row against L cached positions, head by head, in the same order of operations as
+ * attentionForward's row t = L-1 (so the reference's cached and full paths agree bit for bit).
+ */
+export function attentionDecode({ out, att, q, k, v, L, C, NH }: AttentionDecodeArgs): void {
+  const hs = C / NH;
+  const scale = 1 / Math.sqrt(hs);
+  for (let h = 0; h < NH; h++) {
+    const qo = h * hs;
+    const a = h * L;
+    let max = -Infinity;
+    for (let t2 = 0; t2 < L; t2++) {
+      const ko = t2 * C + h * hs;
+      let s = 0;
+      for (let i = 0; i < hs; i++) s += q[qo + i] * k[ko + i];
+      s *= scale;
+      att[a + t2] = s;
+      if (s > max) max = s;
+    }
+    let sum = 0;
+    for (let t2 = 0; t2 < L; t2++) {
+      const e = Math.exp(att[a + t2] - max);
+      att[a + t2] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let t2 = 0; t2 < L; t2++) att[a + t2] *= inv;
+    for (let i = 0; i < hs; i++) out[qo + i] = 0;
+    for (let t2 = 0; t2 < L; t2++) {
+      const vo = t2 * C + h * hs;
+      const w = att[a + t2];
+      for (let i = 0; i < hs; i++) out[qo + i] += w * v[vo + i];
     }
   }
 }

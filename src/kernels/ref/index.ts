@@ -1,5 +1,5 @@
 import type { Backend, Kernels } from '../types.js';
-import { attentionBackward, attentionForward } from './attention.js';
+import { attentionBackward, attentionDecode, attentionForward } from './attention.js';
 import { dropoutBackward, dropoutForward } from './dropout.js';
 import {
   encoderBackward,
@@ -25,6 +25,7 @@ export const refKernels: Kernels = Object.freeze({
   layernormBackward,
   attentionForward,
   attentionBackward,
+  attentionDecode,
   geluForward,
   geluBackward,
   residualForward,

@@ -15,6 +15,11 @@ import { MAX_CHUNKS, PARTS_BYTE, type Pool } from './pool.js';
 
 /** Below this many multiply-adds (or elements) a job runs on the calling thread alone. */
 const PARALLEL_MIN = 32768;
+/**
+ * Products with at most this many rows (decoding: one row per sequence) read W's rows directly
+ * (matvec) instead of packing W into panels first, which for one row costs more than the product.
+ */
+export const MATVEC_MAX_ROWS = 8;
 /** Floats reserved for packed matmul panels; larger weights are packed and multiplied in k-chunks. */
 export const PACK_FLOATS = 1 << 20;
 /** Each chunk's share of the panel space, for kernels that pack per (batch, head). */
@@ -52,6 +57,11 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       const w = ptr(x.weight, 'weight');
       const bias = ptr(x.bias, 'bias');
       const par = BT * C * OC >= PARALLEL_MIN;
+      if (BT <= MATVEC_MAX_ROWS) {
+        set(out, inp, w, bias, BT, C, OC);
+        pool.run(FN.matvec, par && OC >= 8);
+        return;
+      }
       const panels = Math.ceil(OC / 8);
       // k-chunks whose packed panels fit the reserved space; the first overwrites, the rest add
       const Kc = Math.max(1, Math.min(C, Math.floor(PACK_FLOATS / (panels * 8))));
@@ -152,6 +162,13 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
         set(...common, drop);
         pool.run(drop ? FN.attentionBackwardDrop : FN.attentionBackward, par);
       }
+    },
+    attentionDecode(x) {
+      if (isF64(x.out, x.att, x.q, x.k, x.v)) return refKernels.attentionDecode(x);
+      checkHeads(x.C, x.NH);
+      if (!(x.L >= 1)) throw new ScratchError(`attentionDecode: L must be at least 1, got ${x.L}`);
+      set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.q, 'q'), ptr(x.k, 'k'), ptr(x.v, 'v'), x.L, x.C, x.NH);
+      pool.run(FN.attentionDecode, x.NH > 1 && x.L * x.C >= PARALLEL_MIN / 2);
     },
     geluForward(x) {
       if (isF64(x.out, x.inp)) return refKernels.geluForward(x);

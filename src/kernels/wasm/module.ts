@@ -5,6 +5,7 @@ import { crossEntropyBackward, crossEntropyForward, layernormBackward, layernorm
 import { attentionBackward, attentionForward } from './gen-attention.js';
 import { attentionBackwardBlocked, attentionForwardBlocked } from './gen-attention-blocked.js';
 import { dropoutBackward, dropoutForward } from './gen-dropout.js';
+import { attentionDecode, matvec } from './gen-decode.js';
 
 /** JavaScript functions the module imports (f64 -> f64), in import order. */
 export const IMPORTS = ['log'] as const;
@@ -17,6 +18,7 @@ export const FN_NAMES = [
   'attentionForwardDrop', 'attentionForwardBlockedDrop', 'attentionBackwardDrop', 'attentionBackwardBlockedDrop', 'geluForward', 'geluBackward',
   'residualForward', 'residualBackward', 'crossEntropyForward', 'crossEntropyBackward',
   'dropoutForward', 'dropoutMask', 'dropoutBackward', 'adamw', 'sumSquares', 'scale',
+  'matvec', 'attentionDecode',
 ] as const;
 export type FnName = (typeof FN_NAMES)[number];
 export const FN: Record<FnName, number> = Object.fromEntries(FN_NAMES.map((n, i) => [n, i])) as Record<FnName, number>;
@@ -59,6 +61,8 @@ export function kernelModuleBytes(relaxed: boolean, maxPages: number): Uint8Arra
     adamw: () => adamw(relaxed),
     sumSquares: () => sumSquares(),
     scale: () => scale(relaxed),
+    matvec: () => matvec(relaxed),
+    attentionDecode: () => attentionDecode(relaxed),
   };
   return assemble(FN_NAMES.map((n) => gens[n]()), [...IMPORTS], maxPages);
 }

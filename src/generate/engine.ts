@@ -1,0 +1,229 @@
+/**
+ * A batched decode engine: sequences join and leave between steps (continuous batching), each
+ * with its own KV cache, sampling settings, stop conditions and generator. One `step()` is one
+ * forward pass over every running sequence together (the weights are read once per step), plus
+ * one prefill for each sequence that joined since the last step. Synchronous and browser-safe: a
+ * server or a page calls `step()` in its own loop and hands the events to its clients.
+ *
+ * ```ts
+ * const engine = new DecodeEngine(model, { tokenizer });
+ * const id = engine.add({ prompt: tokenizer.encode('Once upon'), maxTokens: 50, sampling: { temperature: 0.8, seed: 1 } });
+ * while (engine.size > 0) for (const ev of engine.step()) process.stdout.write(ev.text);
+ * ```
+ */
+import { ScratchError, check } from '../core/errors.js';
+import type { GPT } from '../model/gpt.js';
+import type { Tokenizer } from '../tokenizer/types.js';
+import { type KVCache, acquireCache, decodeStep, prefill, releaseCache } from './decode.js';
+import { Sampler, type SamplingOptions, type TokenLogprob, logprobsOf, validateSampling } from './sampler.js';
+import { TextStream } from './stream.js';
+
+/** One sequence to generate. */
+export interface GenerationRequest {
+  /** Token ids to continue (at least one). Longer than the block size: the last blockSize are used. */
+  prompt: readonly number[];
+  /** Most tokens to generate (≥ 1). */
+  maxTokens: number;
+  sampling?: SamplingOptions;
+  /** Stop before the first of these strings (needs the engine's tokenizer); it is not part of the text. */
+  stop?: readonly string[];
+  /** Stop at these token ids (e.g. `<|endoftext|>`); the token is reported but adds no text. */
+  stopTokens?: readonly number[];
+  /** Report each token's log-probability and this many most likely alternatives (0: just the token's). */
+  logprobs?: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'cancelled';
+
+/** What one step produced for one sequence. */
+export interface TokenEvent {
+  /** The sequence, as `add` returned it. */
+  seq: number;
+  /** The token chosen (-1 in the event of a cancelled sequence). */
+  token: number;
+  /** Position of this token among the generated ones (0 for the first). */
+  index: number;
+  /** New text, UTF-8-safe and stop-string-safe ('' without a tokenizer). */
+  text: string;
+  /** log p(token) under the model's logits (before penalties and temperature), when asked. */
+  logprob?: number;
+  /** The `logprobs` most likely tokens with their log-probabilities, most likely first. */
+  top?: TokenLogprob[];
+  /** Set on the sequence's last event; the sequence is gone afterwards. */
+  finishReason: FinishReason | null;
+}
+
+export interface EngineOptions {
+  /** Needed for text in events and for stop strings. */
+  tokenizer?: Tokenizer;
+  /**
+   * Sequences decoded together at most (each holds a KV cache of 2 x nLayer x blockSize x nEmbd
+   * floats); more wait in a queue and join as others finish. Default 8.
+   */
+  maxSequences?: number;
+}
+
+interface Seq {
+  id: number;
+  req: GenerationRequest;
+  /** Prompt (cropped) and generated tokens. */
+  ctx: number[];
+  cache: KVCache | null;
+  sampler: Sampler;
+  stream: TextStream | null;
+  generated: number;
+  stopTokens: Set<number>;
+}
+
+export class DecodeEngine {
+  readonly maxSequences: number;
+  private readonly queue: Seq[] = [];
+  private readonly running: Seq[] = [];
+  private readonly cancelled = new Set<number>();
+  private nextId = 0;
+
+  constructor(
+    readonly model: GPT,
+    readonly opts: EngineOptions = {},
+  ) {
+    this.maxSequences = opts.maxSequences ?? 8;
+    check(Number.isInteger(this.maxSequences) && this.maxSequences >= 1, `maxSequences must be a whole number ≥ 1, got ${opts.maxSequences}`);
+    check(!model.training, 'the engine generates in evaluation mode: call model.train(null) first');
+  }
+
+  /** Sequences queued or running (0: nothing left to step). */
+  get size(): number {
+    return this.queue.length + this.running.length;
+  }
+
+  /** Whether sequence `seq` is still queued or running. */
+  has(seq: number): boolean {
+    return !this.cancelled.has(seq) && (this.queue.some((s) => s.id === seq) || this.running.some((s) => s.id === seq));
+  }
+
+  /** Checks a request and queues it; returns its sequence id. Bad requests throw a ScratchError. */
+  add(req: GenerationRequest): number {
+    const V = this.model.config.vocabSize;
+    check(Array.isArray(req.prompt) || ArrayBuffer.isView(req.prompt), 'prompt must be an array of token ids');
+    check(req.prompt.length >= 1, 'generation needs a prompt of at least one token');
+    for (const id of req.prompt) check(Number.isInteger(id) && id >= 0 && id < V, `prompt token id ${id} is outside the vocabulary (0..${V - 1})`);
+    check(Number.isInteger(req.maxTokens) && req.maxTokens >= 1, `the number of tokens must be a whole number ≥ 1, got ${req.maxTokens}`);
+    validateSampling(req.sampling ?? {});
+    if (req.logprobs !== undefined) check(Number.isInteger(req.logprobs) && req.logprobs >= 0, `logprobs must be a whole number ≥ 0, got ${req.logprobs}`);
+    const stop = req.stop ?? [];
+    check(stop.every((s) => typeof s === 'string' && s.length > 0), 'stop strings must be non-empty strings');
+    if (stop.length > 0 && !this.opts.tokenizer) throw new ScratchError('stop strings need the engine to have a tokenizer (new DecodeEngine(model, { tokenizer }))');
+    for (const id of req.stopTokens ?? []) check(Number.isInteger(id) && id >= 0 && id < V, `stop token id ${id} is outside the vocabulary (0..${V - 1})`);
+    const { blockSize } = this.model.config;
+    const ctx = Array.from(req.prompt.slice(-blockSize));
+    const sampler = new Sampler(req.sampling ?? {}, V);
+    sampler.addPrompt(ctx);
+    const s: Seq = {
+      id: this.nextId++,
+      req,
+      ctx,
+      cache: null,
+      sampler,
+      stream: this.opts.tokenizer ? new TextStream(this.opts.tokenizer, stop) : null,
+      generated: 0,
+      stopTokens: new Set(req.stopTokens ?? []),
+    };
+    this.queue.push(s);
+    return s.id;
+  }
+
+  /** Drops a sequence at the next step (a client went away); its last event has finishReason 'cancelled'. */
+  cancel(seq: number): void {
+    if (this.has(seq)) this.cancelled.add(seq);
+  }
+
+  /**
+   * One step: queued sequences join while there is room (a prefill each; sequences with the same
+   * prompt share one), every running sequence advances one token in one batched forward pass, and
+   * each gets its next token sampled. Returns one event per sequence that advanced or ended.
+   */
+  step(): TokenEvent[] {
+    const events: TokenEvent[] = [];
+    // cancelled sequences leave first
+    for (const list of [this.queue, this.running]) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const s = list[i]!;
+        if (!this.cancelled.has(s.id)) continue;
+        list.splice(i, 1);
+        if (s.cache) releaseCache(s.cache);
+        events.push({ seq: s.id, token: -1, index: s.generated, text: '', finishReason: 'cancelled' });
+      }
+    }
+    this.cancelled.clear();
+
+    const { blockSize, vocabSize: V } = this.model.config;
+    const out: { s: Seq; logits: Float32Array; off: number }[] = [];
+    // running sequences: one batched decode over those whose cache has room
+    const batch = this.running.filter((s) => s.cache!.length < blockSize);
+    const full = this.running.filter((s) => s.cache!.length >= blockSize);
+    if (batch.length > 0) {
+      const logits = decodeStep(this.model, batch.map((s) => s.cache!), batch.map((s) => s.ctx[s.ctx.length - 1]!));
+      batch.forEach((s, i) => out.push({ s, logits, off: i * V }));
+    }
+    // past the block size the window slides: every position moves, so the cache is rebuilt
+    for (const s of full) out.push({ s, logits: prefill(this.model, s.cache!, s.ctx.slice(-blockSize)), off: 0 });
+    // newcomers: one prefill per distinct prompt
+    const joined = new Map<string, { cache: KVCache; logits: Float32Array }>();
+    while (this.queue.length > 0 && this.running.length < this.maxSequences) {
+      const s = this.queue.shift()!;
+      s.cache = acquireCache(this.model);
+      const key = s.ctx.join(',');
+      const twin = joined.get(key);
+      if (twin) {
+        s.cache.copyFrom(twin.cache);
+        out.push({ s, logits: twin.logits, off: 0 });
+      } else {
+        const logits = prefill(this.model, s.cache, s.ctx);
+        joined.set(key, { cache: s.cache, logits });
+        out.push({ s, logits, off: 0 });
+      }
+      this.running.push(s);
+    }
+    // sample, in the order the sequences were added
+    out.sort((a, b) => a.s.id - b.s.id);
+    for (const { s, logits, off } of out) events.push(this.advance(s, logits, off));
+    return events.sort((a, b) => a.seq - b.seq);
+  }
+
+  private advance(s: Seq, logits: Float32Array, off: number): TokenEvent {
+    const V = this.model.config.vocabSize;
+    const token = s.sampler.pick(logits, off);
+    const ev: TokenEvent = { seq: s.id, token, index: s.generated, text: '', finishReason: null };
+    if (s.req.logprobs !== undefined) {
+      const lp = logprobsOf(logits, token, s.req.logprobs, V, off);
+      ev.logprob = lp.logprob;
+      ev.top = lp.top;
+    }
+    s.generated++;
+    s.ctx.push(token);
+    if (s.stopTokens.has(token)) {
+      ev.finishReason = 'stop';
+      if (s.stream) ev.text = s.stream.flush().text;
+    } else if (s.stream) {
+      const piece = s.stream.push(token);
+      ev.text = piece.text;
+      if (piece.stopped) ev.finishReason = 'stop';
+    }
+    if (!ev.finishReason && s.generated >= s.req.maxTokens) {
+      ev.finishReason = 'length';
+      if (s.stream) {
+        const rest = s.stream.flush();
+        ev.text += rest.text;
+      }
+    }
+    if (ev.finishReason) this.finish(s);
+    return ev;
+  }
+
+  private finish(s: Seq): void {
+    const i = this.running.indexOf(s);
+    if (i >= 0) this.running.splice(i, 1);
+    if (s.cache) releaseCache(s.cache);
+    s.cache = null;
+  }
+}

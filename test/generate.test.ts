@@ -1,0 +1,219 @@
+/**
+ * Generation through the KV cache against full recomputation (the whole window through
+ * GPT.forward at every step): greedy and seeded tokens equal exactly, also past the block size;
+ * log-probabilities within 1e-5; batched sequences equal the same sequences run alone; sequences
+ * join, leave and are cancelled between steps.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  type Backend, CharTokenizer, DecodeEngine, GPT, Rng, Sampler, type SamplingOptions, type TokenEvent, createBackend, generate, generateText, generateTexts,
+  noGrad, refBackend,
+} from '../src/index.js';
+
+const SCALE = Number(process.env.GEN_SCALE ?? 5);
+const CFG = { vocabSize: 37, blockSize: 12, nLayer: 2, nHead: 3, nEmbd: 15, bias: true };
+
+/** A random model with weights large enough that its logits are far from ties. */
+function model(backend: Backend, seed = 1, cfg: Record<string, unknown> = CFG): GPT {
+  const m = new GPT(cfg, { backend, rng: new Rng(seed), inference: true });
+  const d = m.params.data;
+  for (let i = 0; i < d.length; i++) d[i] = d[i]! * SCALE;
+  return m;
+}
+
+/** The reference: the whole (cropped) window through forward() at every step, same sampler. */
+function recompute(m: GPT, prompt: number[], n: number, sampling: SamplingOptions): { tokens: number[]; logprobs: Float64Array[] } {
+  const { blockSize, vocabSize: V } = m.config;
+  const ctx = [...prompt];
+  const s = new Sampler(sampling, V);
+  s.addPrompt(ctx.slice(-blockSize));
+  const tokens: number[] = [];
+  const logprobs: Float64Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const w = ctx.slice(-blockSize);
+    const logits = m.backend.scope(() =>
+      noGrad(() => {
+        const idx = m.backend.allocI32(w.length);
+        idx.set(w);
+        return Float64Array.from(m.forward(idx, 1, w.length, { lastOnly: true }).logits.data);
+      }),
+    );
+    let max = -Infinity;
+    for (const x of logits) max = Math.max(max, x);
+    let sum = 0;
+    for (const x of logits) sum += Math.exp(x - max);
+    logprobs.push(logits.map((x) => x - max - Math.log(sum)));
+    const t = s.pick(logits);
+    tokens.push(t);
+    ctx.push(t);
+  }
+  return { tokens, logprobs };
+}
+
+/** Runs requests through one engine; tokens and full log-probability rows per sequence. */
+function viaEngine(m: GPT, reqs: { prompt: number[]; n: number; sampling: SamplingOptions; joinAt?: number }[], maxSequences = 8) {
+  const e = new DecodeEngine(m, { maxSequences });
+  const V = m.config.vocabSize;
+  const out = reqs.map(() => ({ tokens: [] as number[], logprobs: [] as Float64Array[], finish: '' }));
+  const ids = new Map<number, number>();
+  let step = 0;
+  const pending = reqs.map((r, i) => ({ r, i }));
+  while (pending.length > 0 || e.size > 0) {
+    for (let j = pending.length - 1; j >= 0; j--) {
+      const { r, i } = pending[j]!;
+      if ((r.joinAt ?? 0) <= step) {
+        ids.set(e.add({ prompt: r.prompt, maxTokens: r.n, sampling: r.sampling, logprobs: V }), i);
+        pending.splice(j, 1);
+      }
+    }
+    for (const ev of e.step()) {
+      const o = out[ids.get(ev.seq)!]!;
+      o.tokens.push(ev.token);
+      const row = new Float64Array(V);
+      for (const t of ev.top!) row[t.token] = t.logprob;
+      o.logprobs.push(row);
+      if (ev.finishReason) o.finish = ev.finishReason;
+    }
+    step++;
+  }
+  return out;
+}
+
+function closeRows(got: Float64Array[], want: Float64Array[], tol: number, what: string): void {
+  assert.equal(got.length, want.length);
+  for (let i = 0; i < got.length; i++) {
+    for (let v = 0; v < want[i]!.length; v++) {
+      const d = Math.abs(got[i]![v]! - want[i]![v]!);
+      assert.ok(d <= tol, `${what}: step ${i}, token ${v}: ${got[i]![v]} vs ${want[i]![v]} (|diff| ${d})`);
+    }
+  }
+}
+
+const backends: [string, Promise<Backend>][] = [
+  ['ref', Promise.resolve(refBackend)],
+  ['wasm, 1 thread', createBackend({ kernels: 'wasm', threads: 1 })],
+  ['wasm, 2 threads', createBackend({ kernels: 'wasm', threads: 2 })],
+];
+after(async () => {
+  for (const [, p] of backends) ((await p) as { close?: () => void }).close?.();
+});
+
+const SAMPLINGS: [string, SamplingOptions][] = [
+  ['greedy', { temperature: 0 }],
+  ['temperature 0.9, seed 5', { temperature: 0.9, seed: 5 }],
+  ['top-k 5, top-p 0.8, min-p 0.05', { temperature: 1.2, topK: 5, topP: 0.8, minP: 0.05, seed: 7 }],
+  ['penalties', { temperature: 0.7, repetitionPenalty: 1.3, presencePenalty: 0.5, frequencyPenalty: 0.4, seed: 9 }],
+];
+
+for (const [label, p] of backends) {
+  test(`KV cache equals recomputation (${label}): tokens exactly, log-probabilities within 1e-5, past the block size`, async () => {
+    const m = model(await p);
+    for (const [name, sampling] of SAMPLINGS) {
+      for (const prompt of [[3], [1, 2, 3, 4, 5], Array.from({ length: 15 }, (_, i) => (i * 7) % 37)]) {
+        const n = 20; // prompt + 20 passes the block of 12 every time
+        const want = recompute(m, prompt, n, sampling);
+        const [got] = viaEngine(m, [{ prompt, n, sampling }]);
+        assert.deepEqual(got!.tokens, want.tokens, `${name}, prompt of ${prompt.length}`);
+        closeRows(got!.logprobs, want.logprobs, 1e-5, `${name}, prompt of ${prompt.length}`);
+        assert.equal(got!.finish, 'length');
+      }
+    }
+  });
+
+  test(`batched sequences (${label}): joining, leaving and queued ones equal each run alone`, async () => {
+    const m = model(await p, 2);
+    const reqs = [
+      { prompt: [1, 2, 3], n: 9, sampling: { temperature: 0 } },
+      { prompt: [4], n: 17, sampling: { temperature: 0.8, seed: 1 }, joinAt: 2 },
+      { prompt: [1, 2, 3], n: 5, sampling: { temperature: 0.8, seed: 2 } }, // shares the first one's prefill
+      { prompt: Array.from({ length: 11 }, (_, i) => i), n: 6, sampling: { temperature: 1, topK: 3, seed: 3 }, joinAt: 4 },
+      { prompt: [9, 9], n: 7, sampling: { temperature: 0.5, seed: 4 }, joinAt: 4 },
+    ];
+    const together = viaEngine(m, reqs, 3); // three at a time: the others wait in the queue
+    for (let i = 0; i < reqs.length; i++) {
+      const alone = recompute(m, reqs[i]!.prompt, reqs[i]!.n, reqs[i]!.sampling);
+      assert.deepEqual(together[i]!.tokens, alone.tokens, `sequence ${i}`);
+      closeRows(together[i]!.logprobs, alone.logprobs, 1e-5, `sequence ${i}`);
+    }
+  });
+}
+
+test('a cancelled sequence leaves at the next step; the others go on unchanged', () => {
+  const m = model(refBackend, 3);
+  const e = new DecodeEngine(m);
+  const a = e.add({ prompt: [1, 2], maxTokens: 10, sampling: { temperature: 0 } });
+  const b = e.add({ prompt: [5], maxTokens: 10, sampling: { temperature: 0 } });
+  const got: TokenEvent[] = [];
+  got.push(...e.step(), ...e.step());
+  e.cancel(a);
+  assert.equal(e.has(a), false);
+  const next = e.step();
+  assert.deepEqual(next.find((ev) => ev.seq === a), { seq: a, token: -1, index: 2, text: '', finishReason: 'cancelled' });
+  got.push(...next);
+  while (e.size > 0) got.push(...e.step());
+  const bTokens = got.filter((ev) => ev.seq === b).map((ev) => ev.token);
+  assert.deepEqual(bTokens, recompute(m, [5], 10, { temperature: 0 }).tokens);
+  assert.equal(got.filter((ev) => ev.seq === a && ev.token >= 0).length, 2);
+});
+
+test('generate streams the cached path; stopping early hands the cache back', () => {
+  const m = model(refBackend, 4);
+  const a = [...generate(m, [1, 2], 20, { temperature: 0.8, rng: new Rng(9) })];
+  assert.deepEqual(a, recompute(m, [1, 2], 20, { temperature: 0.8, rng: new Rng(9) }).tokens);
+  const it = generate(m, [1], 50, { temperature: 0 });
+  it.next();
+  it.return(undefined);
+  // the cache went back to the pool: the next run reuses it and is still right
+  assert.deepEqual([...generate(m, [3, 4], 5, { temperature: 0 })], recompute(m, [3, 4], 5, { temperature: 0 }).tokens);
+});
+
+test('an inference model has no gradient buffers and generates the same as a trainable one', () => {
+  const inf = new GPT(CFG, { rng: new Rng(5), inference: true });
+  const full = new GPT(CFG, { rng: new Rng(5) });
+  assert.equal(inf.params.grads.length, 0);
+  assert.equal(full.params.grads.length, full.params.count);
+  assert.deepEqual([...generate(inf, [1, 2], 15, { temperature: 0 })], [...generate(full, [1, 2], 15, { temperature: 0 })]);
+});
+
+test('text: stop strings end the text before them, across tokens; several prompts and samples batched', () => {
+  const tok = CharTokenizer.fromText('abcdefghijklmnopqrstuvwxyz .,!?\nABCD');
+  const m = model(refBackend, 6, { ...CFG, vocabSize: tok.vocabSize });
+  const full = [...generateText(m, tok, { prompt: 'ab', maxTokens: 30, temperature: 0 })].join('');
+  assert.equal(full.length, 30);
+  // a stop string taken from the middle of the greedy text: the text ends right before it
+  const stop = full.slice(10, 13);
+  const cut = [...generateText(m, tok, { prompt: 'ab', maxTokens: 30, temperature: 0, stop: [stop, 'never'] })].join('');
+  assert.equal(cut, full.slice(0, full.indexOf(stop)));
+  const batch = generateTexts(m, tok, { prompts: ['ab', 'cd'], n: 2, maxTokens: 12, temperature: 0.9, seed: 3, logprobs: 2 });
+  assert.equal(batch.length, 4);
+  const single = generateTexts(m, tok, { prompts: ['cd'], n: 2, maxTokens: 12, temperature: 0.9, seed: 3 });
+  assert.deepEqual(batch.filter((s) => s.prompt === 1).map((s) => s.text), single.map((s) => s.text));
+  assert.notEqual(batch[0]!.text, batch[1]!.text); // different seeds per sample
+  for (const s of batch) {
+    assert.equal(s.tokens.length, 12);
+    assert.equal(s.logprobs!.length, 12);
+    for (const lp of s.logprobs!) {
+      assert.equal(lp.top.length, 2);
+      assert.ok(lp.top[0]!.logprob >= lp.top[1]!.logprob && lp.logprob <= 0);
+    }
+  }
+});
+
+test('bad requests: one-line errors', () => {
+  const m = model(refBackend);
+  const e = new DecodeEngine(m);
+  const bad: [object, RegExp][] = [
+    [{ prompt: [], maxTokens: 3 }, /at least one token/],
+    [{ prompt: [99], maxTokens: 3 }, /outside the vocabulary \(0\.\.36\)/],
+    [{ prompt: [1], maxTokens: 0 }, /whole number ≥ 1/],
+    [{ prompt: [1], maxTokens: 3, sampling: { topP: 0 } }, /top-p must be in \(0, 1\]/],
+    [{ prompt: [1], maxTokens: 3, sampling: { minP: 2 } }, /min-p must be in \[0, 1\]/],
+    [{ prompt: [1], maxTokens: 3, sampling: { repetitionPenalty: 0 } }, /repetition penalty must be a number > 0/],
+    [{ prompt: [1], maxTokens: 3, sampling: { presencePenalty: 3 } }, /presence penalty must be in \[-2, 2\]/],
+    [{ prompt: [1], maxTokens: 3, stop: ['x'] }, /need the engine to have a tokenizer/],
+    [{ prompt: [1], maxTokens: 3, logprobs: -1 }, /logprobs must be a whole number/],
+  ];
+  for (const [req, msg] of bad) assert.throws(() => e.add(req as never), (err: Error) => msg.test(err.message) && !err.message.includes('\n'), String(msg));
+  assert.equal(e.size, 0);
+});
