@@ -9,7 +9,7 @@
  * its own text (without that field) too, so an edited step or generator state is caught as well.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import type { RngState } from '../core/rng.js';
@@ -175,11 +175,28 @@ export function readCheckpointMeta(runDir: string, name = 'latest'): CheckpointM
   }
   if (!Number.isInteger(m.step) || m.step < 0) throw bad("'step' is not a whole number");
   if (!m.config?.model || !m.config?.train || !m.tokenizer) throw bad('config or tokenizer missing');
-  if (!Array.isArray(m.dataRng) || !Array.isArray(m.dropoutRng)) throw bad('generator states missing');
+  const rngOk = (s: unknown) => Array.isArray(s) && s.length === 4 && s.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32);
+  if (!rngOk(m.dataRng) || !rngOk(m.dropoutRng)) throw bad('generator states missing or not four 32-bit integers');
   const str = (x: unknown) => typeof x === 'string' && x.length > 0;
   if (!str(m.files?.weights) || !str(m.files?.optimizer) || !str(m.sha256?.weights) || !str(m.sha256?.optimizer)) throw bad('file list missing');
   if ([m.files.weights, m.files.optimizer].some((f) => /[\\/]/.test(f) || f.startsWith('.'))) throw bad('a file name points outside the run folder');
   return m;
+}
+
+/**
+ * Before a model of `params` parameters is allocated for checkpoint `name`: its weights file must
+ * be large enough to hold them (float32), so a damaged config cannot ask for more memory than the
+ * files justify.
+ */
+export function checkWeightsFit(runDir: string, meta: CheckpointMeta, params: number, name = 'latest'): void {
+  const path = join(runDir, meta.files.weights);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new DamagedCheckpointError(`${path}: missing; the checkpoint is incomplete; ${damagedAdvice(runDir, name)}`, `${meta.files.weights} is missing`);
+  }
+  if (params * 4 > size) throw new DamagedCheckpointError(`${checkpointPath(runDir, name)}: corrupt checkpoint (its config describes ${params} parameters, but ${meta.files.weights} holds ${size} bytes); ${damagedAdvice(runDir, name)}`, `${name}.json: config larger than its weights`);
 }
 
 /** Checks that a checkpoint's weights and moments are there and match their checksums. */

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
+import { countParams } from '../model/config.js';
 import { GPT } from '../model/gpt.js';
 import type { Backend } from '../kernels/types.js';
 import { isFolder, readBytes, readJson, writeAtomic } from './files.js';
@@ -19,6 +20,11 @@ export function loadHfGpt2(dir: string, opts: { backend?: Backend; f64?: boolean
   const { config, eps } = gptConfigFromHf(readJson(cfgPath, 'model config'), cfgPath);
   const wPath = join(dir, 'model.safetensors');
   const tensors = readSafetensorsFile(wPath);
+  // before allocating: the file must hold as many values as the config describes
+  let held = 0;
+  for (const t of tensors.values()) held += t.data.length;
+  const want = countParams(config);
+  if (want > held) throw new ScratchError(`${cfgPath}: describes a model of ${want} parameters, but ${wPath} holds ${held} values; the two files do not belong together`);
   const model = new GPT(config, { backend: opts.backend, f64: opts.f64, layerNormEps: eps });
   loadGpt2Weights(model, tensors, wPath);
   return model;

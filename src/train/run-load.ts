@@ -1,6 +1,7 @@
 /** Using a finished (or running) run: load its model and tokenizer, evaluate it on a data folder. */
 import { ScratchError } from '../core/errors.js';
 import type { Backend } from '../kernels/types.js';
+import { countParams } from '../model/config.js';
 import { GPT } from '../model/gpt.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
 import type { Tokenizer } from '../tokenizer/types.js';
@@ -8,7 +9,7 @@ import { checkBlockFits } from './batches.js';
 import { buildRunConfig, type RunConfig } from './config.js';
 import { batchPieces } from './memory.js';
 import { estimateLoss } from './trainer.js';
-import { firstSoundCheckpoint, loadCheckpointWeights, readCheckpointMeta, type CheckpointMeta } from '../io/checkpoint.js';
+import { checkWeightsFit, DamagedCheckpointError, firstSoundCheckpoint, loadCheckpointWeights, readCheckpointMeta, type CheckpointMeta } from '../io/checkpoint.js';
 import { openDataFolder } from '../io/prepare.js';
 
 export interface LoadedRun {
@@ -37,7 +38,14 @@ function loadOne(runDir: string, which: string, opts: { backend: Backend; infere
   const tokenizer = tokenizerFromJSON(meta.tokenizer, `${runDir}/${which}.json`);
   const { vocabSize: _v, ...modelSettings } = meta.config.model;
   void _v;
-  const config = buildRunConfig({ ...modelSettings, ...meta.config.train }, tokenizer.vocabSize);
+  let config: RunConfig;
+  try {
+    config = buildRunConfig({ ...modelSettings, ...meta.config.train }, tokenizer.vocabSize);
+  } catch (e) {
+    if (!(e instanceof ScratchError)) throw e;
+    throw new DamagedCheckpointError(`${runDir}/${which}.json: corrupt checkpoint (${e.message})`, `${which}.json: ${e.message}`);
+  }
+  checkWeightsFit(runDir, meta, countParams(config.model), which);
   const model = new GPT(config.model, { backend: opts.backend, inference: opts.inference });
   loadCheckpointWeights(runDir, meta, model, null, which);
   return { dir: runDir, model, tokenizer, config, meta, checkpoint: which };
