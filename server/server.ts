@@ -64,7 +64,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const maxConcurrent = opts.maxConcurrent ?? 16;
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
-  const engine = opts.engine ?? defaultEngine(opts.model);
+  const engine = opts.engine ?? defaultEngine(opts.model, maxConcurrent);
   const scheduler = new Scheduler(engine, maxConcurrent, opts.maxQueue ?? 4 * maxConcurrent);
   const metrics = new Metrics();
   scheduler.onStep = (n, ms, batch) => metrics.step(n, ms, batch);

@@ -168,17 +168,23 @@ test('the same inside a dedicated worker (training off the page thread; kernel w
   check(answer.result!, 'worker');
 });
 
-test('a page that is not cross-origin-isolated: wasm refuses with the headers to set, auto falls back to ref', { timeout: 30_000 }, async () => {
+test('a page that is not cross-origin-isolated: wasm on one thread (plain memory) matches the reference; threads name the headers', { timeout: 30_000 }, async () => {
   const { page, errors } = await open('/plain/');
-  const r = await page.evaluate(async () => {
+  const r = await page.evaluate(async (args) => {
     const url = '/dist/test/browser/page.js';
     const m = (await import(url)) as typeof import('./browser/page.js');
-    return m.probeNotIsolated();
-  });
+    return m.probeNotIsolated(...(args as unknown as [ModelCase[], number]));
+  }, [MODELS, STEPS] as const);
   await page.close();
   assert.deepEqual(errors, []);
   assert.equal(r.crossOriginIsolated, false);
-  assert.match(r.wasmError, /cross-origin-isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
-  assert.equal(r.autoName, 'ref');
-  assert.equal(r.threadsError, ''); // auto with no SharedArrayBuffer: the reference, which ignores threads
+  assert.match(r.wasmName, /^wasm/);
+  assert.equal(r.wasmThreads, 1);
+  assert.match(r.autoName, /^wasm/);
+  assert.match(r.threadsError, /2 threads need SharedArrayBuffer.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
+  for (const m of r.models) {
+    assert.ok(m.logits <= 1e-4, `${m.name}: logits differ by ${m.logits}`);
+    assert.ok(m.grads <= 1e-5, `${m.name}: gradients differ by ${m.grads}`);
+    assert.ok(m.params <= 1e-4, `${m.name}: parameters differ by ${m.params}`);
+  }
 });

@@ -60,3 +60,37 @@ test('cli/ and server/ import the library only through src/index.ts', () => {
   }
   assert.deepEqual(problems, []);
 });
+
+test('web/ (the playground) imports the library only by its package name (the browser entry)', () => {
+  const problems: string[] = [];
+  const web = join(REPO, 'web');
+  for (const file of readdirSync(web).filter((f) => f.endsWith('.ts'))) {
+    const src = readFileSync(join(web, file), 'utf8');
+    for (const m of src.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+      const spec = m[1]!;
+      if (file === 'vite.config.ts') continue; // the build script runs in Node
+      if (spec.startsWith('node:') || spec.includes('/src/') || spec.includes('../')) problems.push(`web/${file} imports ${spec}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('the browser entry reaches no node: module', () => {
+  // every module src/browser.ts reaches, followed through relative imports (a type-only
+  // `typeof import(...)` loads nothing; Node's loader is imported through a variable)
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const src = readFileSync(file, 'utf8');
+    for (const m of src.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|(?<!typeof )import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      const spec = (m[1] ?? m[2])!;
+      if (spec.startsWith('node:')) problems.push(`${relative(REPO, file)} imports ${spec}`);
+      else if (spec.startsWith('.')) visit(join(file, '..', spec.replace(/\.js$/, '.ts')));
+    }
+  };
+  visit(join(REPO, 'src', 'browser.ts'));
+  assert.ok(seen.size > 20, `${seen.size} modules reached`);
+  assert.deepEqual(problems, []);
+});

@@ -110,7 +110,7 @@ test('openai client: logprobs in OpenAI shape; they are log-softmax of the logit
   const { model, tokenizer } = tinyModel();
   const e = new RecomputeEngine(model);
   const scored = e.scorePrompt(tokenizer.encode('abc' + r.choices[0].text[0]), 3);
-  assert.ok(Math.abs(scored[3]!.logprob - lp.token_logprobs![0]!) < 1e-6);
+  assert.ok(Math.abs(scored[3]!.logprob - lp.token_logprobs![0]!) < 1e-4);
   const echo = await client.completions.create({ model: 'tiny', prompt: 'abc', max_tokens: 0, echo: true, logprobs: 1 });
   const el = echo.choices[0].logprobs!;
   assert.equal(echo.choices[0].text, 'abc');

@@ -62,7 +62,7 @@ export async function run(args: string[]): Promise<number> {
   };
   if (values['api-key'] === '') throw new ScratchError('--api-key must not be empty');
   const backend = await backendFromFlags(values);
-  const r = loadRun(values.run, { backend, checkpoint: ck });
+  const r = loadRun(values.run, { backend, checkpoint: ck, inference: true });
   r.model.train(null);
   const modelId = values['model-name'] ?? basename(resolve(values.run));
   let server;

@@ -51,6 +51,16 @@ export interface NextOptions {
   top?: number;
   /** Continuations to score, each one or more tokens. */
   candidates?: readonly string[];
+  /** Softmax temperature (default 1: the model's own probabilities); logits are divided by it. */
+  temperature?: number;
+}
+
+/** logits / temperature (the same array when temperature is 1). */
+function tempered<T extends ArrayLike<number>>(logits: T, temperature: number): T | Float64Array {
+  if (temperature === 1) return logits;
+  const out = new Float64Array(logits.length);
+  for (let i = 0; i < out.length; i++) out[i] = logits[i]! / temperature;
+  return out;
 }
 
 /** Splits "--candidates ' morning| elephant'" on '|' (spaces kept: they are part of the tokens). */
@@ -72,10 +82,12 @@ export function nextTokens(model: GPT, tok: Tokenizer, prompt: string, opts: Nex
     notes.push(`--top ${top} is more than the vocabulary's ${V} tokens: showing all ${V}`);
     top = V;
   }
+  const temperature = opts.temperature ?? 1;
+  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new ScratchError(`the temperature must be a number > 0, got ${temperature}`);
   const p = encodePrompt(tok, prompt, blockSize);
   notes.push(...p.notes);
   model.train(null);
-  const probs = softmax(traceForward(model, p.ids).logits);
+  const probs = softmax(tempered(traceForward(model, p.ids).logits, temperature));
   const order = topK(probs, top);
   const result: NextResult = {
     prompt,
@@ -92,7 +104,7 @@ export function nextTokens(model: GPT, tok: Tokenizer, prompt: string, opts: Nex
     const keep = Math.min(p.ids.length, blockSize - (ids.length - 1));
     if (keep < p.ids.length) notes.push(`for the candidate ${JSON.stringify(text)} the model reads the prompt's last ${keep} tokens (block size ${blockSize})`);
     const ctx = [...p.ids.slice(-keep), ...ids.slice(0, -1)];
-    const { logits } = traceForward(model, ctx, { logits: 'all' });
+    const logits = tempered(traceForward(model, ctx, { logits: 'all' }).logits, temperature);
     const tokens: CandidateToken[] = ids.map((id, k) => ({ token: tokenText(tok, id), id, logprob: logProbAt(logits, (keep - 1 + k) * V, V, id) }));
     const logprob = tokens.reduce((a, t) => a + t.logprob, 0);
     // rank of the first token in the window the candidate was scored in

@@ -135,13 +135,24 @@ export async function runBrowserChecks(models: ModelCase[], matmuls: MatmulCase[
   return { crossOriginIsolated: globalThis.crossOriginIsolated === true, userAgent: navigator.userAgent, runs, ms: performance.now() - t0 };
 }
 
-/** On a page that is not cross-origin-isolated: what 'wasm' and 'auto' do (a clear error; the reference). */
-export async function probeNotIsolated(): Promise<{ crossOriginIsolated: boolean; wasmError: string; autoName: string; threadsError: string }> {
+/**
+ * On a page that is not cross-origin-isolated: 'wasm' and 'auto' give the one-thread wasm backend
+ * on a plain memory (checked against the reference on the models), more threads a clear error.
+ */
+export async function probeNotIsolated(models: ModelCase[], steps: number): Promise<{ crossOriginIsolated: boolean; wasmName: string; wasmThreads: number; autoName: string; threadsError: string; models: { name: string; logits: number; grads: number; params: number }[] }> {
   const message = (p: Promise<unknown>) => p.then(() => '', (e: Error) => e.message);
+  const be = (await createBackend({ kernels: 'wasm' })) as WasmBackend;
+  const out = models.map((c) => {
+    const got = runModel(be, c, steps);
+    const want = runModel(refBackend, c, steps);
+    return { name: c.name, logits: diff(got.logits, want.logits), grads: diff(got.grads, want.grads, 1e-3), params: diff(got.params, want.params) };
+  });
   return {
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
-    wasmError: await message(createBackend({ kernels: 'wasm' })),
+    wasmName: be.name,
+    wasmThreads: be.threads,
     autoName: (await createBackend({})).name,
     threadsError: await message(createBackend({ kernels: 'auto', threads: 2 })),
+    models: out,
   };
 }

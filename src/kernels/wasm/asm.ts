@@ -236,9 +236,10 @@ function str(s: string): number[] {
 
 /**
  * A module that imports one shared memory as env.memory (so every thread sees the same bytes)
- * and a few f64 -> f64 JavaScript functions, and exports every function by name.
+ * and a few f64 -> f64 JavaScript functions, and exports every function by name. `shared: false`
+ * declares a plain memory instead (one thread, where SharedArrayBuffer is missing).
  */
-export function assemble(fns: Fn[], imports: string[], maxPages: number): Uint8Array<ArrayBuffer> {
+export function assemble(fns: Fn[], imports: string[], maxPages: number, shared = true): Uint8Array<ArrayBuffer> {
   const types: string[] = [];
   const typeBytes: number[][] = [];
   const typeOf = (params: ValType[], results: ValType[]): number => {
@@ -250,7 +251,8 @@ export function assemble(fns: Fn[], imports: string[], maxPages: number): Uint8A
     }
     return i;
   };
-  const importEntries: number[][] = [[...str('env'), ...str('memory'), 0x02, 0x03, ...uleb(1), ...uleb(maxPages)]];
+  // memory limits flag: 0x01 has a maximum, 0x03 has a maximum and is shared
+  const importEntries: number[][] = [[...str('env'), ...str('memory'), 0x02, shared ? 0x03 : 0x01, ...uleb(1), ...uleb(maxPages)]];
   for (const name of imports) importEntries.push([...str('env'), ...str(name), 0x00, ...uleb(typeOf(['f64'], ['f64']))]);
   const funcTypes = fns.map((f) => uleb(typeOf(f.params, f.results)));
   const nImp = imports.length;

@@ -18,6 +18,11 @@ export interface WasmBackendOptions {
   spawn: SpawnWorkers | null;
   /** Whether this thread may block in Atomics.wait (not a browser's main thread). */
   canWait: boolean;
+  /**
+   * false: a plain memory of maxMemoryMB reserved up front (a plain memory that grows would
+   * detach the buffers already handed out), one thread only; for pages without SharedArrayBuffer.
+   */
+  shared?: boolean;
 }
 
 /** A Backend plus what only the wasm one has. */
@@ -38,9 +43,11 @@ export interface WasmBackend extends Backend {
 export async function createWasmBackend(o: WasmBackendOptions): Promise<WasmBackend> {
   const threads = Math.max(1, Math.min(MAX_THREADS, Math.floor(o.threads)));
   if (threads > 1 && !o.spawn) throw new ScratchError('wasm backend: no worker support on this platform; use threads: 1');
+  const shared = o.shared !== false;
+  if (!shared && threads > 1) throw new ScratchError('wasm backend: threads need shared memory (SharedArrayBuffer); use threads: 1');
   const maxPages = Math.ceil((o.maxMemoryMB * 2 ** 20) / 65536);
-  const memory = new WebAssembly.Memory({ initial: 64, maximum: maxPages, shared: true });
-  const module = o.compile(kernelModuleBytes(o.relaxed, maxPages));
+  const memory = new WebAssembly.Memory({ initial: shared ? 64 : maxPages, maximum: maxPages, shared });
+  const module = o.compile(kernelModuleBytes(o.relaxed, maxPages, shared));
   new Float32Array(memory.buffer, CONST_BYTE).set(constTable());
   const instance = new WebAssembly.Instance(module, importObject(memory));
   const arena = new Arena(memory);

@@ -23,8 +23,11 @@ export const FN_NAMES = [
 export type FnName = (typeof FN_NAMES)[number];
 export const FN: Record<FnName, number> = Object.fromEntries(FN_NAMES.map((n, i) => [n, i])) as Record<FnName, number>;
 
-/** The kernels module's bytes; `relaxed` chooses relaxed-SIMD FMA over separate mul and add. */
-export function kernelModuleBytes(relaxed: boolean, maxPages: number): Uint8Array<ArrayBuffer> {
+/**
+ * The kernels module's bytes; `relaxed` chooses relaxed-SIMD FMA over separate mul and add;
+ * `shared: false` imports a plain (unshared) memory.
+ */
+export function kernelModuleBytes(relaxed: boolean, maxPages: number, shared = true): Uint8Array<ArrayBuffer> {
   const callOf = (name: string): number => IMPORTS.length + FN_NAMES.indexOf(name as FnName);
   const logIndex = IMPORTS.indexOf('log');
   const gens: Record<FnName, () => Fn> = {
@@ -64,26 +67,29 @@ export function kernelModuleBytes(relaxed: boolean, maxPages: number): Uint8Arra
     matvec: () => matvec(relaxed),
     attentionDecode: () => attentionDecode(relaxed),
   };
-  return assemble(FN_NAMES.map((n) => gens[n]()), [...IMPORTS], maxPages);
+  return assemble(FN_NAMES.map((n) => gens[n]()), [...IMPORTS], maxPages, shared);
 }
 
-/** What this engine can run: SIMD at all, and relaxed-SIMD FMA (Node 20 needs a V8 flag for it). */
-export function wasmFeatures(): { simd: boolean; relaxed: boolean } {
-  if (typeof WebAssembly !== 'object') return { simd: false, relaxed: false };
+/**
+ * What this engine can run: SIMD at all, relaxed-SIMD FMA (Node 20 needs a V8 flag for it), and
+ * shared memory (SharedArrayBuffer: threads; browsers have it on cross-origin-isolated pages only).
+ */
+export function wasmFeatures(): { simd: boolean; relaxed: boolean; shared: boolean } {
+  const shared = typeof SharedArrayBuffer === 'function';
+  if (typeof WebAssembly !== 'object') return { simd: false, relaxed: false, shared };
   const probe = (relaxed: boolean): boolean => {
     const f = new FnClass('probe', [['x', 'f32']]);
     f.results = ['f32'];
     const v = V.splat([0x20, 0]);
     f.body = V.lane(relaxed ? V.relaxedMadd(v, v, v) : V.add(v, V.splat(F.c(1))), 0);
     try {
-      const bytes = assemble([f], [], 1);
-      return WebAssembly.validate(bytes) && typeof SharedArrayBuffer === 'function';
+      return WebAssembly.validate(assemble([f], [], 1, shared));
     } catch {
       return false;
     }
   };
   const simd = probe(false);
-  return { simd, relaxed: simd && probe(true) };
+  return { simd, relaxed: simd && probe(true), shared };
 }
 
 export function importObject(memory: WebAssembly.Memory): WebAssembly.Imports {

@@ -1,21 +1,14 @@
 /**
  * The browser loader: kernel threads as module Web Workers (test/browser.test.ts runs them in
  * Chromium). Needs a cross-origin-isolated page (COOP: same-origin, COEP: require-corp), since
- * shared memory needs SharedArrayBuffer. Loaded as a worker, this file waits for its init message
- * and serves jobs (pool.ts). The worker URL is written `new URL('./web-workers.js',
- * import.meta.url)`, the form bundlers (Vite, webpack, esbuild) recognise and emit as a worker.
+ * shared memory needs SharedArrayBuffer. Each kernel worker runs web-worker-entry.ts, written inline
+ * as `new Worker(new URL('./web-worker-entry.js', import.meta.url), ...)`, the form bundlers (Vite,
+ * webpack, esbuild) recognise and emit as a worker chunk (a file that spawned itself would not bundle).
  */
-import { type WorkerInit, runWorker } from './pool.js';
+import type { WorkerInit } from './pool.js';
 
-/** The kernel workers' name: how this file, loaded in a worker, knows it is one of them. */
+/** The kernel workers' name (shown in the browser's developer tools). */
 const WORKER_NAME = 'scratchlm-kernels';
-
-interface WorkerScope {
-  name: string;
-  onmessage: ((e: MessageEvent<{ scratchlmKernelWorker?: WorkerInit }>) => void) | null;
-  onmessageerror: (() => void) | null;
-  postMessage(m: unknown): void;
-}
 
 /** Whether this page (or worker: workers may start workers) may share memory with workers at all. */
 export function webWorkersAvailable(): boolean {
@@ -29,8 +22,7 @@ export function mayBlock(): boolean {
 }
 
 export async function spawnWebWorkers(inits: WorkerInit[]): Promise<{ terminate(): void }> {
-  const url = new URL('./web-workers.js', import.meta.url);
-  const workers = inits.map(() => new Worker(url, { type: 'module', name: WORKER_NAME }));
+  const workers = inits.map(() => new Worker(new URL('./web-worker-entry.js', import.meta.url), { type: 'module', name: WORKER_NAME }));
   try {
     await Promise.all(
       workers.map(
@@ -38,7 +30,7 @@ export async function spawnWebWorkers(inits: WorkerInit[]): Promise<{ terminate(
           new Promise<void>((resolve, reject) => {
             w.onmessage = (e: MessageEvent<unknown>) => (e.data === 'ready' ? resolve() : reject(new Error(`kernel worker failed: ${String(e.data)}`)));
             // a script that fails to load gives an ErrorEvent without a message
-            w.onerror = (e) => reject(new Error(`kernel worker failed: ${e.message || `could not load ${url.href}`}`));
+            w.onerror = (e) => reject(new Error(`kernel worker failed: ${e.message || `could not load web-worker-entry.js`}`));
             w.postMessage({ scratchlmKernelWorker: inits[i] });
           }),
       ),
@@ -48,15 +40,4 @@ export async function spawnWebWorkers(inits: WorkerInit[]): Promise<{ terminate(
     throw e;
   }
   return { terminate: () => workers.forEach((w) => w.terminate()) };
-}
-
-// In a kernel worker (not any worker that imports this file): serve jobs once the init arrives.
-const scope = globalThis as unknown as Partial<WorkerScope> & { document?: unknown; importScripts?: unknown };
-if (scope.document === undefined && typeof scope.importScripts === 'function' && scope.name === WORKER_NAME) {
-  scope.onmessage = (e) => {
-    const init = e.data.scratchlmKernelWorker;
-    if (init) runWorker(init, () => scope.postMessage!('ready'));
-  };
-  // the module or the memory could not be received (another agent cluster): say so, not hang
-  scope.onmessageerror = () => scope.postMessage!('could not receive the shared memory and module (is the page cross-origin-isolated?)');
 }

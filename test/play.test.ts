@@ -1,0 +1,266 @@
+/**
+ * The playground (web/, built into dist/web by Vite) in Debian's Chromium, headless, driven by
+ * playwright-core: it trains on the built-in corpus in a Web Worker with wasm threads, the loss
+ * falls, a sample and a streamed generation appear, a model saved to a download loads back with
+ * the same greedy text, a run trained by the CLI opens in the page and continues its prompt as
+ * `scratchlm sample` does, and a page without COOP/COEP trains on one thread. Screenshots of each
+ * view go to $SCRATCHLM_ARTIFACTS (default: a folder in the system's temp folder).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { webHandler, webRoot } from '../cli/web-static.js';
+import { CLI } from './paths.js';
+
+const CHROMIUM = process.env.SCRATCHLM_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = process.env.SCRATCHLM_ARTIFACTS ?? join(tmpdir(), 'scratchlm-play-artifacts');
+const work = mkdtempSync(join(tmpdir(), 'scratchlm-play-'));
+
+let isolatedServer: Server | null = null;
+let plainServer: Server | null = null;
+let ctx: BrowserContext | null = null;
+let isolated = '';
+let plain = '';
+
+/** A server for the built page: with the isolation headers (webHandler's own), or with none. */
+function listen(strip: boolean): Promise<{ server: Server; url: string }> {
+  const handle = webHandler({ root: webRoot(), runsDir: work });
+  const server = createServer((req, res) => {
+    if (strip) {
+      const writeHead = res.writeHead.bind(res) as (s: number, h?: Record<string, string>) => typeof res;
+      (res as unknown as { writeHead: typeof writeHead }).writeHead = (s, h = {}) => {
+        const kept = Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith('Cross-Origin')));
+        return writeHead(s, kept);
+      };
+    }
+    if (!handle(req, res)) res.writeHead(404).end();
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` })));
+}
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `browser tests need Chromium at ${CHROMIUM}: run apt-get install -y chromium (Debian), or set SCRATCHLM_CHROMIUM`);
+  assert.ok(existsSync(join(webRoot(), 'index.html')), 'dist/web is not built: npm run build');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const a = await listen(false);
+  const b = await listen(true);
+  isolatedServer = a.server;
+  plainServer = b.server;
+  isolated = a.url;
+  plain = b.url;
+  const profile = join(work, 'profile'); // an empty --user-data-dir
+  mkdirSync(profile);
+  ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    timeout: 20_000,
+  });
+});
+
+after(async () => {
+  await ctx?.close();
+  for (const s of [isolatedServer, plainServer]) {
+    await new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
+    s?.closeAllConnections();
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function open(url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await ctx!.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
+  });
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 20_000 });
+  return { page, errors };
+}
+
+async function shot(page: Page, name: string, selector = 'body'): Promise<void> {
+  await page.locator(selector).screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Sets the form's model and training settings. */
+async function configure(page: Page, s: Record<string, number>): Promise<void> {
+  for (const [k, v] of Object.entries(s)) await page.fill(k === 'sampleEvery' ? '#sample-every' : `#set-${k}`, String(v));
+}
+
+/** Builds and trains until the run is done; returns the evaluations table. */
+async function trainToEnd(page: Page, timeout: number): Promise<{ iter: number; train: number; val: number }[]> {
+  await page.click('#build');
+  await page.waitForSelector('body[data-training="done"]', { timeout });
+  return page.$$eval('#evals tbody tr', (rows) => rows.map((r) => ({ iter: Number((r as HTMLElement).dataset.iter), train: Number((r as HTMLElement).dataset.train), val: Number((r as HTMLElement).dataset.val) })));
+}
+
+/** The next-token view's top tokens for `prompt` (id → probability). */
+async function nextProbs(page: Page, prompt: string, top: number): Promise<Map<number, number>> {
+  await page.click('#tab-next');
+  await page.fill('#next-prompt', prompt);
+  await page.fill('#next-top', String(top));
+  await page.fill('#next-temp', '1');
+  await page.waitForSelector(`#next-out[data-key=${JSON.stringify(JSON.stringify([prompt, top, 1]))}]`, { timeout: 20_000 });
+  const rows = await page.$$eval('#next-out tr.tok', (trs) => trs.map((r) => [Number((r as HTMLElement).dataset.id), Number((r as HTMLElement).dataset.prob)] as [number, number]));
+  return new Map(rows);
+}
+
+function sameProbs(a: Map<number, number>, b: Map<number, number>, tol: number, what: string): void {
+  assert.deepEqual([...a.keys()], [...b.keys()], `${what}: the same top tokens in the same order`);
+  for (const [id, p] of a) assert.ok(Math.abs(p - b.get(id)!) <= tol, `${what}: token ${id}: ${p} vs ${b.get(id)}`);
+}
+
+/** Greedy continuation of `prompt` in the Generate view. */
+async function greedy(page: Page, prompt: string, tokens: number): Promise<string> {
+  await page.click('#tab-generate');
+  await page.fill('#gen-prompt', prompt);
+  await page.fill('#gen-max', String(tokens));
+  await page.fill('#gen-temp', '0');
+  await page.click('#gen-go');
+  await page.waitForSelector('#gen-out[data-done="1"]', { timeout: 20_000 });
+  return (await page.textContent('#gen-out')) ?? '';
+}
+
+test('the playground trains on the built-in corpus with wasm threads; save, load and a CLI run give the same text', { timeout: 120_000 }, async () => {
+  const { page, errors } = await open(`${isolated}?threads=2`);
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+  assert.equal(await page.getAttribute('#engine', 'data-threads'), '2');
+  assert.match((await page.getAttribute('#engine', 'data-backend')) ?? '', /^wasm/);
+  await configure(page, { maxIters: 60, evalInterval: 20, sampleEvery: 30 });
+  const evals = await trainToEnd(page, 60_000);
+  assert.deepEqual(evals.map((e) => e.iter), [0, 20, 40, 60]);
+  const first = evals[0]!, last = evals.at(-1)!;
+  assert.ok(last.val < first.val - 0.5, `val loss should fall: ${first.val} → ${last.val}`);
+  assert.ok(last.train < first.train - 0.5, `train loss should fall: ${first.train} → ${last.train}`);
+  const sample = (await page.textContent('#sample')) ?? '';
+  assert.ok(sample.length > 50, `a sample appears: '${sample}'`);
+  const tps = Number(await page.getAttribute('#s-tps', 'data-value'));
+  assert.ok(tps > 0, 'tokens/s shown');
+  await shot(page, 'training', '#training');
+
+  // the next-token view: over the whole vocabulary the probabilities sum to 1
+  const all = await nextProbs(page, 'The ', 100_000);
+  const sum = [...all.values()].reduce((x, y) => x + y, 0);
+  assert.ok(all.size > 50 && Math.abs(sum - 1) < 1e-4, `${all.size} tokens, probabilities sum to ${sum}`);
+  const before = await nextProbs(page, 'The ', 10);
+  await shot(page, 'next-token', '#views');
+
+  // attention: one heatmap per layer and head, labelled; the embedding map with its cohesion
+  await page.click('#tab-attention');
+  await page.waitForFunction(() => document.querySelectorAll('#attn-grid button.head').length === 4);
+  assert.match((await page.textContent('#attn-detail')) ?? '', /layer 0 head 0: .*previous token [\d.]+, first token [\d.]+, self [\d.]+, induction [\d.]+/);
+  await shot(page, 'attention', '#views');
+  await page.click('#tab-embeddings');
+  await page.waitForSelector('#emb-caption[data-cohesion]');
+  const snaps = Number(await page.getAttribute('#emb-step', 'max')) + 1;
+  assert.ok(snaps >= 4, `${snaps} embedding snapshots`);
+  assert.ok((await page.locator('#emb-map text').count()) > 50);
+  await shot(page, 'embeddings', '#views');
+  await page.click('#tab-lens');
+  await page.waitForFunction(() => document.querySelectorAll('#lens-out tr.lens-row').length === 3); // embedding + 2 blocks
+  await shot(page, 'logit-lens', '#views');
+  await page.click('#tab-probes');
+  await page.waitForSelector('#probe-last');
+  await shot(page, 'probes', '#views');
+
+  // generation streams into the page; greedy is repeatable
+  const text = await greedy(page, 'The ', 40);
+  assert.ok(text.startsWith('The ') && text.length > 30, text);
+  assert.equal(await greedy(page, 'The ', 40), text);
+  await shot(page, 'generate', '#views');
+
+  // save: three downloads, the files the CLI reads
+  const saved = join(work, 'saved');
+  mkdirSync(saved);
+  const downloads: Promise<void>[] = [];
+  const got = new Promise<void>((resolve) => {
+    page.on('download', (d) => {
+      downloads.push(d.saveAs(join(saved, d.suggestedFilename())));
+      if (downloads.length === 3) resolve();
+    });
+  });
+  await page.click('#save');
+  await got;
+  await Promise.all(downloads);
+  assert.deepEqual(readdirSync(saved).sort(), ['config.json', 'model.safetensors', 'tokenizer.json']);
+  assert.equal(JSON.parse(readFileSync(join(saved, 'config.json'), 'utf8')).n_layer, 2);
+
+  // load it back in a fresh page: the same greedy text
+  const p2 = await open(isolated);
+  await p2.page.setInputFiles('#load-files', ['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => join(saved, f)));
+  await p2.page.waitForFunction(() => document.getElementById('model-info')?.textContent?.includes('loaded'));
+  sameProbs(await nextProbs(p2.page, 'The ', 10), before, 1e-6, 'saved and loaded back');
+  assert.equal(await greedy(p2.page, 'The ', 40), text);
+  // and it was kept: a reload offers it back
+  await p2.page.reload();
+  await p2.page.waitForSelector('#restore:not([hidden])');
+  await p2.page.click('#restore');
+  await p2.page.waitForFunction(() => document.getElementById('model-info')?.textContent?.includes('loaded'));
+  assert.equal(await greedy(p2.page, 'The ', 40), text);
+  await p2.page.close();
+
+  // a run trained by the CLI, opened from the server and from a picked folder
+  const textFile = join(work, 'corpus.txt');
+  writeFileSync(textFile, readFileSync(join(webRoot(), 'corpus.txt'), 'utf8').slice(0, 200_000));
+  execFileSync(process.execPath, [CLI, 'prepare', textFile, '--out', join(work, 'data')], { stdio: 'pipe' });
+  execFileSync(process.execPath, [CLI, 'train', '--data', join(work, 'data'), '--out', join(work, 'run'), '--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '4', '--max-iters', '30', '--eval-interval', '30', '--eval-iters', '2', '--threads', '1'], { stdio: 'pipe' });
+  const cli = execFileSync(process.execPath, [CLI, 'sample', '--run', join(work, 'run'), '--prompt', 'The ', '--max-tokens', '40', '--temperature', '0', '--threads', '1'], { encoding: 'utf8' });
+  await page.fill('#remote', 'run');
+  await page.click('#remote-form button');
+  await page.waitForFunction(() => document.getElementById('model-info')?.textContent?.includes('run folder'));
+  assert.equal(await greedy(page, 'The ', 40), cli.replace(/\n$/, ''));
+  const picked = readdirSync(join(work, 'run')).map((f) => join(work, 'run', f));
+  await page.setInputFiles('#load-files', picked);
+  await page.waitForFunction(() => document.getElementById('model-info')?.textContent?.includes('picked files'));
+  assert.equal(await greedy(page, 'The ', 40), cli.replace(/\n$/, ''));
+  await page.close();
+  assert.deepEqual(errors, []);
+});
+
+test('a page that is not cross-origin-isolated still trains, on one thread, and says so', { timeout: 60_000 }, async () => {
+  const { page, errors } = await open(plain);
+  assert.equal(await page.evaluate(() => crossOriginIsolated), false);
+  assert.equal(await page.getAttribute('#engine', 'data-threads'), '1');
+  assert.match((await page.textContent('#engine')) ?? '', /not cross-origin-isolated.*one thread/);
+  await configure(page, { maxIters: 20, evalInterval: 20, sampleEvery: 20 });
+  const evals = await trainToEnd(page, 45_000);
+  assert.ok(evals.at(-1)!.val < evals[0]!.val - 0.3, JSON.stringify(evals));
+  await shot(page, 'not-isolated');
+  await page.close();
+  assert.deepEqual(errors, []);
+});
+
+test('scratchlm play serves the page with the isolation headers', { timeout: 20_000 }, async () => {
+  const child = spawn(process.execPath, [CLI, 'play', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d;
+        const m = out.match(/http:\/\/\S+\//);
+        if (m) resolve(m[0]);
+      });
+      child.once('exit', (c) => reject(new Error(`play exited ${c}: ${out}`)));
+    });
+    const r = await fetch(url);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('cross-origin-opener-policy'), 'same-origin');
+    assert.equal(r.headers.get('cross-origin-embedder-policy'), 'require-corp');
+    assert.match(await r.text(), /scratchlm playground/);
+    assert.equal((await fetch(`${url}runs/../../etc/passwd`)).status, 404);
+  } finally {
+    child.kill('SIGTERM');
+  }
+});
