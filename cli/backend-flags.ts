@@ -1,22 +1,19 @@
 /** The --kernels and --threads options shared by every command that computes. */
 import { totalmem } from 'node:os';
-import { createBackend, ScratchError, type Backend } from '../src/index.js';
+import { createBackend, KERNEL_KINDS, ScratchError, type Backend, type KernelKind } from '../src/index.js';
+import type { Flag } from './args.js';
 
-export const BACKEND_OPTIONS = {
-  kernels: { type: 'string' },
-  threads: { type: 'string' },
-} as const;
+/** Flags (cli/args.ts specs) every computing command takes. */
+export const BACKEND_FLAGS = {
+  kernels: { type: 'string', choices: [...KERNEL_KINDS], value: KERNEL_KINDS.join('|'), default: 'auto', doc: "kernels: 'auto' picks the fastest this machine runs (native if built, else wasm SIMD); 'native-avx2' etc. force a native path; 'ref' the plain TypeScript reference" },
+  threads: { type: 'int', min: 1, max: 256, value: 'N', doc: 'threads for the wasm kernels (default: every core)' },
+} as const satisfies Record<string, Flag>;
 
-/** The backend the flags ask for; the fastest available (wasm, every core) by default. */
-export async function backendFromFlags(values: { kernels?: string; threads?: string }): Promise<Backend> {
+/** The backend the flags ask for; the fastest available (native if built, else wasm; every core) by default. */
+export async function backendFromFlags(values: { kernels?: string; threads?: number }): Promise<Backend> {
   const kind = values.kernels ?? 'auto';
-  if (kind !== 'ref' && kind !== 'wasm' && kind !== 'auto') throw new ScratchError(`--kernels must be ref, wasm or auto, got '${kind}'`);
-  let threads: number | undefined;
-  if (values.threads !== undefined) {
-    threads = Number(values.threads);
-    if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ScratchError(`--threads must be a whole number from 1 to 256, got '${values.threads}'`);
-  }
-  return createBackend({ kernels: kind, threads });
+  if (!(KERNEL_KINDS as readonly string[]).includes(kind)) throw new ScratchError(`--kernels must be one of ${KERNEL_KINDS.join(', ')}, got '${kind}'`);
+  return createBackend({ kernels: kind as KernelKind, threads: values.threads });
 }
 
 /**

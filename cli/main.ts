@@ -5,26 +5,13 @@
  * line, without a stack trace.
  */
 import { ScratchError } from '../src/index.js';
+import { UsageError, usageLine } from './args.js';
 import { watchStdout } from './output.js';
-
-type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number | void> }> };
-
-const COMMANDS: Record<string, Command> = {
-  bench: { summary: 'time training steps (bench train)', load: () => import('./commands/bench.js') },
-  check: { summary: 'compare the model with a PyTorch fixture folder', load: () => import('./commands/check.js') },
-  prepare: { summary: 'tokenize text files into a data folder (train.bin, val.bin)', load: () => import('./commands/prepare.js') },
-  train: { summary: 'train a model (no arguments: the built-in Brown corpus run)', load: () => import('./commands/train.js') },
-  serve: { summary: 'serve a run over HTTP: OpenAI-compatible completions, streaming, inspection views', load: () => import('./commands/serve.js') },
-  sample: { summary: 'stream text from a trained run', load: () => import('./commands/sample.js') },
-  eval: { summary: 'loss and perplexity of a run on a data folder', load: () => import('./commands/eval.js') },
-  export: { summary: 'write a run as a Hugging Face GPT-2 folder (for PyTorch, transformers)', load: () => import('./commands/export.js') },
-  play: { summary: 'serve the browser playground (train and look inside a GPT in a web page)', load: () => import('./commands/play.js') },
-  tokenizer: { summary: 'train a BPE tokenizer; encode and decode text (gpt2, char or a file)', load: () => import('./commands/tokenizer.js') },
-};
+import { COMMANDS } from './registry.js';
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `usage: scratchlm <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'scratchlm <command> --help' for a command's options.`;
+  return `usage: npx scratchlm <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'npx scratchlm <command> --help' for a command's options.`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -35,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
-    console.error(`scratchlm: unknown command '${name}'; run 'scratchlm --help' for the list`);
+    console.error(`scratchlm: unknown command '${name}'; run 'npx scratchlm --help' for the list`);
     return 1;
   }
   command = name;
@@ -66,9 +53,15 @@ export function joinNegativeValues(args: string[]): string[] {
 /** Errors a user can act on print as one line; anything else is a bug and keeps its stack. */
 export function reportError(err: unknown): number {
   const parse = err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  if (err instanceof UsageError) {
+    // one line: what is wrong, then how to call it (unless the message already points to --help)
+    const how = err.message.includes('--help') ? '' : `; ${usageLine(err.spec)} (npx scratchlm ${err.spec.name} --help lists every option)`;
+    console.error(`scratchlm: ${err.message}${how}`);
+    return 1;
+  }
   if (err instanceof ScratchError || parse) {
     let msg = (err as Error).message.replace(/\s*\n\s*/g, ' ').replace(/\.$/, '');
-    if (parse) msg += `; run 'scratchlm ${command ? `${command} ` : ''}--help' for the options`;
+    if (parse) msg += `; run 'npx scratchlm ${command ? `${command} ` : ''}--help' for the options`;
     console.error(`scratchlm: ${msg}`);
     return 1;
   }

@@ -1,58 +1,7 @@
-/** scratchlm's public API: the only door for cli/ and web/. */
-export { ScratchError, check } from './core/errors.js';
-export { Rng, type RngState } from './core/rng.js';
-export * from './kernels/types.js';
-export { refKernels, refBackend } from './kernels/ref/index.js';
-export { dropoutHash } from './kernels/ref/dropout.js';
-export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
-export * as ops from './tensor/ops.js';
-export { validateConfig, parseFieldValue, type Schema, type FieldSpec } from './core/config.js';
-export { gptConfig, countParams, GPT_CONFIG_SCHEMA, type GPTConfig } from './model/config.js';
-export { GPT, type GPTOptions, type ForwardOptions, type ForwardTrace } from './model/gpt.js';
-export { ParamStore, paramSpecs, type ParamSpec, type ParamGroup } from './model/params.js';
-export { AdamW, clipGradNorm, type AdamWSettings, type AdamWState, type OptimGroup } from './train/adamw.js';
-export { generate, sampleFromLogits, argmax, validateSampleOptions, type SampleOptions } from './generate/sample.js';
-export { parseSafetensors, serializeSafetensors, type SafeTensor, type SafeArray, type SafeDType } from './io/safetensors.js';
-export { loadGpt2Weights, gpt2WeightEntries, gptConfigFromHf, hfConfigFromGpt, type HfGpt2Config } from './io/gpt2-weights.js';
-export { loadHfGpt2, saveHfGpt2, readSafetensorsFile, isHfGpt2Folder } from './io/hf-folder.js';
-export { readBytes, readText, readJson, writeAtomic, decodeUtf8 } from './io/files.js';
-export { runFixtureCheck, type CheckReport, type CheckRow } from './check/fixture.js';
-export { trainStep, type Trainable, type StepResult } from './train/step.js';
-export { profiledBackend, median, type KernelProfile } from './train/profile.js';
-export { benchTrain, BENCH_SHAPES, type BenchShape, type BenchResult } from './train/bench.js';
-
-// tokenizer
-export type { Tokenizer, EncodeOptions, AllowedSpecial, StreamDecoder } from './tokenizer/types.js';
-export { CharTokenizer } from './tokenizer/char.js';
-export { BpeTokenizer, type BpeSpec } from './tokenizer/bpe.js';
-export { trainBpe, type TrainBpeOptions, type TrainBpeResult } from './tokenizer/train.js';
-export { pretokenize, GPT2_PATTERN, GPT4_PATTERN } from './tokenizer/pretokenize.js';
-export { ENDOFTEXT, parseGpt2Files, parseTiktokenRanks, tokenizerFromJSON, toHuggingFace, fromHuggingFace, formatTokenizerJSON } from './tokenizer/formats.js';
-
-// training
-export { TokenFile, TokenFileWriter, bytesPerId, TOKEN_FILE_MAGIC, TOKEN_FILE_VERSION } from './io/token-file.js';
-export { prepareData, prepareDataAsync, PrepareInterrupted, openDataFolder, DATA_FORMAT, DATA_VERSION, type PrepareOptions, type DataMeta, type DataFolder } from './io/prepare.js';
-export { brownText, brownTextFile, brownCorpusDir, stripBrownTags, prepareBuiltinCorpus, type BuiltinData } from './io/brown.js';
-export { saveCheckpoint, readCheckpointMeta, loadCheckpointWeights, hasCheckpoint, checkpointPath, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './io/checkpoint.js';
-export { readMetrics, appendMetrics, truncateMetrics, ensureRunFolder, metricsPath, writeRunFile, readRunConfigFile, pathExists, freshRunDir, type MetricsRecord } from './io/run-files.js';
-export { loadRun, evaluateRun, type LoadedRun, type SplitLoss } from './train/run-load.js';
-export {
-  TRAIN_CONFIG_SCHEMA, MODEL_SETTINGS_SCHEMA, MODEL_KEYS, PRESETS, RESUMABLE_KEYS, presetNames, keyKind, allKeys, flagName, keyFromFlag, parseSetting,
-  resolveRunConfig, flattenSettings, buildRunConfig, runSettings, learningRate, type TrainConfig, type RunConfig, type ModelSettings,
-} from './train/config.js';
-export { getBatch, evalRng, checkBlockFits, type TokenSource, type Batch } from './train/batches.js';
-export { estimateMemory, checkMemory, batchPieces, memoryBudget, gib, type MemoryEstimate } from './train/memory.js';
-export { trainLoop, estimateLoss, NonFiniteLossError, type TrainableModel, type TrainState, type TrainHooks, type TrainData, type StepRecord, type EvalRecord } from './train/trainer.js';
-export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressInfo, type CurvePoint } from './train/report.js';
-export { trainRun, type TrainRunOptions, type TrainRunResult } from './train/run.js';
-export { generateText, generateTexts, promptIds, type TextSampleOptions, type TextBatchOptions, type TextSample } from './generate/text.js';
-export { DecodeEngine, type GenerationRequest, type TokenEvent, type FinishReason, type EngineOptions } from './generate/engine.js';
-export { Sampler, validateSampling, topIndices, argmaxOf, logprobsOf, type SamplingOptions, type TokenLogprob } from './generate/sampler.js';
-export { KVCache, prefill, decodeStep, acquireCache, releaseCache, kvCacheFloats } from './generate/decode.js';
-export { TextStream, type StreamPiece } from './generate/stream.js';
-export { gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer } from './io/tokenizer-files.js';
-export { createBackend, type BackendOptions } from './kernels/create.js';
-export type { WasmBackend } from './kernels/wasm/backend.js';
-
-// inspection (browser-safe): next-token probabilities, neighbours, attention heads, logit lens
-export * from './inspect/index.js';
+/**
+ * scratchlm's public API in Node: the browser-safe library (src/browser.ts) and the file-system
+ * parts (src/node.ts). The only door for cli/; web pages import src/browser.ts (the package's
+ * "browser" condition does that for bundlers). New exports go into one of those two files.
+ */
+export * from './browser.js';
+export * from './node.js';

@@ -7,9 +7,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Backend, CharTokenizer, DecodeEngine, GPT, Rng, Sampler, type SamplingOptions, type TokenEvent, createBackend, generate, generateText, generateTexts,
-  noGrad, refBackend,
+  type Backend, BatchDecoder, CharTokenizer, DecodeEngine, GPT, Rng, Sampler, type SamplingOptions, type TokenEvent, createBackend, generate, generateText, generateTexts,
+  logprobsOf, noGrad, refBackend, topIndices,
 } from '../src/index.js';
+import { NATIVE_BUILT } from './native-helpers.js';
 
 const SCALE = Number(process.env.GEN_SCALE ?? 5);
 const CFG = { vocabSize: 37, blockSize: 12, nLayer: 2, nHead: 3, nEmbd: 15, bias: true };
@@ -95,6 +96,7 @@ const backends: [string, Promise<Backend>][] = [
   ['wasm, 1 thread', createBackend({ kernels: 'wasm', threads: 1 })],
   ['wasm, 2 threads', createBackend({ kernels: 'wasm', threads: 2 })],
 ];
+if (NATIVE_BUILT) backends.push(['native, 1 thread', createBackend({ kernels: 'native', threads: 1 })], ['native, 2 threads', createBackend({ kernels: 'native', threads: 2 })]);
 after(async () => {
   for (const [, p] of backends) ((await p) as { close?: () => void }).close?.();
 });
@@ -216,4 +218,115 @@ test('bad requests: one-line errors', () => {
   ];
   for (const [req, msg] of bad) assert.throws(() => e.add(req as never), (err: Error) => msg.test(err.message) && !err.message.includes('\n'), String(msg));
   assert.equal(e.size, 0);
+});
+
+// issue 13's options in the cached path: rotary positions turn each cached key at its own position,
+// QK-norm, RMSNorm, ReLU²/SwiGLU, an untied head and the soft-cap run through the same layer methods
+const RECIPES: Record<string, unknown>[] = [
+  { positions: 'rope', norm: 'rmsnorm', qkNorm: true, mlp: 'relu2', tieEmbeddings: false, logitSoftcap: 8 },
+  { positions: 'rope', mlp: 'swiglu', mlpHidden: 20, bias: false },
+  { qkNorm: true, norm: 'rmsnorm', tieEmbeddings: false },
+];
+for (const [label, p] of backends) {
+  test(`KV cache equals recomputation with the recipe options (${label}): tokens exactly, log-probabilities within 3e-5, past the block size`, async () => {
+    for (const recipe of RECIPES) {
+      const m = model(await p, 4, { ...CFG, nEmbd: 18, ...recipe });
+      for (const [name, sampling] of SAMPLINGS.slice(0, 2)) {
+        for (const prompt of [[3], Array.from({ length: 15 }, (_, i) => (i * 7) % 37)]) {
+          const want = recompute(m, prompt, 16, sampling);
+          const [got] = viaEngine(m, [{ prompt, n: 16, sampling }]);
+          assert.deepEqual(got!.tokens, want.tokens, `${JSON.stringify(recipe)} ${name}, prompt of ${prompt.length}`);
+          // 3e-5: SwiGLU's products of scaled-up weights make larger activations, so float32
+          // rounding of the decode kernels' other summation order reaches 1.1e-5 on the wasm kernels
+          closeRows(got!.logprobs, want.logprobs, 3e-5, `${JSON.stringify(recipe)} ${name}`);
+        }
+      }
+    }
+  });
+}
+
+test('a held sequence sits out steps and then goes on with the same tokens', () => {
+  const m = model(refBackend, 7);
+  const e = new DecodeEngine(m);
+  const a = e.add({ prompt: [1, 2], maxTokens: 8, sampling: { temperature: 0.9, seed: 1 } });
+  const b = e.add({ prompt: [3], maxTokens: 8, sampling: { temperature: 0.9, seed: 2 } });
+  const toks = new Map<number, number[]>([[a, []], [b, []]]);
+  for (let i = 0; e.size > 0; i++) {
+    if (i === 2) e.hold(a);
+    if (i === 6) e.hold(a, false);
+    const evs = e.step();
+    if (i >= 2 && i < 6) assert.ok(evs.every((ev) => ev.seq !== a), `step ${i}`);
+    for (const ev of evs) toks.get(ev.seq)!.push(ev.token);
+  }
+  assert.deepEqual(toks.get(a), recompute(m, [1, 2], 8, { temperature: 0.9, seed: 1 }).tokens);
+  assert.deepEqual(toks.get(b), recompute(m, [3], 8, { temperature: 0.9, seed: 2 }).tokens);
+});
+
+test('BatchDecoder: any subset per step gives each sequence its own tokens; scorePrompt is teacher forcing', async () => {
+  const m = model(await backends[2]![1], 8);
+  const d = new BatchDecoder(m);
+  const reqs = [[1, 2, 3], [4], [5, 6]];
+  const seqs = reqs.map((p, i) => d.add(p, { temperature: 0.8, seed: i, logprobs: 2 }));
+  const got = reqs.map(() => [] as number[]);
+  for (let step = 0; step < 9; step++) {
+    const pick = seqs.filter((_, i) => (step + i) % 3 !== 0); // a different two every step
+    d.step(pick).forEach((c, j) => {
+      got[seqs.indexOf(pick[j]!)]!.push(c.token);
+      assert.equal(c.top.length, 2);
+    });
+  }
+  reqs.forEach((p, i) => assert.deepEqual(got[i], recompute(m, p, got[i]!.length, { temperature: 0.8, seed: i }).tokens));
+  d.remove(seqs[0]!);
+  assert.throws(() => d.step([seqs[0]!]), /not running here/);
+  const prompt = [7, 8, 9, 10];
+  const scores = d.scorePrompt(prompt, 3);
+  assert.equal(scores[0], null);
+  for (let t = 1; t < prompt.length; t++) {
+    const want = recompute(m, prompt.slice(0, t), 1, { temperature: 0 }).logprobs[0]!;
+    assert.ok(Math.abs(scores[t]!.logprob - want[prompt[t]!]!) < 1e-5);
+    assert.equal(scores[t]!.top[0]!.logprob, Math.max(...scores[t]!.top.map((x) => x.logprob)));
+  }
+});
+
+test('sampler: partial selection equals a sort, no sort of the vocabulary, penalties and filters as defined', () => {
+  const r = new Rng(11);
+  const vals = Float32Array.from({ length: 5000 }, () => Math.round(r.normal() * 20) / 4); // many ties
+  const sorted = Array.from(vals.keys()).sort((a, b) => vals[b]! - vals[a]! || a - b); // the test's own oracle
+  for (const k of [1, 7, 64, 5000]) assert.deepEqual(Array.from(topIndices(vals, k)), sorted.slice(0, k));
+  // a 50,257-token row: top-k, top-p and plain draws never call a sort
+  const V = 50257;
+  const logits = Float32Array.from({ length: V }, () => r.normal() * 3);
+  const sorts = [Array.prototype, Float32Array.prototype, Int32Array.prototype, Float64Array.prototype].map((p) => [p, p.sort] as const);
+  for (const [p] of sorts) p.sort = () => assert.fail('sorted the vocabulary');
+  try {
+    for (const o of [{ topK: 40 }, { topP: 0.9 }, { topP: 0.999, minP: 0.001 }, {}]) new Sampler({ ...o, seed: 1 }, V).pick(logits);
+  } finally {
+    for (const [p, f] of sorts) p.sort = f as never;
+  }
+  // filters keep exactly the tokens they define
+  const row = Float32Array.from([2, 1, 0, 3, -1]); // p ∝ e^x
+  const support = (o: SamplingOptions) => {
+    const s = new Sampler({ ...o, seed: 3 }, row.length);
+    return [...new Set(Array.from({ length: 400 }, () => s.pick(row)))].sort();
+  };
+  assert.deepEqual(support({ topK: 2 }), [0, 3]);
+  assert.deepEqual(support({ topP: 0.7 }), [0, 3]); // 0.64 after token 3, 0.88 with token 0
+  assert.deepEqual(support({ minP: 0.3 }), [0, 3]); // e^-1 = 0.37 ≥ 0.3 > e^-2
+  assert.deepEqual(support({ temperature: 0 }), [3]);
+  // greedy with penalties: token 3 (logit 3) loses once generated, by the stated arithmetic
+  const pen = (o: SamplingOptions, picks: number) => {
+    const s = new Sampler({ temperature: 0, ...o }, row.length);
+    return Array.from({ length: picks }, () => s.pick(row));
+  };
+  assert.deepEqual(pen({ repetitionPenalty: 2 }, 3), [3, 0, 3]); // seen: 3 → 1.5 < 2; then 2 → 1 < 1.5 (not cumulative)
+  assert.deepEqual(pen({ presencePenalty: 1.5 }, 2), [3, 0]); // 3 - 1.5 < 2
+  assert.deepEqual(pen({ frequencyPenalty: 0.6 }, 3), [3, 3, 0]); // 2.4, then 1.8 < 2
+  const rp = new Sampler({ temperature: 0, repetitionPenalty: 4 }, row.length);
+  rp.addPrompt([3]);
+  assert.equal(rp.pick(row), 0); // the prompt counts for the repetition penalty
+  // log-probabilities: the model's log-softmax, top-N most likely first
+  const lp = logprobsOf(row, 1, 2);
+  const lse = Math.log(Array.from(row).reduce((a, x) => a + Math.exp(x), 0));
+  assert.ok(Math.abs(lp.logprob - (1 - lse)) < 1e-12);
+  assert.deepEqual(lp.top.map((t) => t.token), [3, 0]);
 });

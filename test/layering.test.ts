@@ -17,9 +17,13 @@ const ALLOWED: Record<string, string[]> = {
   inspect: ['core', 'kernels', 'tensor', 'model', 'tokenizer'],
   io: ['core', 'kernels', 'tensor', 'model', 'tokenizer'],
   check: ['core', 'kernels', 'tensor', 'model', 'io', 'generate', 'train'],
+  // the high-level API (GPT.create, fit, generate, ...): browser-safe, over everything below it
+  api: ['core', 'kernels', 'tensor', 'model', 'io', 'tokenizer', 'generate', 'train', 'inspect'],
+  // Node orchestration over the browser-safe layers: run folders (src/node.ts exports it)
+  node: ['core', 'kernels', 'tensor', 'model', 'io', 'tokenizer', 'generate', 'train', 'inspect', 'api'],
 };
 /** Only these may touch node: modules (files, processes, threads). */
-const NODE_OK = [/^src\/io\//, /^src\/kernels\/wasm\/node-/, /^src\/check\//];
+const NODE_OK = [/^src\/io\//, /^src\/kernels\/wasm\/node-/, /^src\/kernels\/native\/node-/, /^src\/check\//, /^src\/node\//, /^src\/node\.ts$/];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

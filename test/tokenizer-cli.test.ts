@@ -75,8 +75,8 @@ test('bad input: one line, exit code 1, no file written', () => {
     [['decode', '--tokenizer', 'gpt2'], '[99999999]', /not in the vocabulary/],
     [['decode', '--tokenizer', 'gpt2'], 'nope', /expected a JSON array/],
     [['encode', '--tokenizer', join(dir, 'missing.json')], 'x', /missing\.json: no such file/],
-    [['encode', '--tokenizer', 'gpt2', '--bogus'], 'x', /Unknown option '--bogus'/],
-    [['frobnicate'], undefined, /unknown tokenizer command/],
+    [['encode', '--tokenizer', 'gpt2', '--bogus'], 'x', /unknown option '--bogus'/],
+    [['frobnicate'], undefined, /tokenizer has no subcommand 'frobnicate' \(expected train, encode or decode\)/],
   ];
   for (const [args, input, re] of cases) {
     const r = cli(args, input);

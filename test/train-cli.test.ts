@@ -36,6 +36,7 @@ test('prepare makes a data folder; train writes config, metrics, loss curve and 
   const r = cli(['train', '--data', 'data', '--out', 'runs/straight', ...TINY, '--max-iters', '20', '--dropout', '0.1', '--grad-accum', '2']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /step 20\/20 loss/); // plain lines when not a terminal
+  assert.match(r.stdout, /step 20\/20 loss \S+ val \d\.\d{4} @15 /); // the val column says when it was measured
   const files = readdirSync(join(dir, 'runs/straight'));
   for (const f of ['config.json', 'metrics.jsonl', 'loss.svg', 'latest.json', 'best.json']) assert.ok(files.includes(f), f);
   assert.ok(files.some((f) => /^latest-000020\.safetensors$/.test(f)));
@@ -60,6 +61,25 @@ test('--resume after --max-iters 10 gives bitwise the same losses as 20 steps st
   const c = cli(['train', '--data', 'data', '--out', 'runs/halves', '--resume', '--lr', '0.5']);
   assert.equal(c.status, 1);
   assert.match(c.stderr, /^scratchlm: --resume cannot change 'lr'/);
+});
+
+test('baby-fast (every recipe option, Muon, warmup-stable-decay) trains, resumes bitwise (Muon momentum in the checkpoint), samples', () => {
+  const FAST = ['--preset', 'baby-fast', ...TINY, '--n-embd', '16', '--lr-decay-iters', '12'];
+  const a = cli(['train', '--data', 'data', '--out', 'runs/fast', ...FAST, '--max-iters', '12']);
+  assert.equal(a.status, 0, a.stderr);
+  const h = cli(['train', '--data', 'data', '--out', 'runs/fast-halves', ...FAST, '--max-iters', '6']);
+  assert.equal(h.status, 0, h.stderr);
+  const b = cli(['train', '--out', 'runs/fast-halves', '--resume', '--max-iters', '12']);
+  assert.equal(b.status, 0, b.stderr);
+  assert.deepEqual(losses('runs/fast-halves'), losses('runs/fast'));
+  const first = losses('runs/fast')[0]![1] as number;
+  const last = losses('runs/fast').at(-1)![1] as number;
+  assert.ok(last < first - 0.1, `loss ${first} → ${last}`);
+  const cfg = JSON.parse(readFileSync(join(dir, 'runs/fast/config.json'), 'utf8'));
+  assert.deepEqual([cfg.positions, cfg.norm, cfg.qkNorm, cfg.mlp, cfg.tieEmbeddings, cfg.optimizer, cfg.schedule], ['rope', 'rmsnorm', true, 'relu2', false, 'muon', 'wsd']);
+  const s = cli(['sample', '--run', 'runs/fast', '--max-tokens', '20', '--seed', '3']);
+  assert.equal(s.status, 0, s.stderr);
+  assert.ok(s.stdout.length >= 10, s.stdout);
 });
 
 test('a batch that does not fit in --max-memory runs as equal pieces: the same losses as the whole batch', () => {
@@ -161,8 +181,8 @@ test('bad input: one line saying what is wrong, no half-written files', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, re);
   };
-  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--learning-rate', '1']), /Unknown option '--learning-rate'/);
-  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--batch-size', 'many']), /'batchSize' must be a number/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--learning-rate', '1']), /unknown option '--learning-rate'/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--batch-size', 'many']), /--batch-size must be a whole number from 1 to 65536, got 'many'/);
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ lr: 1e-3, momentum: 0.9 }));
   one(cli(['train', '--data', 'data', '--out', 'runs/x', '--config', 'bad.json']), /bad\.json: unknown setting 'momentum'/);
   one(cli(['train', '--data', 'data', '--out', 'runs/x', ...TINY, '--block-size', '100000']), /block size 100000 needs windows of 100001 tokens, but the train data has 54000/);
@@ -201,9 +221,9 @@ test('more bad input: negative values, sampler options, prepare leftovers, edite
     assert.match(r.stderr, re);
   };
   // a negative value after a space is the setting's own error, not parseArgs' 'ambiguous'
-  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--lr', '-1']), /'lr' must be ≥ 0, got -1/);
-  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--lr', '0x10']), /'lr' must be a number, got '0x10'/);
-  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--nope', '1']), /Unknown option '--nope'.*run 'scratchlm train --help'/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--lr', '-1']), /--lr must be a number ≥ 0, got '-1'/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--lr', '0x10']), /--lr must be a number ≥ 0, got '0x10'/);
+  one(cli(['train', '--data', 'data', '--out', 'runs/x', '--nope', '1']), /unknown option '--nope'.*run 'npx scratchlm train --help'/);
   writeFileSync(join(dir, 'huge.json'), '{"seed": 1e400}');
   one(cli(['train', '--data', 'data', '--out', 'runs/x', '--config', 'huge.json']), /'seed' must be an integer, got Infinity/);
   // sampler options are checked before anything is printed
@@ -219,7 +239,10 @@ test('more bad input: negative values, sampler options, prepare leftovers, edite
   one(cli(['prepare', 'empty.txt', '--out', 'p2']), /no text/);
   one(cli(['prepare', 'latin1.txt', '--out', 'p3']), /latin1\.txt: not valid UTF-8 \(first bad byte at offset 120\)/);
   one(cli(['prepare', 'empty.txt', '--out', 'deep/er/p4']), /no text/);
-  for (const p of ['p1', 'p2', 'p3', 'deep']) assert.ok(!existsSync(join(dir, p)), `${p} was left behind`);
+  writeFileSync(join(dir, 'euro.txt'), 'abc\n€ cd');
+  one(cli(['prepare', 'euro.txt', '--tokenizer', 'data', '--out', 'p6']), /euro\.txt: character '€' \(U\+20AC\) at byte offset 4 is not in the tokenizer's vocabulary of \d+ characters/);
+  one(cli(['prepare', 'euro.txt', '--tokenizer', 'nonesuch', '--out', 'p7']), /nonesuch: no such file, nor a tokenizer name; accepted: gpt2, char/);
+  for (const p of ['p1', 'p2', 'p3', 'deep', 'p6', 'p7']) assert.ok(!existsSync(join(dir, p)), `${p} was left behind`);
   // '--' ends the options: a file name that looks like a negative number
   writeFileSync(join(dir, '-5.txt'), readFileSync(join(dir, 'text.txt')));
   assert.equal(cli(['prepare', '--out', 'p5', '--', '-5.txt']).status, 0);
@@ -260,7 +283,7 @@ test('the main job, shortened: `scratchlm train` with no data prepares the Brown
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /prepared the Brown corpus/);
   assert.match(r.stdout, /training into runs\/brown: /);
-  assert.match(r.stdout, /sample \(scratchlm sample --run runs\/brown\)/);
+  assert.match(r.stdout, /sample \(npx scratchlm sample --run runs\/brown\)/);
   assert.ok(existsSync(join(work, 'data/brown/train.bin')));
   const meta = JSON.parse(readFileSync(join(work, 'data/brown/meta.json'), 'utf8'));
   assert.ok(meta.train > 5_000_000, String(meta.train));

@@ -1,39 +1,33 @@
 /** scratchlm eval --run runs/x --data data/: loss and perplexity per split. */
-import { parseArgs } from 'node:util';
 import { evaluateRun, loadRun, ScratchError } from '../../src/index.js';
-import { backendFromFlags, BACKEND_OPTIONS, memoryFor } from '../backend-flags.js';
+import { defineCommand, parseCommand } from '../args.js';
+import { backendFromFlags, BACKEND_FLAGS, memoryFor } from '../backend-flags.js';
 
-const HELP = `usage: scratchlm eval --run <run folder> --data <data folder> [--batches N] [--seed S] [--checkpoint best|latest]
-
-Mean cross-entropy loss and perplexity of the run's model on N seeded batches (default: the
-run's evalIters) of each split.`;
+export const spec = defineCommand({
+  name: 'eval',
+  summary: "Mean cross-entropy loss and perplexity of a model on N seeded batches of each split of a data folder.",
+  flags: {
+    run: { type: 'string', value: 'DIR', doc: 'a run folder (made by train --out) or a Hugging Face GPT-2 folder (config.json + model.safetensors)' },
+    data: { type: 'string', value: 'DIR', doc: "a data folder made by 'scratchlm prepare' with the model's tokenizer" },
+    batches: { type: 'int', min: 1, value: 'N', doc: "batches per split (default: the run's evalIters)" },
+    seed: { type: 'int', min: 0, max: 0xffffffff, value: 'S', doc: "seed of the batches (default: the run's seed)" },
+    checkpoint: { type: 'string', choices: ['best', 'latest'], value: 'best|latest', doc: "which checkpoint of a run (default: best when there is one)" },
+    ...BACKEND_FLAGS,
+  },
+  examples: ['npx scratchlm eval --run runs/x --data data/x'],
+});
+export const specs = [spec];
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { ...BACKEND_OPTIONS, run: { type: 'string' }, data: { type: 'string' }, batches: { type: 'string' }, seed: { type: 'string' }, checkpoint: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (!values.run || !values.data) {
-    console.error(`scratchlm eval: expected --run and --data\n${HELP}`);
-    return 1;
-  }
-  const int = (name: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < (name === 'seed' ? 0 : 1)) throw new ScratchError(`--${name} must be a whole number${name === 'seed' ? '' : ' ≥ 1'}, got '${v}'`);
-    return n;
-  };
-  const ck = values.checkpoint;
-  if (ck !== undefined && ck !== 'best' && ck !== 'latest') throw new ScratchError(`--checkpoint must be best or latest, got '${ck}'`);
-  const backend = await backendFromFlags(values);
-  const r = loadRun(values.run, { backend, checkpoint: ck });
-  if (r.notice) console.error(`scratchlm: ${values.run}: ${r.notice}`);
-  const res = evaluateRun(r, values.data, { batches: int('batches', values.batches), seed: int('seed', values.seed), availableMemory: memoryFor(backend).availableMemory });
-  console.log(`${values.run} (${r.checkpoint} checkpoint, step ${r.meta.step})`);
+  const p = parseCommand(spec, args);
+  if (!p) return 0;
+  const v = p.values;
+  if (!v.run || !v.data) throw new ScratchError(`eval needs --run <run folder> and --data <data folder>, e.g. npx scratchlm eval --run runs/x --data data/x`);
+  const backend = await backendFromFlags(v);
+  const r = loadRun(v.run, { backend, checkpoint: v.checkpoint as 'best' | 'latest' | undefined });
+  if (r.notice) console.error(`scratchlm: ${v.run}: ${r.notice}`);
+  const res = evaluateRun(r, v.data, { batches: v.batches, seed: v.seed, availableMemory: memoryFor(backend).availableMemory });
+  console.log(`${v.run} (${r.checkpoint === 'hf' ? 'Hugging Face GPT-2 folder' : `${r.checkpoint} checkpoint, step ${r.step}`})`);
   for (const split of ['train', 'val'] as const) console.log(`${split.padEnd(5)} loss ${res[split].loss.toFixed(4)}  perplexity ${res[split].perplexity.toFixed(2)}`);
   return 0;
 }

@@ -3,27 +3,28 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ScratchError } from '../../src/index.js';
+import { defineCommand, parseCommand } from '../args.js';
 import { ISOLATION_HEADERS, webHandler, webRoot } from '../web-static.js';
 
-const HELP = `usage: scratchlm play [--port 8080] [--host 127.0.0.1] [--runs DIR]
-
-Serves the playground: a page that trains a GPT in the browser (in a Web Worker, on the wasm
-kernels with threads) and shows its loss, samples and insides. Open the printed address.
-Run folders under DIR (default: the current folder) can be opened in the page by their path,
-e.g. runs/brown. The page is also a static site: dist/web can be served by any web server that
-sends the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy:
-require-corp (without them it trains on one thread).`;
+export const spec = defineCommand({
+  name: 'play',
+  summary: 'Serves the playground: a page that trains a GPT in the browser (in a Web Worker, on the wasm kernels with threads) and shows its loss, samples and insides. Open the printed address.',
+  flags: {
+    port: { type: 'int', min: 0, max: 65535, value: 'PORT', default: 8080, doc: 'port (0 picks a free one)' },
+    host: { type: 'string', value: 'HOST', default: '127.0.0.1', doc: 'address to listen on' },
+    runs: { type: 'string', value: 'DIR', doc: 'run folders under DIR (default: the current folder) open in the page by their path, e.g. runs/brown' },
+  },
+  description: 'The page is also a static site: dist/web can be served by any web server that sends the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp (without them it trains on one thread).',
+  examples: ['npx scratchlm play --port 8080'],
+});
+export const specs = [spec];
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, runs: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const port = values.port === undefined ? 8080 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ScratchError(`--port must be a whole number from 0 to 65535, got '${values.port}'`);
+  const p = parseCommand(spec, args);
+  if (!p) return 0;
+  const values = p.values;
+  const port = values.port!;
   const root = webRoot();
   if (!existsSync(join(root, 'index.html'))) throw new ScratchError(`the playground is not built (${join(root, 'index.html')} is missing); run 'npm run build'`);
   if (values.runs !== undefined && !existsSync(values.runs)) throw new ScratchError(`--runs ${values.runs}: no such folder`);
@@ -31,7 +32,7 @@ export async function run(args: string[]): Promise<number> {
   const server = createServer((req, res) => {
     if (!handle(req, res)) res.writeHead(404, { ...ISOLATION_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');
   });
-  const host = values.host ?? '127.0.0.1';
+  const host = values.host!;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'EADDRINUSE' ? new ScratchError(`port ${port} is in use; choose another with --port (0 picks a free one)`) : e.code === 'EACCES' ? new ScratchError(`port ${port} needs privileges; choose one above 1024 with --port`) : e),

@@ -1,33 +1,30 @@
 /** scratchlm prepare <text files...> --tokenizer char|gpt2|tok.json --out data/ */
-import { parseArgs } from 'node:util';
-import { prepareDataAsync } from '../../src/index.js';
+import { prepareDataAsync, ScratchError } from '../../src/index.js';
+import { defineCommand, parseCommand } from '../args.js';
 import { ProgressOut } from '../progress.js';
 
-const HELP = `usage: scratchlm prepare <text files...> --out <folder> [--tokenizer char|gpt2|FILE] [--train-fraction 0.9] [--force]
-
-Tokenizes the text files (UTF-8, read as a stream, one after another) and writes into the folder:
-  train.bin, val.bin   token ids (first 90 % of the tokens train, the rest val, as nanoGPT)
-  tokenizer.json       the tokenizer ('char' is built from the files' characters)
-  meta.json            counts and sources
-The folder must be new or empty; --force replaces the data already prepared there (saying so,
-with the runs found that trained on it) or writes beside other files. A run folder is refused.`;
+export const spec = defineCommand({
+  name: 'prepare',
+  args: '<text files...> --out DIR',
+  positionals: { min: 1, what: 'text files to tokenize' },
+  summary: 'Tokenizes UTF-8 text files (read as a stream, one after another) into a data folder: train.bin and val.bin (token ids), tokenizer.json, meta.json.',
+  flags: {
+    out: { type: 'string', value: 'DIR', doc: 'the data folder to write (new or empty; a run folder is always refused)' },
+    tokenizer: { type: 'string', value: 'char|gpt2|FILE|RUN', default: 'char', doc: "'char' (built from the files' characters), 'gpt2', a tokenizer file, or a run folder (its tokenizer)" },
+    'train-fraction': { type: 'number', value: 'F', default: 0.9, doc: 'share of the tokens, from the start, that train (the rest validate)' },
+    force: { type: 'boolean', doc: 'replace the data already prepared in --out (saying which runs trained on it), or write beside other files' },
+  },
+  description: 'Ctrl-C stops the prepare and removes what it wrote (a second Ctrl-C quits at once).',
+  examples: ['npx scratchlm prepare input.txt --out data/mine --tokenizer char'],
+});
+export const specs = [spec];
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { tokenizer: { type: 'string', default: 'char' }, out: { type: 'string' }, force: { type: 'boolean' }, 'train-fraction': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (positionals.length === 0 || !values.out) {
-    console.error(`scratchlm prepare: expected text files and --out\n${HELP}`);
-    return 1;
-  }
+  const p = parseCommand(spec, args);
+  if (!p) return 0;
+  const v = p.values;
+  if (!v.out) throw new ScratchError('prepare needs --out <folder> (where train.bin, val.bin and tokenizer.json go)');
   const out = new ProgressOut(process.stderr);
-  const frac = values['train-fraction'] !== undefined ? Number(values['train-fraction']) : undefined;
   // Ctrl-C (or SIGTERM) stops between chunks and removes what the prepare wrote; twice quits at once
   let stop: string | null = null;
   const onSignal = (sig: string) => {
@@ -40,12 +37,12 @@ export async function run(args: string[]): Promise<number> {
   process.on('SIGTERM', onTerm);
   let meta;
   try {
-    meta = await prepareDataAsync(positionals, values.out, {
-      tokenizer: values.tokenizer!,
-      trainFraction: frac,
-      force: values.force,
+    meta = await prepareDataAsync(p.positionals, v.out, {
+      tokenizer: v.tokenizer!,
+      trainFraction: v['train-fraction'],
+      force: v.force,
       onNotice: (m) => out.line(`prepare: ${m}`),
-      onProgress: (p, d, t) => out.bytes(p, d, t),
+      onProgress: (ph, d, t) => out.bytes(ph, d, t),
       shouldStop: () => stop !== null,
     });
   } catch (e) {
@@ -60,6 +57,6 @@ export async function run(args: string[]): Promise<number> {
     process.off('SIGTERM', onTerm);
   }
   out.end();
-  console.log(`${values.out}: ${meta.train} train + ${meta.val} val tokens, ${meta.tokenizer} tokenizer with ${meta.vocabSize} ids`);
+  console.log(`${v.out}: ${meta.train} train + ${meta.val} val tokens, ${meta.tokenizer} tokenizer with ${meta.vocabSize} ids`);
   return 0;
 }

@@ -2,7 +2,6 @@
  * scratchlm tokenizer train|encode|decode: a thin shell over the tokenizer API.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import {
   CharTokenizer,
   ScratchError,
@@ -17,60 +16,69 @@ import {
   type AllowedSpecial,
   type Tokenizer,
 } from '../../src/index.js';
+import { defineCommand, parseCommand } from '../args.js';
+import { subcommands } from '../registry.js';
 
-const USAGE = `usage:
-  scratchlm tokenizer train <files...> --vocab-size N --out tok.json [--pattern gpt2|gpt4|REGEX] [--special TOKEN]... [--hf]
-  scratchlm tokenizer encode --tokenizer <gpt2|char|path> [--corpus FILE] [--allowed-special all|none|TOKEN,...] [file]
-  scratchlm tokenizer decode --tokenizer <gpt2|char|path> [--corpus FILE] [file]
+const TOKENIZER_DOC = "gpt2, char (built from --corpus FILE), a scratchlm tokenizer file, a Hugging Face tokenizer.json or a .tiktoken file";
 
-  train   learns a byte-level BPE from UTF-8 files and writes it atomically (scratchlm format,
-          or Hugging Face tokenizer.json with --hf)
-  encode  reads the file or stdin and writes the ids as one JSON array to stdout
-  decode  reads a JSON array of ids from the file or stdin and writes the text to stdout
-  --tokenizer gpt2 | char (built from --corpus FILE) | a scratchlm tokenizer file | a tokenizer.json | a .tiktoken file`;
+export const trainSpec = defineCommand({
+  name: 'tokenizer train',
+  args: '<files...> --vocab-size N --out FILE',
+  positionals: { min: 1, what: 'corpus files (UTF-8)' },
+  summary: 'Learns a byte-level BPE from UTF-8 files and writes it atomically (scratchlm format, or Hugging Face tokenizer.json with --hf).',
+  flags: {
+    'vocab-size': { type: 'int', min: 1, value: 'N', doc: 'size of the vocabulary (256 bytes + merges + special tokens)' },
+    out: { type: 'string', value: 'FILE', doc: 'the tokenizer file to write' },
+    pattern: { type: 'string', value: 'gpt2|gpt4|REGEX', default: 'gpt2', doc: 'the pre-tokenizer pattern (chunks merges never cross)' },
+    special: { type: 'string', multiple: true, value: 'TOKEN', doc: "a special token, e.g. '<|endoftext|>' (repeat for more)" },
+    hf: { type: 'boolean', doc: 'write a Hugging Face tokenizer.json' },
+  },
+  examples: ['npx scratchlm tokenizer train corpus.txt --vocab-size 4096 --out tok.json'],
+});
 
-export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (!sub || sub === '--help' || sub === '-h') {
-    console.log(USAGE);
-    return sub ? 0 : 1;
-  }
-  if (sub === 'train') return train(rest);
-  if (sub === 'encode') return encode(rest);
-  if (sub === 'decode') return decode(rest);
-  throw new ScratchError(`unknown tokenizer command '${sub}' (expected train, encode or decode)`);
-}
+export const encodeSpec = defineCommand({
+  name: 'tokenizer encode',
+  args: '--tokenizer NAME [file]',
+  positionals: { max: 1, what: 'file (default: stdin)' },
+  summary: 'Reads the file or stdin and writes the ids as one JSON array to stdout.',
+  flags: {
+    tokenizer: { type: 'string', value: 'NAME|FILE', doc: TOKENIZER_DOC },
+    corpus: { type: 'string', value: 'FILE', doc: 'the text a char tokenizer is built from' },
+    'allowed-special': { type: 'string', value: 'all|none|none_raise|LIST', default: 'none_raise', doc: 'special tokens in the text: none_raise (an error), all, none (plain text) or a comma-separated list' },
+  },
+  examples: ['npx scratchlm tokenizer encode --tokenizer gpt2 input.txt'],
+});
+
+export const decodeSpec = defineCommand({
+  name: 'tokenizer decode',
+  args: '--tokenizer NAME [file]',
+  positionals: { max: 1, what: 'file (default: stdin)' },
+  summary: 'Reads a JSON array of ids from the file or stdin and writes the text to stdout.',
+  flags: {
+    tokenizer: { type: 'string', value: 'NAME|FILE', doc: TOKENIZER_DOC },
+    corpus: { type: 'string', value: 'FILE', doc: 'the text a char tokenizer is built from' },
+  },
+  examples: ['npx scratchlm tokenizer decode --tokenizer gpt2 ids.json'],
+});
+
+const SUBS = { train: { spec: trainSpec, run: train }, encode: { spec: encodeSpec, run: encode }, decode: { spec: decodeSpec, run: decode } };
+export const specs = Object.values(SUBS).map((x) => x.spec);
+export const run = subcommands('tokenizer', SUBS);
 
 function train(args: string[]): number {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      'vocab-size': { type: 'string' },
-      out: { type: 'string' },
-      pattern: { type: 'string', default: 'gpt2' },
-      special: { type: 'string', multiple: true, default: [] },
-      hf: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length === 0) throw new ScratchError('tokenizer train needs at least one corpus file');
-  if (!values['vocab-size']) throw new ScratchError('tokenizer train needs --vocab-size N (e.g. --vocab-size 4096)');
-  if (!values.out) throw new ScratchError('tokenizer train needs --out FILE');
-  const size = Number(values['vocab-size']);
-  if (!Number.isInteger(size) || size <= 0) throw new ScratchError(`--vocab-size must be a positive integer, got '${values['vocab-size']}'`);
-  const texts = positionals.map((p) => readText(p));
+  const p = parseCommand(trainSpec, args);
+  if (!p) return 0;
+  const v = p.values;
+  if (v['vocab-size'] === undefined) throw new ScratchError('tokenizer train needs --vocab-size N (e.g. --vocab-size 4096)');
+  if (!v.out) throw new ScratchError('tokenizer train needs --out FILE');
+  const texts = p.positionals.map((f) => readText(f));
   const t0 = performance.now();
-  const r = trainBpe(texts, size, { pattern: values.pattern, specialTokens: values.special });
+  const r = trainBpe(texts, v['vocab-size'], { pattern: v.pattern, specialTokens: v.special ?? [] });
   const secs = (performance.now() - t0) / 1000;
-  if (values.hf) writeAtomic(values.out, JSON.stringify(toHuggingFace(r.tokenizer), null, 2) + '\n');
-  else saveTokenizer(r.tokenizer, values.out);
+  if (v.hf) writeAtomic(v.out, JSON.stringify(toHuggingFace(r.tokenizer), null, 2) + '\n');
+  else saveTokenizer(r.tokenizer, v.out);
   if (r.warning) console.error(`scratchlm: warning: ${r.warning}`);
-  console.error(`trained ${r.merges} merges (vocabulary ${r.tokenizer.vocabSize}) in ${secs.toFixed(2)} s → ${values.out}`);
+  console.error(`trained ${r.merges} merges (vocabulary ${r.tokenizer.vocabSize}) in ${secs.toFixed(2)} s → ${v.out}`);
   return 0;
 }
 
@@ -87,43 +95,25 @@ function resolveTokenizer(spec: string | undefined, corpus: string | undefined):
   return loadTokenizer(spec);
 }
 
-const COMMON = {
-  tokenizer: { type: 'string' },
-  corpus: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 function encode(args: string[]): number {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { ...COMMON, 'allowed-special': { type: 'string', default: 'none_raise' } },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length > 1) throw new ScratchError('tokenizer encode reads one file (or stdin)');
-  const tok = resolveTokenizer(values.tokenizer, values.corpus);
-  const a = values['allowed-special'];
+  const p = parseCommand(encodeSpec, args);
+  if (!p) return 0;
+  const tok = resolveTokenizer(p.values.tokenizer, p.values.corpus);
+  const a = p.values['allowed-special']!;
   const allowed: AllowedSpecial = a === 'all' || a === 'none' || a === 'none_raise' ? a : new Set(a.split(','));
-  const ids = tok.encode(readInput(positionals[0]), { allowedSpecial: allowed });
+  const ids = tok.encode(readInput(p.positionals[0]), { allowedSpecial: allowed });
   process.stdout.write(JSON.stringify(ids) + '\n');
   return 0;
 }
 
 function decode(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length > 1) throw new ScratchError('tokenizer decode reads one file (or stdin)');
-  const tok = resolveTokenizer(values.tokenizer, values.corpus);
-  const source = positionals[0] ?? 'stdin';
+  const p = parseCommand(decodeSpec, args);
+  if (!p) return 0;
+  const tok = resolveTokenizer(p.values.tokenizer, p.values.corpus);
+  const source = p.positionals[0] ?? 'stdin';
   let ids: unknown;
   try {
-    ids = JSON.parse(readInput(positionals[0]));
+    ids = JSON.parse(readInput(p.positionals[0]));
   } catch (e) {
     if (e instanceof ScratchError) throw e;
     throw new ScratchError(`${source}: expected a JSON array of token ids (${(e as Error).message})`);
@@ -132,4 +122,3 @@ function decode(args: string[]): number {
   process.stdout.write(tok.decode(ids as number[]));
   return 0;
 }
-

@@ -14,8 +14,8 @@
 import { ScratchError, check } from '../core/errors.js';
 import type { GPT } from '../model/gpt.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { type KVCache, acquireCache, decodeStep, prefill, releaseCache } from './decode.js';
-import { Sampler, type SamplingOptions, type TokenLogprob, logprobsOf, validateSampling } from './sampler.js';
+import { BatchDecoder, type DecoderSeq, type TokenChoice } from './decoder.js';
+import type { SamplingOptions, TokenLogprob } from './sampler.js';
 import { TextStream } from './stream.js';
 
 /** One sequence to generate. */
@@ -66,20 +66,18 @@ export interface EngineOptions {
 interface Seq {
   id: number;
   req: GenerationRequest;
-  /** Prompt (cropped) and generated tokens. */
-  ctx: number[];
-  cache: KVCache | null;
-  sampler: Sampler;
+  dec: DecoderSeq;
   stream: TextStream | null;
-  generated: number;
   stopTokens: Set<number>;
 }
 
 export class DecodeEngine {
   readonly maxSequences: number;
+  private readonly decoder: BatchDecoder;
   private readonly queue: Seq[] = [];
   private readonly running: Seq[] = [];
   private readonly cancelled = new Set<number>();
+  private readonly held = new Set<number>();
   private nextId = 0;
 
   constructor(
@@ -88,7 +86,7 @@ export class DecodeEngine {
   ) {
     this.maxSequences = opts.maxSequences ?? 8;
     check(Number.isInteger(this.maxSequences) && this.maxSequences >= 1, `maxSequences must be a whole number ≥ 1, got ${opts.maxSequences}`);
-    check(!model.training, 'the engine generates in evaluation mode: call model.train(null) first');
+    this.decoder = new BatchDecoder(model);
   }
 
   /** Sequences queued or running (0: nothing left to step). */
@@ -105,27 +103,17 @@ export class DecodeEngine {
   add(req: GenerationRequest): number {
     const V = this.model.config.vocabSize;
     check(Array.isArray(req.prompt) || ArrayBuffer.isView(req.prompt), 'prompt must be an array of token ids');
-    check(req.prompt.length >= 1, 'generation needs a prompt of at least one token');
-    for (const id of req.prompt) check(Number.isInteger(id) && id >= 0 && id < V, `prompt token id ${id} is outside the vocabulary (0..${V - 1})`);
     check(Number.isInteger(req.maxTokens) && req.maxTokens >= 1, `the number of tokens must be a whole number ≥ 1, got ${req.maxTokens}`);
-    validateSampling(req.sampling ?? {});
-    if (req.logprobs !== undefined) check(Number.isInteger(req.logprobs) && req.logprobs >= 0, `logprobs must be a whole number ≥ 0, got ${req.logprobs}`);
     const stop = req.stop ?? [];
     check(stop.every((s) => typeof s === 'string' && s.length > 0), 'stop strings must be non-empty strings');
     if (stop.length > 0 && !this.opts.tokenizer) throw new ScratchError('stop strings need the engine to have a tokenizer (new DecodeEngine(model, { tokenizer }))');
     for (const id of req.stopTokens ?? []) check(Number.isInteger(id) && id >= 0 && id < V, `stop token id ${id} is outside the vocabulary (0..${V - 1})`);
-    const { blockSize } = this.model.config;
-    const ctx = Array.from(req.prompt.slice(-blockSize));
-    const sampler = new Sampler(req.sampling ?? {}, V);
-    sampler.addPrompt(ctx);
+    const dec = this.decoder.add(req.prompt, { ...req.sampling, logprobs: req.logprobs });
     const s: Seq = {
       id: this.nextId++,
       req,
-      ctx,
-      cache: null,
-      sampler,
+      dec,
       stream: this.opts.tokenizer ? new TextStream(this.opts.tokenizer, stop) : null,
-      generated: 0,
       stopTokens: new Set(req.stopTokens ?? []),
     };
     this.queue.push(s);
@@ -138,9 +126,18 @@ export class DecodeEngine {
   }
 
   /**
+   * A held sequence sits out steps (its client is not reading) and keeps its cache and place;
+   * `hold(seq, false)` lets it go on. Its tokens are the same as if it had never waited.
+   */
+  hold(seq: number, on = true): void {
+    if (on && this.has(seq)) this.held.add(seq);
+    else this.held.delete(seq);
+  }
+
+  /**
    * One step: queued sequences join while there is room (a prefill each; sequences with the same
-   * prompt share one), every running sequence advances one token in one batched forward pass, and
-   * each gets its next token sampled. Returns one event per sequence that advanced or ended.
+   * prompt share one), every running sequence that is not held advances one token in one batched
+   * forward pass. Returns one event per sequence that advanced or ended, in the order they were added.
    */
   step(): TokenEvent[] {
     const events: TokenEvent[] = [];
@@ -150,80 +147,42 @@ export class DecodeEngine {
         const s = list[i]!;
         if (!this.cancelled.has(s.id)) continue;
         list.splice(i, 1);
-        if (s.cache) releaseCache(s.cache);
-        events.push({ seq: s.id, token: -1, index: s.generated, text: '', finishReason: 'cancelled' });
+        this.decoder.remove(s.dec);
+        this.held.delete(s.id);
+        events.push({ seq: s.id, token: -1, index: s.dec.generated, text: '', finishReason: 'cancelled' });
       }
     }
     this.cancelled.clear();
-
-    const { blockSize, vocabSize: V } = this.model.config;
-    const out: { s: Seq; logits: Float32Array; off: number }[] = [];
-    // running sequences: one batched decode over those whose cache has room
-    const batch = this.running.filter((s) => s.cache!.length < blockSize);
-    const full = this.running.filter((s) => s.cache!.length >= blockSize);
-    if (batch.length > 0) {
-      const logits = decodeStep(this.model, batch.map((s) => s.cache!), batch.map((s) => s.ctx[s.ctx.length - 1]!));
-      batch.forEach((s, i) => out.push({ s, logits, off: i * V }));
-    }
-    // past the block size the window slides: every position moves, so the cache is rebuilt
-    for (const s of full) out.push({ s, logits: prefill(this.model, s.cache!, s.ctx.slice(-blockSize)), off: 0 });
-    // newcomers: one prefill per distinct prompt
-    const joined = new Map<string, { cache: KVCache; logits: Float32Array }>();
-    while (this.queue.length > 0 && this.running.length < this.maxSequences) {
-      const s = this.queue.shift()!;
-      s.cache = acquireCache(this.model);
-      const key = s.ctx.join(',');
-      const twin = joined.get(key);
-      if (twin) {
-        s.cache.copyFrom(twin.cache);
-        out.push({ s, logits: twin.logits, off: 0 });
-      } else {
-        const logits = prefill(this.model, s.cache, s.ctx);
-        joined.set(key, { cache: s.cache, logits });
-        out.push({ s, logits, off: 0 });
-      }
-      this.running.push(s);
-    }
-    // sample, in the order the sequences were added
-    out.sort((a, b) => a.s.id - b.s.id);
-    for (const { s, logits, off } of out) events.push(this.advance(s, logits, off));
+    while (this.queue.length > 0 && this.running.length < this.maxSequences) this.running.push(this.queue.shift()!);
+    const go = this.running.filter((s) => !this.held.has(s.id));
+    const choices = go.length > 0 ? this.decoder.step(go.map((s) => s.dec)) : [];
+    go.forEach((s, i) => events.push(this.advance(s, choices[i]!)));
     return events.sort((a, b) => a.seq - b.seq);
   }
 
-  private advance(s: Seq, logits: Float32Array, off: number): TokenEvent {
-    const V = this.model.config.vocabSize;
-    const token = s.sampler.pick(logits, off);
-    const ev: TokenEvent = { seq: s.id, token, index: s.generated, text: '', finishReason: null };
+  private advance(s: Seq, c: TokenChoice): TokenEvent {
+    const ev: TokenEvent = { seq: s.id, token: c.token, index: s.dec.generated - 1, text: '', finishReason: null };
     if (s.req.logprobs !== undefined) {
-      const lp = logprobsOf(logits, token, s.req.logprobs, V, off);
-      ev.logprob = lp.logprob;
-      ev.top = lp.top;
+      ev.logprob = c.logprob;
+      ev.top = c.top;
     }
-    s.generated++;
-    s.ctx.push(token);
-    if (s.stopTokens.has(token)) {
+    if (s.stopTokens.has(c.token)) {
       ev.finishReason = 'stop';
       if (s.stream) ev.text = s.stream.flush().text;
     } else if (s.stream) {
-      const piece = s.stream.push(token);
+      const piece = s.stream.push(c.token);
       ev.text = piece.text;
       if (piece.stopped) ev.finishReason = 'stop';
     }
-    if (!ev.finishReason && s.generated >= s.req.maxTokens) {
+    if (!ev.finishReason && s.dec.generated >= s.req.maxTokens) {
       ev.finishReason = 'length';
-      if (s.stream) {
-        const rest = s.stream.flush();
-        ev.text += rest.text;
-      }
+      if (s.stream) ev.text += s.stream.flush().text;
     }
-    if (ev.finishReason) this.finish(s);
+    if (ev.finishReason) {
+      this.running.splice(this.running.indexOf(s), 1);
+      this.decoder.remove(s.dec);
+      this.held.delete(s.id);
+    }
     return ev;
-  }
-
-  private finish(s: Seq): void {
-    const i = this.running.indexOf(s);
-    if (i >= 0) this.running.splice(i, 1);
-    if (s.cache) releaseCache(s.cache);
-    s.cache = null;
   }
 }

@@ -50,8 +50,9 @@ export interface DataMeta {
   bytes: number;
 }
 
-/** Streams the UTF-8 text of `paths`, one after another, in decoded chunks (yields each). */
-function* streamText(paths: readonly string[], total: number, phase: string, onProgress: PrepareOptions['onProgress'], chunk: number): Generator<string, void, undefined> {
+/** Streams the UTF-8 text of `paths`, one after another, in decoded chunks (yields each, with its file and byte offset there). */
+function* streamText(paths: readonly string[], total: number, phase: string, onProgress: PrepareOptions['onProgress'], chunk: number): Generator<{ text: string; path: string; offset: number }, void, undefined> {
+  const utf8 = new TextEncoder();
   const buf = new Uint8Array(chunk);
   let done = 0;
   for (const path of paths) {
@@ -64,6 +65,7 @@ function* streamText(paths: readonly string[], total: number, phase: string, onP
     const dec = new TextDecoder('utf-8', { fatal: true });
     let pos = 0;
     let held = new Uint8Array(0); // the start of a character the last chunk cut, which the decoder holds
+    let emitted = 0; // bytes of this file whose text was handed on (where the next text starts)
     try {
       for (;;) {
         let n: number;
@@ -88,7 +90,10 @@ function* streamText(paths: readonly string[], total: number, phase: string, onP
           const last = n >= 3 ? buf.slice(n - 3, n) : Uint8Array.from([...held, ...buf.subarray(0, n)]).slice(-3);
           held = last.slice(last.length - incompleteTail(last, last.length));
         }
-        if (text) yield text;
+        if (text) {
+          yield { text, path, offset: emitted };
+          emitted += utf8.encode(text).length;
+        }
         if (n === 0) break;
         pos += n;
         done += n;
@@ -230,6 +235,26 @@ function* prepareSteps(paths: readonly string[], outDir: string, opts: PrepareOp
   }
 }
 
+/** A character tokenizer's encoding of one chunk; a character it lacks is named with its file and byte offset. */
+function encodeChars(tok: Tokenizer, text: string, path: string, offset: number, encode: (t: string) => void): void {
+  try {
+    encode(text);
+  } catch (e) {
+    if (!(e instanceof ScratchError)) throw e;
+    const chars = new Set((tok as CharTokenizer).chars);
+    let at = offset;
+    for (const ch of text) {
+      if (!chars.has(ch)) {
+        const cp = ch.codePointAt(0)!;
+        const shown = cp < 0x20 || cp === 0x7f ? '' : ` '${ch}'`;
+        throw new ScratchError(`${path}: character${shown} (U+${cp.toString(16).toUpperCase().padStart(4, '0')}) at byte offset ${at} is not in the tokenizer's vocabulary of ${tok.vocabSize} characters; prepare with --tokenizer char to build one from these files`);
+      }
+      at += new TextEncoder().encode(ch).length;
+    }
+    throw e;
+  }
+}
+
 function* prepareInto(paths: readonly string[], outDir: string, opts: PrepareOptions, trainFraction: number, total: number): Generator<void, DataMeta, undefined> {
   const chunk = opts.chunkBytes ?? CHUNK;
 
@@ -238,7 +263,7 @@ function* prepareInto(paths: readonly string[], outDir: string, opts: PrepareOpt
   let tok: Tokenizer;
   if (opts.tokenizer === 'char') {
     const seen = new Set<string>();
-    for (const t of streamText(paths, total, 'scanning characters', opts.onProgress, chunk)) {
+    for (const { text: t } of streamText(paths, total, 'scanning characters', opts.onProgress, chunk)) {
       for (const ch of t) seen.add(ch);
       yield;
     }
@@ -254,10 +279,10 @@ function* prepareInto(paths: readonly string[], outDir: string, opts: PrepareOpt
   let carry = '';
   const encode = (text: string) => all.append(tok.encode(text, { allowedSpecial: 'none' }));
   try {
-    for (const t of streamText(paths, total, 'tokenizing', opts.onProgress, chunk)) {
+    for (const { text: t, path, offset } of streamText(paths, total, 'tokenizing', opts.onProgress, chunk)) {
       yield;
       if (tok.kind === 'char') {
-        encode(t);
+        encodeChars(tok, t, path, offset, encode);
         continue;
       }
       // BPE: encode up to a cut where the pre-tokenizer splits the same way as in the whole text

@@ -74,6 +74,9 @@ export function loadTokenizer(spec: string): Tokenizer {
     }
     throw new ScratchError(`${spec}: a folder without tokenizer.json or a checkpoint; name a tokenizer file, a data folder or a run folder`);
   }
+  if (!existsSync(spec)) {
+    throw new ScratchError(`${spec}: no such file, nor a tokenizer name; accepted: gpt2, char (built from the text), a tokenizer file (scratchlm or Hugging Face tokenizer.json), a .tiktoken file, or a data or run folder (its tokenizer)`);
+  }
   const text = readText(spec);
   let obj: unknown;
   try {
@@ -87,4 +90,21 @@ export function loadTokenizer(spec: string): Tokenizer {
 /** Writes `tok` (scratchlm format) atomically: a temporary file in the same folder, then a rename. */
 export function saveTokenizer(tok: Tokenizer, path: string): void {
   writeAtomic(path, formatTokenizerJSON(tok));
+}
+
+/**
+ * The tokenizer of a Hugging Face GPT-2 folder: its tokenizer.json, or vocab.json + merges.txt,
+ * or, for GPT-2's own vocabulary size (50257), GPT-2's tokenizer.
+ */
+export function hfFolderTokenizer(dir: string, vocabSize: number): Tokenizer {
+  const tj = join(dir, 'tokenizer.json');
+  const vocab = join(dir, 'vocab.json');
+  const merges = join(dir, 'merges.txt');
+  let tok: Tokenizer;
+  if (existsSync(tj)) tok = loadTokenizer(tj);
+  else if (existsSync(vocab) && existsSync(merges)) tok = loadGpt2Files(vocab, merges);
+  else if (vocabSize === 50257) tok = gpt2Tokenizer();
+  else throw new ScratchError(`${dir}: no tokenizer (tokenizer.json, or vocab.json + merges.txt), and its ${vocabSize} token ids are not GPT-2's 50257; put the model's tokenizer.json beside it`);
+  if (tok.vocabSize > vocabSize) throw new ScratchError(`${dir}: its tokenizer has ${tok.vocabSize} ids, more than the model's ${vocabSize}`);
+  return tok;
 }

@@ -2,6 +2,7 @@
  * AdamW over parameter groups (nanoGPT's: weight decay on 2+-dimensional tensors only) and
  * gradient-norm clipping. It knows nothing of GPT: only flat parameter and gradient buffers.
  */
+import { ScratchError } from '../core/errors.js';
 import { refKernels } from '../kernels/ref/index.js';
 import type { Backend, Buf } from '../kernels/types.js';
 
@@ -16,7 +17,12 @@ export interface AdamWSettings {
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
+  /** The rate step() uses when it is given none. */
+  readonly lr: number;
 }
+
+/** nanoGPT's train.py: learning_rate 6e-4, beta1 0.9, beta2 0.95, weight_decay 0.1 (eps: PyTorch's 1e-8). */
+export const ADAMW_DEFAULTS: AdamWSettings = Object.freeze({ lr: 6e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
 
 export interface AdamWState {
   t: number;
@@ -24,24 +30,46 @@ export interface AdamWState {
   v: Float32Array[];
 }
 
+/** What AdamW can take instead of groups and a backend: a model (GPT). */
+interface HasParams {
+  readonly params: { readonly groups: readonly OptimGroup[] };
+  readonly backend: Backend;
+}
+
 export class AdamW {
   /** Steps taken (PyTorch's bias correction uses t starting at 1). */
   t = 0;
   readonly m: Buf[];
   readonly v: Buf[];
+  readonly groups: readonly OptimGroup[];
+  readonly backend: Backend;
+  readonly settings: AdamWSettings;
 
-  constructor(
-    readonly groups: readonly OptimGroup[],
-    readonly backend: Backend,
-    readonly settings: AdamWSettings,
-  ) {
+  /**
+   * `new AdamW(model)` or `new AdamW(model, { lr: 1e-3 })`; also `new AdamW(groups, backend,
+   * settings)`. Unset settings are nanoGPT's (ADAMW_DEFAULTS).
+   */
+  constructor(model: HasParams, settings?: Partial<AdamWSettings>);
+  constructor(groups: readonly OptimGroup[], backend: Backend, settings?: Partial<AdamWSettings>);
+  constructor(a: HasParams | readonly OptimGroup[], b?: Backend | Partial<AdamWSettings>, c?: Partial<AdamWSettings>) {
+    const fromModel = !Array.isArray(a);
+    this.groups = fromModel ? (a as HasParams).params.groups : (a as readonly OptimGroup[]);
+    this.backend = fromModel ? (a as HasParams).backend : (b as Backend);
+    const given = (fromModel ? b : c) as Partial<AdamWSettings> | undefined;
+    for (const [k, v] of Object.entries(given ?? {})) {
+      if (!(k in ADAMW_DEFAULTS)) throw new ScratchError(`AdamW: unknown setting '${k}'; settings: ${Object.keys(ADAMW_DEFAULTS).join(', ')}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ScratchError(`AdamW: '${k}' must be a finite number ≥ 0, got ${String(v)}`);
+    }
+    this.settings = Object.freeze({ ...ADAMW_DEFAULTS, ...given });
     // moments live beside the parameters, allocated once
+    const backend = this.backend;
     const alloc = (n: number, like: Buf) => (like instanceof Float64Array ? new Float64Array(n) : backend.allocF32(n));
-    this.m = groups.map((g) => alloc(g.params.length, g.params));
-    this.v = groups.map((g) => alloc(g.params.length, g.params));
+    this.m = this.groups.map((g) => alloc(g.params.length, g.params));
+    this.v = this.groups.map((g) => alloc(g.params.length, g.params));
   }
 
-  step(lr: number): void {
+  /** One update at rate `lr` (default: settings.lr). */
+  step(lr: number = this.settings.lr): void {
     this.t++;
     const { beta1, beta2, eps, weightDecay } = this.settings;
     this.groups.forEach((g, i) => {

@@ -14,9 +14,10 @@ export interface TokenSource {
   read(start: number, n: number, out: Int32Array, outOffset?: number): void;
 }
 
+/** A batch as the model takes it: input ids and the ids that follow each (the same names as forward's). */
 export interface Batch {
-  x: Int32Array; // (B, T)
-  y: Int32Array; // (B, T)
+  idx: Int32Array; // (B, T)
+  targets: Int32Array; // (B, T)
 }
 
 /** Fails with advice when a split has no window of T + 1 tokens. */
@@ -28,8 +29,8 @@ export function checkBlockFits(src: TokenSource, T: number, split: string, advic
 
 /** Fills a batch of B windows with starts drawn from rng. */
 export function getBatch(src: TokenSource, B: number, T: number, rng: Rng, out?: Batch): Batch {
-  const x = out?.x ?? new Int32Array(B * T);
-  const y = out?.y ?? new Int32Array(B * T);
+  const x = out?.idx ?? new Int32Array(B * T);
+  const y = out?.targets ?? new Int32Array(B * T);
   const win = new Int32Array(T + 1);
   const span = src.count - T; // nanoGPT: torch.randint(len(data) - block_size)
   for (let b = 0; b < B; b++) {
@@ -38,7 +39,7 @@ export function getBatch(src: TokenSource, B: number, T: number, rng: Rng, out?:
     x.set(win.subarray(0, T), b * T);
     y.set(win.subarray(1), b * T);
   }
-  return { x, y };
+  return { idx: x, targets: y };
 }
 
 /** The generator for the evaluation batches of one split at one step. */

@@ -12,6 +12,8 @@ export interface ProgressInfo {
   /** Seconds left, estimated. */
   etaS: number;
   val?: number;
+  /** The step `val` was measured at (the bar says `val 4.4700 @250`: it is not current). */
+  valIter?: number;
 }
 
 export function formatDuration(s: number): string {
@@ -24,7 +26,7 @@ export function formatDuration(s: number): string {
 }
 
 function stats(p: ProgressInfo): string {
-  const val = p.val !== undefined ? ` val ${p.val.toFixed(4)}` : '';
+  const val = p.val !== undefined ? ` val ${p.val.toFixed(4)}${p.valIter !== undefined ? ` @${p.valIter}` : ''}` : '';
   return `loss ${p.loss.toFixed(4)}${val} lr ${p.lr.toExponential(2)} ${Math.round(p.tokensPerSec)} tok/s ${formatDuration(p.etaS)} left`;
 }
 

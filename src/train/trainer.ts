@@ -9,7 +9,8 @@ import type { Rng } from '../core/rng.js';
 import type { Backend, Buf } from '../kernels/types.js';
 import { noGrad } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { AdamW, OptimGroup } from './adamw.js';
+import type { OptimGroup } from './adamw.js';
+import type { Optimizer } from './muon.js';
 import { trainStep } from './step.js';
 import { evalRng, getBatch, type Batch, type TokenSource } from './batches.js';
 import { learningRate, type TrainConfig } from './config.js';
@@ -28,7 +29,7 @@ export interface TrainState {
   iter: number;
   readonly dataRng: Rng;
   readonly dropoutRng: Rng;
-  readonly optimizer: AdamW;
+  readonly optimizer: Optimizer;
   /** Lowest val loss seen at an evaluation (Infinity before the first). */
   bestVal: number;
 }
@@ -78,7 +79,7 @@ export class NonFiniteLossError extends ScratchError {
 }
 
 function allocBatch(backend: Backend, B: number, T: number): Batch {
-  return { x: backend.allocI32(B * T), y: backend.allocI32(B * T) };
+  return { idx: backend.allocI32(B * T), targets: backend.allocI32(B * T) };
 }
 
 /**
@@ -95,8 +96,8 @@ export function estimateLoss(model: TrainableModel, data: TrainData, cfg: TrainC
     for (let k = 0; k < cfg.evalIters * pieces; k++) {
       sum += model.backend.scope(() =>
         noGrad(() => {
-          const { x, y } = getBatch(data[split], Bp, T, rng, batch);
-          return model.forward(x, Bp, T, { targets: y }).loss!.item();
+          const { idx, targets } = getBatch(data[split], Bp, T, rng, batch);
+          return model.forward(idx, Bp, T, { targets }).loss!.item();
         }),
       );
     }
@@ -134,10 +135,7 @@ export async function trainLoop(model: TrainableModel, data: TrainData, cfg: Tra
     const t0 = performance.now();
     const lr = learningRate(it, cfg);
     model.train(state.dropoutRng);
-    const batches = micro.map((buf) => {
-      const { x, y } = getBatch(data.train, B, T, state.dataRng, buf);
-      return { idx: x, targets: y };
-    });
+    const batches = micro.map((buf) => getBatch(data.train, B, T, state.dataRng, buf));
     // a non-finite step is never saved: the caller keeps the last good checkpoint
     const { loss, gradNorm } = trainStep(model, state.optimizer, batches, B, T, lr, cfg.gradClip);
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(it, loss, 'training loss');

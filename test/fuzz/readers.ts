@@ -158,6 +158,7 @@ export function makeReaders(): Reader[] {
       load: (d) => {
         const r = loadRun(d, { backend: refBackend, checkpoint: 'latest' });
         const o = new AdamW(r.model.params.groups, refBackend, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
+        if (!r.meta) throw new Error('the run folder loaded as a Hugging Face folder');
         loadCheckpointWeights(d, r.meta, r.model, o, 'latest');
         Rng.fromState(r.meta.dataRng);
         Rng.fromState(r.meta.dropoutRng);
@@ -228,7 +229,12 @@ export function makeReaders(): Reader[] {
   {
     const dir = mkdtempSync(join(tmpdir(), 'scratchlm-fuzz-seed-'));
     saveHfGpt2(tinyModel(20), dir);
-    readers.push({ name: 'Hugging Face GPT-2 folder', files: readFolder(dir), kind: (f) => (f.endsWith('.json') ? 'json' : 'safetensors'), load: (d) => void loadHfGpt2(d, { backend: refBackend }) });
+    // as `scratchlm export` writes it: with the model's tokenizer beside it
+    writeFileSync(join(dir, 'tokenizer.json'), formatTokenizerJSON(CharTokenizer.fromText('abcdefghijklmnopqrs')));
+    readers.push({ name: 'Hugging Face GPT-2 folder', files: readFolder(dir), kind: (f) => (f.endsWith('.json') ? 'json' : 'safetensors'), load: (d) => {
+        loadHfGpt2(d, { backend: refBackend });
+        loadRun(d, { backend: refBackend, inference: true }); // sample's and eval's way in
+      } });
   }
   return readers;
 }

@@ -67,6 +67,7 @@ export async function createWasmBackend(o: WasmBackendOptions): Promise<WasmBack
     allocF32: (n: number) => arena.alloc(n, false) as Float32Array,
     allocI32: (n: number) => arena.alloc(n, true) as Int32Array,
     scope: <T>(fn: () => T): T => arena.scope(fn),
+    owns: (b: ArrayBufferView) => arena.owns(b),
     memoryBytes: () => arena.bytesPeak,
     threadStats: () => ({ workers: workers ? threads - 1 : 0, parallelJobs: pool.stats.parallel, soloJobs: pool.stats.solo, workerChunks: pool.workerChunks() }),
     close() {

@@ -1,12 +1,13 @@
 /**
- * A training run, start to end: resolve the config, open the data, build or load the model
- * (fresh, --init-from, or --resume), check memory, then train while writing metrics.jsonl,
- * loss.svg and checkpoints into the run folder. The CLI's `train` is a shell around `trainRun`.
+ * A training run in a run folder (Node): resolve the config (preset, --config file, flags), open
+ * the data folder, find --init-from's weights or --resume's checkpoint, then drive the
+ * browser-safe RunSession (src/train/session.ts) while writing config.json, tokenizer.json,
+ * metrics.jsonl, loss.svg and checkpoints. The CLI's `train` is a shell around `trainRun`.
  */
 import { ScratchError } from '../core/errors.js';
-import { Rng } from '../core/rng.js';
 import type { Backend } from '../kernels/types.js';
 import { GPT } from '../model/gpt.js';
+import { GPT as HighGPT } from '../api/gpt.js';
 import { readJson } from '../io/files.js';
 import { firstSoundCheckpoint, hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, saveCheckpoint, verifyCheckpointFiles, type CheckpointMeta } from '../io/checkpoint.js';
 import { isHfGpt2Folder, loadHfGpt2 } from '../io/hf-folder.js';
@@ -14,12 +15,10 @@ import { openDataFolder, type DataFolder } from '../io/prepare.js';
 import { appendMetrics, ensureRunFolder, readRunConfigFile, truncateMetrics, writeRunFile, type MetricsRecord } from '../io/run-files.js';
 import { gpt2Tokenizer } from '../io/tokenizer-files.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
-import { AdamW } from './adamw.js';
-import { checkBlockFits } from './batches.js';
-import { buildRunConfig, flattenSettings, keyKind, learningRate, resolveRunConfig, RESUMABLE_KEYS, runSettings, type RunConfig } from './config.js';
-import { batchPieces, checkMemory, estimateMemory, gib, memoryBudget } from './memory.js';
-import { lossCurveSvg, type CurvePoint } from './report.js';
-import { NonFiniteLossError, trainLoop, type EvalRecord, type StepRecord, type TrainState } from './trainer.js';
+import { buildRunConfig, flattenSettings, keyKind, resolveRunConfig, RESUMABLE_KEYS, runSettings, type RunConfig } from '../train/config.js';
+import { lossCurveSvg } from '../train/report.js';
+import { RunSession, type RunSessionOptions } from '../train/session.js';
+import { NonFiniteLossError, type EvalRecord, type StepRecord } from '../train/trainer.js';
 
 export interface TrainRunOptions {
   dataDir: string;
@@ -48,16 +47,12 @@ export interface TrainRunOptions {
 export interface TrainRunResult {
   status: 'done' | 'stopped';
   config: RunConfig;
-  model: GPT;
+  /** The trained model, with its tokenizer: generate, next, save ... work on it. */
+  model: HighGPT;
   data: DataFolder;
   steps: number;
   bestVal: number;
   lastVal: number | null;
-}
-
-/** Seeds of the three generators, derived from the one seed. */
-function seeds(seed: number): { init: number; data: number; dropout: number } {
-  return { init: seed >>> 0, data: (seed + 0x68e31da4) >>> 0, dropout: (seed + 0xb5297a4d) >>> 0 };
 }
 
 /** The tokenizer of `a` must be the data's; prepareHint says how to make data that matches. */
@@ -75,7 +70,7 @@ function sameTokenizer(a: object, data: DataFolder, what: string, prepareHint: s
 function loadRunWeights(p: string, data: DataFolder, backend: Backend): GPT {
   return firstSoundCheckpoint(p, ['best', 'latest'], (which) => {
     const meta = readCheckpointMeta(p, which);
-    sameTokenizer(meta.tokenizer, data, `the run ${p}`, `prepare the data with that run's tokenizer: scratchlm prepare <text files> --tokenizer ${p} --out <folder>`);
+    sameTokenizer(meta.tokenizer, data, `the run ${p}`, `prepare the data with that run's tokenizer: npx scratchlm prepare <text files> --tokenizer ${p} --out <folder>`);
     const { vocabSize: _v, ...ms } = meta.config.model;
     void _v;
     const source = new GPT(buildRunConfig(ms, data.tokenizer.vocabSize).model, { backend });
@@ -84,32 +79,28 @@ function loadRunWeights(p: string, data: DataFolder, backend: Backend): GPT {
   }).value;
 }
 
-/** Copies weights between models of the same shape except a shorter position table (cropping). */
-function copyWeights(src: GPT, dst: GPT): void {
-  for (const spec of dst.params.specs) {
-    const d = dst.params.get(spec.name).data;
-    d.set(src.params.get(spec.name).data.subarray(0, d.length));
-  }
-}
-
-interface Built {
-  config: RunConfig;
-  model: GPT;
-  state: TrainState;
-  tokenizerJson: object;
-  /** Equal pieces each batch runs as, to fit in memory (1: whole). */
-  pieces: number;
+type Built = Pick<RunSessionOptions, 'config' | 'initFrom' | 'resume' | 'tokenizerJson'> & {
   /** Set when --resume skipped a damaged checkpoint: which, and the one it resumed from. */
   note?: string;
+};
+
+/**
+ * Preset, --config file, then flags. `--max-iters N` without `--lr-decay-iters` decays over the N
+ * steps (a preset's lrDecayIters belongs to its own maxIters).
+ */
+function freshConfig(opts: TrainRunOptions, data: DataFolder, fileSettings: Record<string, unknown> | undefined): RunConfig {
+  const overrides = { ...(opts.overrides ?? {}) };
+  const given = (k: string) => overrides[k] !== undefined || fileSettings?.[k] !== undefined;
+  if (given('maxIters') && !given('lrDecayIters')) overrides.lrDecayIters = Math.max(1, (overrides.maxIters ?? fileSettings?.maxIters) as number);
+  return resolveRunConfig({ preset: opts.preset, file: fileSettings, fileName: opts.configFile, overrides, vocabSize: data.tokenizer.vocabSize });
 }
 
 function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Record<string, unknown> | undefined): Built {
   const overrides = opts.overrides ?? {};
-  let config = resolveRunConfig({ preset: opts.preset, file: fileSettings, fileName: opts.configFile, overrides, vocabSize: data.tokenizer.vocabSize });
-  let source: GPT | null = null;
+  let config = freshConfig(opts, data, fileSettings);
+  let source: GPT | undefined;
   if (opts.initFrom) {
     const p = opts.initFrom;
-    let shape: Record<string, unknown>;
     if (isHfGpt2Folder(p)) {
       sameTokenizer(gpt2Tokenizer().toJSON(), data, `${p} (a Hugging Face GPT-2 folder needs the gpt2 tokenizer)`, 'prepare the data with --tokenizer gpt2');
       source = loadHfGpt2(p, { backend: opts.backend });
@@ -120,7 +111,7 @@ function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Recor
     }
     const sc = source.config;
     if (sc.vocabSize !== data.tokenizer.vocabSize) throw new ScratchError(`--init-from ${p}: the model has ${sc.vocabSize} token ids, the data's tokenizer ${data.tokenizer.vocabSize}`);
-    shape = { nLayer: sc.nLayer, nHead: sc.nHead, nEmbd: sc.nEmbd, bias: sc.bias };
+    const shape: Record<string, unknown> = { nLayer: sc.nLayer, nHead: sc.nHead, nEmbd: sc.nEmbd, bias: sc.bias };
     for (const k of Object.keys(shape)) {
       const given = overrides[k] ?? fileSettings?.[k];
       if (given !== undefined && given !== shape[k]) throw new ScratchError(`--init-from ${p}: '${k}' is ${shape[k]} in that model; it cannot be changed to ${given}`);
@@ -129,14 +120,7 @@ function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Recor
     if (blockSize > sc.blockSize) throw new ScratchError(`--init-from ${p}: block size ${blockSize} is longer than the model's ${sc.blockSize}`);
     config = buildRunConfig({ ...runSettings(config), ...shape, blockSize }, data.tokenizer.vocabSize);
   }
-  const s = seeds(config.train.seed);
-  const pieces = checkRunMemory(config, opts, data);
-  const model = new GPT(config.model, { backend: opts.backend, rng: source ? undefined : new Rng(s.init), layerNormEps: source?.eps });
-  if (source) copyWeights(source, model);
-  const t = config.train;
-  const optimizer = new AdamW(model.params.groups, opts.backend, { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay });
-  const state: TrainState = { iter: 0, dataRng: new Rng(s.data), dropoutRng: new Rng(s.dropout), optimizer, bestVal: Infinity };
-  return { config, model, state, tokenizerJson: data.tokenizer.toJSON(), pieces };
+  return { config, initFrom: source, tokenizerJson: data.tokenizer.toJSON() };
 }
 
 function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Record<string, unknown> | undefined): Built {
@@ -146,7 +130,7 @@ function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Rec
   const found = firstSoundCheckpoint(opts.outDir, ['latest', 'best'], (which) => readCheckpointSound(opts.outDir, which));
   const meta: CheckpointMeta = found.value;
   const note = found.skipped.length ? `${found.skipped.map((e) => e.reason).join('; ')}: resuming from the ${found.name} checkpoint (step ${meta.step})` : undefined;
-  sameTokenizer(meta.tokenizer, data, `the run ${opts.outDir}`, `use the run's data folder, or prepare one with its tokenizer: scratchlm prepare <text files> --tokenizer ${opts.outDir} --out <folder>`);
+  sameTokenizer(meta.tokenizer, data, `the run ${opts.outDir}`, `use the run's data folder, or prepare one with its tokenizer: npx scratchlm prepare <text files> --tokenizer ${opts.outDir} --out <folder>`);
   const saved = { ...meta.config.model, ...meta.config.train };
   delete (saved as Record<string, unknown>).vocabSize;
   const changes = { ...(fileSettings ?? {}), ...(opts.overrides ?? {}) };
@@ -160,19 +144,7 @@ function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Rec
   if (config.train.maxIters < meta.step) {
     throw new ScratchError(`${opts.outDir} is at step ${meta.step} already; --max-iters ${config.train.maxIters} is behind it (pass a larger --max-iters to train further)`);
   }
-  const pieces = checkRunMemory(config, opts, data);
-  const model = new GPT(config.model, { backend: opts.backend });
-  const t = config.train;
-  const optimizer = new AdamW(model.params.groups, opts.backend, { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay });
-  loadCheckpointWeights(opts.outDir, meta, model, optimizer, found.name);
-  const state: TrainState = {
-    iter: meta.step,
-    dataRng: Rng.fromState(meta.dataRng),
-    dropoutRng: Rng.fromState(meta.dropoutRng),
-    optimizer,
-    bestVal: meta.bestValLoss ?? Infinity,
-  };
-  return { config, model, state, tokenizerJson: meta.tokenizer, pieces, note };
+  return { config, tokenizerJson: meta.tokenizer, resume: { state: meta, load: (model, optimizer) => loadCheckpointWeights(opts.outDir, meta, model, optimizer, found.name) }, note };
 }
 
 /**
@@ -185,23 +157,6 @@ function readCheckpointSound(runDir: string, which: string): CheckpointMeta {
   return meta;
 }
 
-/**
- * Before anything is allocated: the block fits both splits, and the run fits in memory, with its
- * batches split into equal pieces when the whole batch would not (nanoGPT's shakespeare_char batch
- * of 64 × 256 needs more than the 4 GiB the WebAssembly kernels can address). Returns the pieces.
- */
-function checkRunMemory(config: RunConfig, opts: TrainRunOptions, data: DataFolder): number {
-  const { model, train } = config;
-  checkBlockFits(data.train, model.blockSize, 'train');
-  checkBlockFits(data.val, model.blockSize, 'val');
-  const budget = memoryBudget(train.maxMemory, opts.availableMemory, opts.addressableMemory);
-  const avail = budget.bytes;
-  const pieces = batchPieces(model, train.batchSize, model.blockSize, avail);
-  const limit = budget.capped || train.maxMemory === 0 ? opts.memoryLimit : undefined;
-  if (pieces === null) checkMemory(estimateMemory(model, 1, model.blockSize), avail, `this run (${gib(avail)} allowed), even one sequence at a time,`, limit);
-  return pieces ?? 1;
-}
-
 export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   const data = openDataFolder(opts.dataDir);
   const fileSettings = opts.configFile ? flattenSettings(readJson(opts.configFile, 'config file'), opts.configFile) : undefined;
@@ -209,9 +164,21 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   if (!opts.resume && hasCheckpoint(opts.outDir)) {
     throw new ScratchError(`${opts.outDir} already holds a run; continue it with --resume, or choose another --out`);
   }
-  const built = opts.resume ? buildResumed(opts, data, fileSettings) : buildFresh(opts, data, fileSettings);
-  const { config, model, state } = built;
-  const T = config.model.blockSize;
+  const { note, ...built } = opts.resume ? buildResumed(opts, data, fileSettings) : buildFresh(opts, data, fileSettings);
+  const session = new RunSession({
+    ...built,
+    backend: opts.backend,
+    data,
+    availableMemory: opts.availableMemory,
+    addressableMemory: opts.addressableMemory,
+    memoryLimit: opts.memoryLimit,
+    make: (c, o) => new HighGPT(c, o),
+  });
+  const { config, state } = session;
+  const model = session.model as HighGPT;
+  model.tokenizer = data.tokenizer;
+  model.settings = { ...config.train };
+  model.adopt(session);
   ensureRunFolder(opts.outDir);
   const dir = opts.outDir;
   const settings = runSettings(config);
@@ -219,30 +186,20 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   const before = opts.resume ? readRunConfigFile(dir)?.preset : undefined;
   const preset = opts.resume ? (typeof before === 'string' ? before : null) : (opts.preset ?? 'baby');
   writeRunFile(dir, 'config.json', JSON.stringify({ ...settings, vocabSize: config.model.vocabSize, preset, data: opts.dataDir, initFrom: opts.initFrom ?? null, tokenizer: data.tokenizer.kind }, null, 2) + '\n');
-  // the run's tokenizer beside it: `scratchlm prepare --tokenizer <run folder>` makes matching data
+  // the run's tokenizer beside it: `npx scratchlm prepare --tokenizer <run folder>` makes matching data
   writeRunFile(dir, 'tokenizer.json', data.tokenizerText);
 
   const past = opts.resume ? truncateMetrics(dir, state.iter) : (truncateMetrics(dir, 0), [] as MetricsRecord[]);
-  const trainPts: CurvePoint[] = past.filter((r) => typeof r.train_loss === 'number' && !r.eval).map((r) => ({ iter: r.iter, loss: r.train_loss as number }));
-  const valPts: CurvePoint[] = past.filter((r) => typeof r.val_loss === 'number').map((r) => ({ iter: r.iter, loss: r.val_loss as number }));
-  const writeCurve = () => writeRunFile(dir, 'loss.svg', lossCurveSvg(trainPts, valPts, `${dir}: loss`));
+  for (const r of past) {
+    if (typeof r.train_loss === 'number' && !r.eval) session.trainPoints.push({ iter: r.iter, loss: r.train_loss });
+    if (typeof r.val_loss === 'number') session.valPoints.push({ iter: r.iter, loss: r.val_loss });
+  }
+  const writeCurve = () => writeRunFile(dir, 'loss.svg', lossCurveSvg(session.trainPoints, session.valPoints, `${dir}: loss`));
 
-  const { pieces } = built;
-  const memory = estimateMemory(config.model, config.train.batchSize / pieces, T).total;
-  opts.onStart?.({ config, params: model.params.count, memory, pieces, startIter: state.iter, data, note: built.note });
-  let lastVal: number | null = null;
+  opts.onStart?.({ config, params: model.params.count, memory: session.memory(), pieces: session.pieces, startIter: state.iter, data, note });
   let lastSaved: { name: string; step: number } | null = null;
   const save = (name: string) => {
-    saveCheckpoint(dir, name, model, state.optimizer, {
-      step: state.iter,
-      config: { model: { ...config.model }, train: { ...config.train } },
-      tokenizer: built.tokenizerJson,
-      dataRng: state.dataRng.getState(),
-      dropoutRng: state.dropoutRng.getState(),
-      optimizerStep: state.optimizer.t,
-      bestValLoss: Number.isFinite(state.bestVal) ? state.bestVal : null,
-      valLoss: lastVal,
-    });
+    saveCheckpoint(dir, name, model, state.optimizer, session.checkpointState());
     lastSaved = { name, step: state.iter };
     opts.onCheckpoint?.(name, state.iter);
   };
@@ -250,32 +207,25 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   const ticker = () => new Promise<void>((r) => setImmediate(r));
   let status: 'done' | 'stopped';
   try {
-    status = await trainLoop(model, data, config.train, T, state, {
-      onStep: (r) => {
-        if (r.iter % config.train.logInterval === 0 || r.iter === config.train.maxIters - 1) {
-          appendMetrics(dir, { iter: r.iter, train_loss: r.loss, lr: r.lr, ms: +r.ms.toFixed(2), grad_norm: r.gradNorm, tokens_per_s: Math.round((r.tokens * 1000) / r.ms) });
-          trainPts.push({ iter: r.iter, loss: r.loss });
-          if (++sinceCurve >= 50) {
-            sinceCurve = 0;
-            writeCurve();
-          }
+    status = await session.train({
+      onMetrics: (r) => {
+        appendMetrics(dir, r);
+        if (r.eval) {
+          writeCurve();
+        } else if (++sinceCurve >= 50) {
+          sinceCurve = 0;
+          writeCurve();
         }
-        opts.onStep?.(r);
       },
-      onEval: (r) => {
-        lastVal = r.val;
-        appendMetrics(dir, { iter: r.iter, eval: true, train_loss: r.train, val_loss: r.val, lr: learningRate(r.iter, config.train), ms: +r.ms.toFixed(2) });
-        valPts.push({ iter: r.iter, loss: r.val });
-        writeCurve();
-        opts.onEval?.(r);
-      },
+      onStep: opts.onStep,
+      onEval: opts.onEval,
       checkpoint: (_reason, best) => {
         save('latest');
         if (best) save('best');
       },
       shouldStop: opts.shouldStop,
       tick: ticker,
-    }, pieces);
+    });
   } catch (e) {
     if (e instanceof NonFiniteLossError) {
       const kept = (lastSaved as { step: number } | null)?.step ?? (hasCheckpoint(dir) ? readCheckpointMeta(dir).step : null);
@@ -285,5 +235,5 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
     throw e;
   }
   writeCurve();
-  return { status, config, model, data, steps: state.iter, bestVal: state.bestVal, lastVal };
+  return { status, config, model, data, steps: state.iter, bestVal: state.bestVal, lastVal: session.lastVal };
 }

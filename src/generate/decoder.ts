@@ -1,0 +1,154 @@
+/**
+ * The token-level batched decoder: sequences with their own KV cache, sampler and generator;
+ * `step(seqs)` gives each sequence it is handed one new token, in one forward pass over all of
+ * them (plus a prefill for each that has not run its prompt yet). Which sequences step together
+ * never changes a sequence's tokens. `DecodeEngine` (engine.ts) adds a queue, stop conditions and
+ * text on top; a server that schedules sequences itself can use this directly.
+ */
+import { check } from '../core/errors.js';
+import type { GPT } from '../model/gpt.js';
+import { noGrad } from '../tensor/tensor.js';
+import { type KVCache, acquireCache, decodeStep, prefill, releaseCache } from './decode.js';
+import { Sampler, type SamplingOptions, type TokenLogprob, logprobsOf, validateSampling } from './sampler.js';
+
+/** One sequence of a BatchDecoder (opaque). */
+export interface DecoderSeq {
+  readonly id: number;
+  /** Prompt (cropped to the block size) and the tokens generated so far. */
+  readonly ctx: readonly number[];
+  /** Tokens generated so far. */
+  readonly generated: number;
+}
+
+/** What one step chose for one sequence. */
+export interface TokenChoice {
+  token: number;
+  /** log p(token) under the model's raw logits (before penalties and temperature); NaN unless asked for. */
+  logprob: number;
+  /** The `logprobs` most likely tokens, most likely first ([] unless asked for). */
+  top: TokenLogprob[];
+}
+
+export interface DecoderSeqOptions extends SamplingOptions {
+  /** Log-probabilities of each token with this many alternatives (absent: none; 0: the token's only). */
+  logprobs?: number;
+}
+
+interface Seq extends DecoderSeq {
+  id: number;
+  ctx: number[];
+  generated: number;
+  cache: KVCache | null;
+  sampler: Sampler;
+  logprobs: number | undefined;
+  removed: boolean;
+}
+
+export class BatchDecoder {
+  private nextId = 0;
+  private readonly live = new Set<Seq>();
+
+  constructor(readonly model: GPT) {
+    check(!model.training, 'decoding runs in evaluation mode: call model.train(null) first');
+  }
+
+  /** Sequences added and not removed. */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /**
+   * A new sequence continuing `prompt` (token ids; longer than the block size: the last blockSize).
+   * Cheap: its prefill runs in its first step. Bad settings throw a one-line ScratchError.
+   */
+  add(prompt: readonly number[], opts: DecoderSeqOptions = {}): DecoderSeq {
+    const V = this.model.config.vocabSize;
+    check(prompt.length >= 1, 'generation needs a prompt of at least one token');
+    for (const id of prompt) check(Number.isInteger(id) && id >= 0 && id < V, `prompt token id ${id} is outside the vocabulary (0..${V - 1})`);
+    validateSampling(opts);
+    if (opts.logprobs !== undefined) check(Number.isInteger(opts.logprobs) && opts.logprobs >= 0, `logprobs must be a whole number ≥ 0, got ${opts.logprobs}`);
+    const ctx = Array.from(prompt.slice(-this.model.config.blockSize));
+    const sampler = new Sampler(opts, V);
+    sampler.addPrompt(ctx);
+    const s: Seq = { id: this.nextId++, ctx, generated: 0, cache: null, sampler, logprobs: opts.logprobs, removed: false };
+    this.live.add(s);
+    return s;
+  }
+
+  /** Frees a sequence's cache (finished, or its client went away); it must not be stepped again. */
+  remove(seq: DecoderSeq): void {
+    const s = seq as Seq;
+    if (!this.live.delete(s)) return;
+    s.removed = true;
+    if (s.cache) releaseCache(s.cache);
+    s.cache = null;
+  }
+
+  /**
+   * One new token for each of `seqs`, in their order: a prefill for each that has not run yet
+   * (sequences with the same prompt share one), one batched decode over those whose cache has
+   * room, and a rebuild from the last blockSize tokens for those past the block size.
+   * Do not call inside a backend.scope (caches are allocated outside scopes).
+   */
+  step(seqs: readonly DecoderSeq[]): TokenChoice[] {
+    const list = seqs as readonly Seq[];
+    for (const s of list) check(this.live.has(s), `sequence ${s.id} is not running here (removed, or from another decoder)`);
+    check(new Set(list).size === list.length, 'a sequence appears twice in one step');
+    const { blockSize, vocabSize: V } = this.model.config;
+    const rows = new Map<Seq, { logits: Float32Array; off: number }>();
+    const fresh = list.filter((s) => !s.cache);
+    const batch = list.filter((s) => s.cache && s.cache.length < blockSize);
+    const full = list.filter((s) => s.cache && s.cache.length >= blockSize);
+    if (batch.length > 0) {
+      const logits = decodeStep(this.model, batch.map((s) => s.cache!), batch.map((s) => s.ctx[s.ctx.length - 1]!));
+      batch.forEach((s, i) => rows.set(s, { logits, off: i * V }));
+    }
+    // past the block size the window slides: every position moves, so the cache is rebuilt
+    for (const s of full) rows.set(s, { logits: prefill(this.model, s.cache!, s.ctx.slice(-blockSize)), off: 0 });
+    const shared = new Map<string, { cache: KVCache; logits: Float32Array }>();
+    for (const s of fresh) {
+      s.cache = acquireCache(this.model);
+      const key = s.ctx.join(',');
+      const twin = shared.get(key);
+      if (twin) {
+        s.cache.copyFrom(twin.cache);
+        rows.set(s, { logits: twin.logits, off: 0 });
+      } else {
+        const logits = prefill(this.model, s.cache, s.ctx);
+        shared.set(key, { cache: s.cache, logits });
+        rows.set(s, { logits, off: 0 });
+      }
+    }
+    return list.map((s) => {
+      const { logits, off } = rows.get(s)!;
+      const token = s.sampler.pick(logits, off);
+      const lp = s.logprobs !== undefined ? logprobsOf(logits, token, s.logprobs, V, off) : { logprob: NaN, top: [] };
+      s.ctx.push(token);
+      s.generated++;
+      return { token, logprob: lp.logprob, top: lp.top };
+    });
+  }
+
+  /**
+   * Teacher-forced scores of a prompt (at most blockSize tokens): for each token after the first,
+   * its log-probability given those before it, with `topN` alternatives (null for the first).
+   */
+  scorePrompt(prompt: readonly number[], topN: number): (TokenChoice | null)[] {
+    const { blockSize, vocabSize: V } = this.model.config;
+    const T = prompt.length;
+    check(T >= 1 && T <= blockSize, `a prompt to score needs 1 to ${blockSize} tokens, got ${T}`);
+    const be = this.model.backend;
+    const all = be.scope(() =>
+      noGrad(() => {
+        const idx = be.allocI32(T);
+        idx.set(prompt);
+        return Float32Array.from(this.model.forward(idx, 1, T).logits.data);
+      }),
+    );
+    return Array.from(prompt, (id, t) => {
+      if (t === 0) return null;
+      const lp = logprobsOf(all, id, topN, V, (t - 1) * V);
+      return { token: id, logprob: lp.logprob, top: lp.top };
+    });
+  }
+}
