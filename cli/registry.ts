@@ -29,6 +29,7 @@ export const COMMANDS: Record<string, Command> = {
   lens: { summary: 'logit lens: the next token read after every layer', load: () => import('./commands/lens.js') },
   embeddings: { summary: 'token embedding maps over training, with a cohesion score', load: () => import('./commands/embeddings.js') },
   report: { summary: 'RUN/report.html: how a run learned, in one self-contained page', load: () => import('./commands/report.js') },
+  export: { summary: 'write a run as a Hugging Face GPT-2 folder (for PyTorch, transformers)', load: () => import('./commands/export.js') },
   play: { summary: 'serve the browser playground (train and look inside a GPT in a web page)', load: () => import('./commands/play.js') },
   tokenizer: { summary: 'train a BPE tokenizer; encode and decode text (gpt2, char or a file)', load: () => import('./commands/tokenizer.js') },
 };
