@@ -16,7 +16,9 @@ export const RUN_FLAGS = {
 export async function openRun(values: { run?: string; checkpoint?: string; kernels?: string; threads?: number }, command: string): Promise<LoadedRun> {
   if (!values.run) throw new ScratchError(`${command} needs --run <run folder> (a folder written by 'npx scratchlm train'), e.g. npx scratchlm ${command} --run runs/brown`);
   const backend = await backendFromFlags({ kernels: values.kernels ?? 'ref', threads: values.threads });
-  return loadRun(values.run, { backend, checkpoint: values.checkpoint as 'best' | 'latest' | undefined });
+  const run = loadRun(values.run, { backend, checkpoint: values.checkpoint as 'best' | 'latest' | undefined });
+  if (run.notice) printNotes([run.notice]);
+  return run;
 }
 
 /** A flag the command cannot do without: a one-line error with an example. */

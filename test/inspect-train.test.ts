@@ -145,12 +145,19 @@ test('bad input: one line each, no stack trace', { timeout: 120_000 }, async () 
   const empty = cli(['next', '--run', 'run', '--prompt', '']);
   assert.equal(empty.status, 0, empty.stderr);
   assert.match(empty.stderr, /the prompt is empty: starting from/);
-  // a checkpoint whose tokenizer is gone
-  const meta = JSON.parse(readFileSync(join(dir, 'with', 'best.json'), 'utf8'));
-  delete meta.tokenizer;
-  delete meta.sha256.meta;
-  meta.version = 1; // before checksummed JSON: the edit itself goes unnoticed, the missing tokenizer does not
-  writeFileSync(join(dir, 'with', 'best.json'), JSON.stringify(meta));
+  // a checkpoint whose tokenizer is gone: the other checkpoint is used, and said; both gone: one line
+  const dropTokenizer = (which: string) => {
+    const meta = JSON.parse(readFileSync(join(dir, 'with', `${which}.json`), 'utf8'));
+    delete meta.tokenizer;
+    delete meta.sha256.meta;
+    meta.version = 1; // before checksummed JSON: the edit itself goes unnoticed, the missing tokenizer does not
+    writeFileSync(join(dir, 'with', `${which}.json`), JSON.stringify(meta));
+  };
+  dropTokenizer('best');
+  const fallback = cli(['next', '--run', 'with', '--prompt', 'a']);
+  assert.equal(fallback.status, 0, fallback.stderr);
+  assert.match(fallback.stderr, /tokenizer missing.*using the latest checkpoint/);
+  dropTokenizer('latest');
   fails(['next', '--run', 'with', '--prompt', 'a'], /tokenizer missing/);
   assert.ok(existsSync(join(dir, 'with', 'latest.json')));
 });
