@@ -1,13 +1,16 @@
 /**
  * Kernel micro-benchmark: GFLOP/s of matmul forward and backward on the model's shapes, with 1 and
- * 2 threads (and plain vs relaxed SIMD), then the time of every kernel at the baby config.
+ * 2 threads (wasm relaxed and plain SIMD, and the native kernels when built), then the time of
+ * every kernel at the baby config.
  * Run: npm run build && node dist/bench/kernels.js [--quick]
+ *      node dist/bench/kernels.js --kernels native --threads 1 --json   (one backend, one JSON object)
  * Times are medians of repeated runs after a warm-up, so V8's tiers have settled.
  */
-import { type Backend, type Kernels, createBackend, refBackend } from '../src/index.js';
-import type { WasmBackend } from '../src/kernels/wasm/backend.js';
+import { parseArgs } from 'node:util';
+import { type Backend, type KernelKind, type Kernels, createBackend, refBackend } from '../src/index.js';
 
-const quick = process.argv.includes('--quick');
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, kernels: { type: 'string' }, threads: { type: 'string' } } });
+const quick = flags.quick === true;
 
 /** Median seconds per call of fn, measured over about `budget` seconds after a warm-up. */
 function time(fn: () => void, budget = quick ? 0.05 : 0.25): number {
@@ -40,7 +43,16 @@ const SHAPES: [string, number, number, number][] = [
   ['shakespeare lm head', 3072, 384, 65],
 ];
 
-function matmulRow(be: Backend, [name, BT, C, OC]: (typeof SHAPES)[number]): string {
+interface MatmulResult {
+  name: string;
+  shape: string;
+  gflops_fwd: number;
+  gflops_bwd: number;
+  ms_fwd: number;
+  ms_bwd: number;
+}
+
+function matmulRow(be: Backend, [name, BT, C, OC]: (typeof SHAPES)[number]): MatmulResult {
   const k = be.kernels;
   const inp = fill(be.allocF32(BT * C));
   const weight = fill(be.allocF32(OC * C), 0.1);
@@ -52,8 +64,12 @@ function matmulRow(be: Backend, [name, BT, C, OC]: (typeof SHAPES)[number]): str
   const flops = 2 * BT * C * OC;
   const fwd = time(() => k.matmulForward({ out, inp, weight, bias, BT, C, OC }));
   const bwd = time(() => k.matmulBackward({ dinp, dweight, dbias, dout: out, inp, weight, BT, C, OC }));
-  const g = (f: number, t: number): string => (f / t / 1e9).toFixed(1).padStart(6);
-  return `${name.padEnd(20)} ${`${BT}x${C}x${OC}`.padEnd(15)} fwd ${g(flops, fwd)}  bwd ${g(2 * flops, bwd)} GFLOP/s   (${(fwd * 1e3).toFixed(3)} / ${(bwd * 1e3).toFixed(3)} ms)`;
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  return { name, shape: `${BT}x${C}x${OC}`, gflops_fwd: r1(flops / fwd / 1e9), gflops_bwd: r1((2 * flops) / bwd / 1e9), ms_fwd: fwd * 1e3, ms_bwd: bwd * 1e3 };
+}
+
+function matmulLine(r: MatmulResult): string {
+  return `${r.name.padEnd(20)} ${r.shape.padEnd(15)} fwd ${r.gflops_fwd.toFixed(1).padStart(6)}  bwd ${r.gflops_bwd.toFixed(1).padStart(6)} GFLOP/s   (${r.ms_fwd.toFixed(3)} / ${r.ms_bwd.toFixed(3)} ms)`;
 }
 
 /** Every kernel at the baby config: 4 layers, 4 heads, C 128, batch 12 x 64 tokens, vocab 65. */
@@ -151,23 +167,50 @@ function babyStep(be: Backend): number {
   return time(step, quick ? 0.3 : 1) * 1e3;
 }
 
+const close = (be: Backend) => (be as { close?: () => void }).close?.();
+
+/** One backend, one JSON object: {kernels, threads, matmul: [{name, gflops_fwd, gflops_bwd, ...}], kernels_ms, baby_step_ms}. */
+async function oneBackend(kind: string, threads: number): Promise<void> {
+  const be = await createBackend({ kernels: kind as KernelKind, threads });
+  const matmul = (quick ? SHAPES.slice(0, 5) : SHAPES).map((s) => be.scope(() => matmulRow(be, s)));
+  const perKernelMs = be.scope(() => perKernel(be));
+  const step = be.scope(() => babyStep(be));
+  if (flags.json) console.log(JSON.stringify({ kernels: be.name, threads: be.threads, node: process.version, matmul, kernels_ms: perKernelMs, baby_step_ms: step }));
+  else {
+    console.log(`== ${be.name}, ${be.threads} thread(s)`);
+    for (const r of matmul) console.log(matmulLine(r));
+    for (const [op, ms] of Object.entries(perKernelMs)) console.log(`${op.padEnd(22)}${ms.toFixed(3).padStart(10)} ms`);
+    console.log(`baby step (kernel calls only) ${step.toFixed(1)} ms`);
+  }
+  close(be);
+}
+
 async function main(): Promise<void> {
   console.log(`scratchlm kernel benchmark, Node ${process.version}${quick ? ' (quick)' : ''}`);
   const configs: { label: string; be: Backend }[] = [];
   for (const threads of [1, 2]) configs.push({ label: `wasm relaxed-SIMD, ${threads} thread${threads > 1 ? 's' : ''}`, be: await createBackend({ kernels: 'wasm', threads }) });
   configs.push({ label: 'wasm plain SIMD, 1 thread', be: await createBackend({ kernels: 'wasm', threads: 1, relaxedSimd: false }) });
+  for (const threads of [1, 2]) {
+    try {
+      configs.push({ label: `native, ${threads} thread${threads > 1 ? 's' : ''}`, be: await createBackend({ kernels: 'native', threads }) });
+    } catch (e) {
+      console.log(`(no native column: ${(e as Error).message})`);
+      break;
+    }
+  }
   for (const { label, be } of configs) {
     console.log(`\n== matmul, ${label} (${be.name})`);
-    for (const s of quick ? SHAPES.slice(0, 5) : SHAPES) be.scope(() => console.log(matmulRow(be, s)));
+    for (const s of quick ? SHAPES.slice(0, 5) : SHAPES) be.scope(() => console.log(matmulLine(matmulRow(be, s))));
   }
   console.log('\n== every kernel at the baby config (ms per call)');
-  const cols = [...configs.slice(0, 2), { label: 'ref', be: refBackend }];
+  const cols = [...configs.filter((c) => !c.label.includes('plain')), { label: 'ref', be: refBackend }];
   const rows = cols.map((c) => c.be.scope(() => perKernel(c.be)));
-  console.log(`${'kernel'.padEnd(22)}${cols.map((c) => c.label.replace('wasm relaxed-SIMD, ', 'wasm ').padStart(14)).join('')}`);
-  for (const op of Object.keys(rows[0]!)) console.log(`${op.padEnd(22)}${rows.map((r) => r[op]!.toFixed(3).padStart(14)).join('')}`);
+  console.log(`${'kernel'.padEnd(22)}${cols.map((c) => c.label.replace('wasm relaxed-SIMD, ', 'wasm ').replace('native, ', 'native ').padStart(16)).join('')}`);
+  for (const op of Object.keys(rows[0]!)) console.log(`${op.padEnd(22)}${rows.map((r) => r[op]!.toFixed(3).padStart(16)).join('')}`);
   console.log('\n== a baby-config training step made of kernel calls only (ms)');
-  for (const { label, be } of configs.slice(0, 2)) console.log(`${label.padEnd(30)} ${be.scope(() => babyStep(be)).toFixed(1)}`);
-  for (const { be } of configs) (be as WasmBackend).close();
+  for (const { label, be } of configs.filter((c) => !c.label.includes('plain'))) console.log(`${label.padEnd(30)} ${be.scope(() => babyStep(be)).toFixed(1)}`);
+  for (const { be } of configs) close(be);
 }
 
-await main();
+if (flags.kernels !== undefined || flags.json) await oneBackend(flags.kernels ?? 'auto', Number(flags.threads ?? 1));
+else await main();

@@ -84,7 +84,18 @@ def main():
             times.append((time.perf_counter() - t0) * 1000)
     ms = statistics.median(times)
     print(json.dumps({'system': f'pytorch {torch.__version__}', 'preset': a.preset, 'threads': a.threads,
-                      'ms_per_iter': ms, 'tokens_per_s': p['batch'] * p['block'] / ms * 1000}))
+                      'ms_per_iter': ms, 'tokens_per_s': p['batch'] * p['block'] / ms * 1000, 'blas_core': blas_core()}))
+
+
+def blas_core():
+    """The kernels OpenBLAS chose at load time (openblas_get_corename), e.g. Cooperlake or Haswell."""
+    import ctypes
+    try:
+        lib = ctypes.CDLL('libopenblas.so.0')
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return 'unknown'
 
 
 main()

@@ -7,6 +7,15 @@
  *   node dist/bench/quality-bar.js --system scratchlm --seeds 1337,1,2,3 [--threads 1] [--out FILE.jsonl]
  *   node dist/bench/quality-bar.js --system pytorch --seeds 1337,1,2,3        # needs Debian's python3-torch
  *   node dist/bench/quality-bar.js --summary FILE.jsonl [FILE.jsonl ...]     # table of earlier results
+ *
+ * Recipe ablations (issue 13): --preset and --set pass a preset and settings to `scratchlm train`
+ * (--set "positions=rope,norm=rmsnorm,maxIters=1200"), --label names the row, and the val loss
+ * is the one at the run's last step. --time measures step times instead, all configurations in
+ * one process, alternating, and prints the median CPU ms per step of each (one thread) and its ratio to the first:
+ *
+ *   node dist/bench/quality-bar.js --preset baby --set positions=rope --label rope --seeds 1,2,3 --out abl.jsonl
+ *   node dist/bench/quality-bar.js --time "baby=;rope=positions=rope;fast=@baby-fast" --rounds 5
+ *     (each entry label=settings; @NAME starts from preset NAME instead of baby)
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,14 +38,29 @@ const { values, positionals } = parseArgs({
     threads: { type: 'string', default: '1' },
     out: { type: 'string' },
     summary: { type: 'boolean', default: false },
+    preset: { type: 'string', default: 'baby' },
+    set: { type: 'string', default: '' },
+    label: { type: 'string' },
+    time: { type: 'string' },
+    rounds: { type: 'string', default: '5' },
+    steps: { type: 'string', default: '10' },
   },
 });
+
+/** "a=1,b=rope" → ['--a', '1', '--b', 'rope'] with flag names (maxIters → --max-iters). */
+function settingFlags(text: string): string[] {
+  return text.split(',').filter(Boolean).flatMap((kv) => {
+    const [k, v] = kv.split('=');
+    return ['--' + k!.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()), v!];
+  });
+}
 
 interface Result {
   system: string;
   seed: number;
   val_loss: number;
   seconds: number;
+  iters?: number;
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
@@ -48,11 +72,12 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
 function scratchlm(seed: number, data: string, work: string): Result {
   const out = join(work, `seed-${seed}`);
   const t0 = Date.now();
-  run(process.execPath, [cli, 'train', '--data', data, '--out', out, '--preset', 'baby', '--threads', values.threads!, '--seed', String(seed)]);
+  run(process.execPath, [cli, 'train', '--data', data, '--out', out, '--preset', values.preset!, '--threads', values.threads!, '--seed', String(seed), ...settingFlags(values.set!)]);
   const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  const last = rows.filter((r) => r.iter === 2000 && typeof r.val_loss === 'number').pop();
-  if (!last) throw new Error(`no evaluation at step 2000 in ${out}/metrics.jsonl`);
-  return { system: 'scratchlm', seed, val_loss: last.val_loss, seconds: (Date.now() - t0) / 1000 };
+  const evals = rows.filter((r) => typeof r.val_loss === 'number');
+  const last = evals[evals.length - 1];
+  if (!last) throw new Error(`no evaluation in ${out}/metrics.jsonl`);
+  return { system: values.label ?? 'scratchlm', seed, val_loss: last.val_loss, seconds: (Date.now() - t0) / 1000, iters: last.iter };
 }
 
 function pytorch(seed: number): Result {
@@ -76,7 +101,58 @@ function summarise(results: Result[]): void {
   }
 }
 
-if (values.summary) {
+/** Median ms per training step of each configuration, measured alternating in this process. */
+async function timeConfigs(spec: string): Promise<void> {
+  const lib = await import('../src/index.js');
+  const { resolveRunConfig } = await import('../src/train/config.js');
+  const { createOptimizer } = await import('../src/train/muon.js');
+  const backend = await lib.createBackend({ kernels: 'wasm', threads: Number(values.threads) });
+  const entries = spec.split(';').filter(Boolean).map((e) => {
+    const [label, rest = ''] = e.split('=', 1).concat(e.slice(e.indexOf('=') + 1));
+    let preset = values.preset!;
+    let settings = rest;
+    const m = /^@([\w-]+),?(.*)$/.exec(rest);
+    if (m) [preset, settings] = [m[1]!, m[2]!];
+    const overrides: Record<string, unknown> = {};
+    for (const kv of settings.split(',').filter(Boolean)) {
+      const [k, v] = kv.split('=');
+      overrides[k!] = v === 'true' ? true : v === 'false' ? false : Number.isFinite(Number(v)) ? Number(v) : v;
+    }
+    const cfg = resolveRunConfig({ preset, overrides, vocabSize: 65 });
+    const model = new lib.GPT(cfg.model, { backend, rng: new lib.Rng(1) });
+    const opt = createOptimizer(model.params, backend, cfg.train);
+    const B = cfg.train.batchSize, T = cfg.model.blockSize, rng = new lib.Rng(2);
+    const batches = Array.from({ length: cfg.train.gradAccum }, () => {
+      const idx = backend.allocI32(B * T), targets = backend.allocI32(B * T);
+      for (let i = 0; i < B * T; i++) [idx[i], targets[i]] = [rng.int(65), rng.int(65)];
+      return { idx, targets };
+    });
+    const step = () => lib.trainStep(model, opt, batches, B, T, 1e-4, cfg.train.gradClip);
+    return { label: label!, step, ms: [] as number[], tokens: B * T * cfg.train.gradAccum };
+  });
+  for (const e of entries) for (let i = 0; i < 3; i++) e.step(); // warm-up
+  const n = Number(values.steps);
+  for (let r = 0; r < Number(values.rounds); r++) {
+    for (const e of entries) {
+      // CPU time, not wall time: on a shared machine the wall clock mostly measures the neighbours
+      // (one thread: every kernel runs on this one, so its CPU time is the step's time on an idle core)
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < n; i++) e.step();
+      const c = process.cpuUsage(c0);
+      e.ms.push((c.user + c.system) / 1000 / n);
+    }
+  }
+  const base = lib.median(entries[0]!.ms);
+  for (const e of entries) {
+    const med = lib.median(e.ms);
+    console.log(JSON.stringify({ label: e.label, cpu_ms_per_step: +med.toFixed(2), ratio: +(med / base).toFixed(3), tokens_per_step: e.tokens, rounds: e.ms.map((x) => +x.toFixed(1)) }));
+  }
+  (backend as { close?: () => void }).close?.();
+}
+
+if (values.time) {
+  await timeConfigs(values.time);
+} else if (values.summary) {
   const results = positionals.flatMap((f) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Result));
   summarise(results);
 } else {
@@ -90,7 +166,7 @@ if (values.summary) {
     for (const seed of seeds) {
       const r = values.system === 'pytorch' ? pytorch(seed) : scratchlm(seed, data, work);
       results.push(r);
-      console.log(`${r.system} seed ${seed}: val loss ${r.val_loss.toFixed(4)} at step 2000 (${r.seconds.toFixed(0)} s)`);
+      console.log(`${r.system} seed ${seed}: val loss ${r.val_loss.toFixed(4)} at step ${r.iters ?? 2000} (${r.seconds.toFixed(0)} s)`);
       if (values.out) appendFileSync(values.out, JSON.stringify(r) + '\n');
       rmSync(join(work, `seed-${seed}`), { recursive: true, force: true });
     }

@@ -1,19 +1,19 @@
 /** The --kernels and --threads options shared by every command that computes. */
 import { totalmem } from 'node:os';
-import { createBackend, ScratchError, type Backend } from '../src/index.js';
+import { createBackend, KERNEL_KINDS, ScratchError, type Backend, type KernelKind } from '../src/index.js';
 import type { Flag } from './args.js';
 
 /** Flags (cli/args.ts specs) every computing command takes. */
 export const BACKEND_FLAGS = {
-  kernels: { type: 'string', choices: ['ref', 'wasm', 'auto'], value: 'ref|wasm|auto', default: 'auto', doc: "kernels: 'auto' picks the fastest this machine runs (wasm SIMD), 'ref' the plain TypeScript reference" },
+  kernels: { type: 'string', choices: [...KERNEL_KINDS], value: KERNEL_KINDS.join('|'), default: 'auto', doc: "kernels: 'auto' picks the fastest this machine runs (native if built, else wasm SIMD); 'native-avx2' etc. force a native path; 'ref' the plain TypeScript reference" },
   threads: { type: 'int', min: 1, max: 256, value: 'N', doc: 'threads for the wasm kernels (default: every core)' },
 } as const satisfies Record<string, Flag>;
 
-/** The backend the flags ask for; the fastest available (wasm, every core) by default. */
+/** The backend the flags ask for; the fastest available (native if built, else wasm; every core) by default. */
 export async function backendFromFlags(values: { kernels?: string; threads?: number }): Promise<Backend> {
   const kind = values.kernels ?? 'auto';
-  if (kind !== 'ref' && kind !== 'wasm' && kind !== 'auto') throw new ScratchError(`--kernels must be ref, wasm or auto, got '${kind}'`);
-  return createBackend({ kernels: kind, threads: values.threads });
+  if (!(KERNEL_KINDS as readonly string[]).includes(kind)) throw new ScratchError(`--kernels must be one of ${KERNEL_KINDS.join(', ')}, got '${kind}'`);
+  return createBackend({ kernels: kind as KernelKind, threads: values.threads });
 }
 
 /**

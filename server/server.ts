@@ -40,6 +40,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** A folder served at `/` with cross-origin isolation headers (the browser playground). */
   staticDir?: string;
+  /** Asked for GET/HEAD requests no route or staticDir answered; true when it answered (the playground's handler). */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface RunningServer {
@@ -116,6 +118,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       const method = req.method ?? 'GET';
       if (!route) {
         if (opts.staticDir && (method === 'GET' || method === 'HEAD') && serveStatic(opts.staticDir, req, res, path, baseHeaders)) return;
+        if (opts.fallback?.(req, res)) return;
         throw notFound(path);
       }
       const handler = route[method as 'GET' | 'POST'] ?? (method === 'HEAD' ? route.GET : undefined);

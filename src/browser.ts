@@ -11,11 +11,12 @@ export { dropoutHash } from './kernels/ref/dropout.js';
 export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
 export * as ops from './tensor/ops.js';
 export { validateConfig, parseFieldValue, type Schema, type FieldSpec } from './core/config.js';
-export { gptConfig, countParams, GPT_CONFIG_SCHEMA, type GPTConfig } from './model/config.js';
+export { gptConfig, countParams, mlpWidth, gpt2Incompatibility, GPT_CONFIG_SCHEMA, type GPTConfig } from './model/config.js';
 // the model class users meet (a subclass of the network in src/model/gpt.ts, exported as GPTNetwork)
 export { GPT, defaultBackend, type CreateOptions, type ModelShape, type TrainSettings, type FitOptions, type FitStep, type FitResult, type FitData, type GenerateOptions, type ModelFiles } from './api/gpt.js';
 export { GPT as GPTNetwork, type GPTOptions, type ForwardOptions, type ForwardTrace } from './model/gpt.js';
 export { ParamStore, paramSpecs, type ParamSpec, type ParamGroup } from './model/params.js';
+export { MuonAdamW, createOptimizer, NS_COEFFS, NS_STEPS, type Optimizer, type MuonSettings, type MuonLayout, type MatrixSlot } from './train/muon.js';
 export { AdamW, ADAMW_DEFAULTS, clipGradNorm, type AdamWSettings, type AdamWState, type OptimGroup } from './train/adamw.js';
 export { generate, sampleFromLogits, argmax, validateSampleOptions, type SampleOptions } from './generate/sample.js';
 export { parseSafetensors, serializeSafetensors, type SafeTensor, type SafeArray, type SafeDType } from './io/safetensors.js';
@@ -41,15 +42,17 @@ export { getBatch, evalRng, checkBlockFits, type TokenSource, type Batch } from 
 export { estimateMemory, checkMemory, batchPieces, memoryBudget, gib, type MemoryEstimate } from './train/memory.js';
 export { trainLoop, estimateLoss, NonFiniteLossError, type TrainableModel, type TrainState, type TrainHooks, type TrainData, type StepRecord, type EvalRecord } from './train/trainer.js';
 export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressInfo, type CurvePoint } from './train/report.js';
-export { generateText, generateTexts, promptIds, type TextSampleOptions, type TextBatchOptions, type TextSample } from './generate/text.js';
+export { letterWords, wordList, wordShare, medianOf, type WordShare } from './generate/word-share.js';
+export { generateText, generateTexts, promptIds, sampleChars, type TextSampleOptions, type TextBatchOptions, type TextSample } from './generate/text.js';
 export { BatchDecoder, type DecoderSeq, type DecoderSeqOptions, type TokenChoice } from './generate/decoder.js';
 export { benchGenerate, GENERATE_BENCH_SHAPES, type GenerateBenchShape, type GenerateBenchResult, type GenerateBenchOptions } from './generate/bench.js';
 export { DecodeEngine, type GenerationRequest, type TokenEvent, type FinishReason, type EngineOptions } from './generate/engine.js';
 export { Sampler, validateSampling, topIndices, argmaxOf, logprobsOf, type SamplingOptions, type TokenLogprob } from './generate/sampler.js';
 export { KVCache, prefill, decodeStep, acquireCache, releaseCache, kvCacheFloats } from './generate/decode.js';
 export { TextStream, type StreamPiece } from './generate/stream.js';
-export { createBackend, type BackendOptions } from './kernels/create.js';
+export { createBackend, KERNEL_KINDS, type BackendOptions, type KernelKind } from './kernels/create.js';
 export type { WasmBackend } from './kernels/wasm/backend.js';
+export type { NativeBackend } from './kernels/native/backend.js';
 export { RunSession, MemoryTokens, splitTokens, runSeeds, runPieces, copyWeights, type RunSessionOptions, type RunHooks, type RunMetrics, type RunCheckpointState } from './train/session.js';
 
 // inspection (browser-safe): next-token probabilities, neighbours, attention heads, logit lens

@@ -12,9 +12,19 @@ function check(dir: string, ...flags: string[]) {
   return spawnSync(process.execPath, [CLI, 'check', dir, ...flags], { encoding: 'utf8' });
 }
 
-const FIXTURES = [join(SHARED, 'fixtures', 'gpt2-tiny'), join(REPO, 'test', 'fixtures', 'odd-heads'), join(REPO, 'test', 'fixtures', 'deep-narrow')];
+// the recipe-* fixtures (issue 13), from tools/make_fixture.py:
+//   recipe-rope-rms-relu2-muon:  --rope --norm rmsnorm --qk-norm --mlp relu2 --untied --softcap 4 --muon --embd 18
+//   recipe-rope-swiglu:          --rope --mlp swiglu --mlp-hidden 10 --no-bias --embd 18 --layers 2
+//   recipe-qknorm-untied-muon:   --qk-norm --untied --muon --layers 2
+const FIXTURES = [
+  join(SHARED, 'fixtures', 'gpt2-tiny'),
+  ...['odd-heads', 'deep-narrow', 'recipe-rope-rms-relu2-muon', 'recipe-rope-swiglu', 'recipe-qknorm-untied-muon'].map((f) => join(REPO, 'test', 'fixtures', f)),
+];
+
+import { NATIVE_BUILT } from './native-helpers.js';
 
 const BACKENDS = [['--kernels', 'ref'], ['--kernels', 'wasm', '--threads', '1'], ['--kernels', 'wasm', '--threads', '2']];
+if (NATIVE_BUILT) BACKENDS.push(['--kernels', 'native', '--threads', '1'], ['--kernels', 'native', '--threads', '2']);
 
 for (const dir of FIXTURES) {
   for (const flags of BACKENDS) {
@@ -23,7 +33,7 @@ for (const dir of FIXTURES) {
       assert.equal(r.status, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /all \d+ quantities within tolerance/);
       assert.match(r.stdout, /ok {3}greedy/);
-      assert.match(r.stdout, flags[1] === 'ref' ? /kernels: ref\)/ : /kernels: wasm/);
+      assert.match(r.stdout, flags[1] === 'ref' ? /kernels: ref\)/ : flags[1] === 'native' ? /kernels: native-/ : /kernels: wasm/);
     });
   }
 }

@@ -10,6 +10,7 @@ import {
   type Backend, BatchDecoder, CharTokenizer, DecodeEngine, GPT, Rng, Sampler, type SamplingOptions, type TokenEvent, createBackend, generate, generateText, generateTexts,
   logprobsOf, noGrad, refBackend, topIndices,
 } from '../src/index.js';
+import { NATIVE_BUILT } from './native-helpers.js';
 
 const SCALE = Number(process.env.GEN_SCALE ?? 5);
 const CFG = { vocabSize: 37, blockSize: 12, nLayer: 2, nHead: 3, nEmbd: 15, bias: true };
@@ -95,6 +96,7 @@ const backends: [string, Promise<Backend>][] = [
   ['wasm, 1 thread', createBackend({ kernels: 'wasm', threads: 1 })],
   ['wasm, 2 threads', createBackend({ kernels: 'wasm', threads: 2 })],
 ];
+if (NATIVE_BUILT) backends.push(['native, 1 thread', createBackend({ kernels: 'native', threads: 1 })], ['native, 2 threads', createBackend({ kernels: 'native', threads: 2 })]);
 after(async () => {
   for (const [, p] of backends) ((await p) as { close?: () => void }).close?.();
 });
@@ -217,6 +219,31 @@ test('bad requests: one-line errors', () => {
   for (const [req, msg] of bad) assert.throws(() => e.add(req as never), (err: Error) => msg.test(err.message) && !err.message.includes('\n'), String(msg));
   assert.equal(e.size, 0);
 });
+
+// issue 13's options in the cached path: rotary positions turn each cached key at its own position,
+// QK-norm, RMSNorm, ReLU²/SwiGLU, an untied head and the soft-cap run through the same layer methods
+const RECIPES: Record<string, unknown>[] = [
+  { positions: 'rope', norm: 'rmsnorm', qkNorm: true, mlp: 'relu2', tieEmbeddings: false, logitSoftcap: 8 },
+  { positions: 'rope', mlp: 'swiglu', mlpHidden: 20, bias: false },
+  { qkNorm: true, norm: 'rmsnorm', tieEmbeddings: false },
+];
+for (const [label, p] of backends) {
+  test(`KV cache equals recomputation with the recipe options (${label}): tokens exactly, log-probabilities within 3e-5, past the block size`, async () => {
+    for (const recipe of RECIPES) {
+      const m = model(await p, 4, { ...CFG, nEmbd: 18, ...recipe });
+      for (const [name, sampling] of SAMPLINGS.slice(0, 2)) {
+        for (const prompt of [[3], Array.from({ length: 15 }, (_, i) => (i * 7) % 37)]) {
+          const want = recompute(m, prompt, 16, sampling);
+          const [got] = viaEngine(m, [{ prompt, n: 16, sampling }]);
+          assert.deepEqual(got!.tokens, want.tokens, `${JSON.stringify(recipe)} ${name}, prompt of ${prompt.length}`);
+          // 3e-5: SwiGLU's products of scaled-up weights make larger activations, so float32
+          // rounding of the decode kernels' other summation order reaches 1.1e-5 on the wasm kernels
+          closeRows(got!.logprobs, want.logprobs, 3e-5, `${JSON.stringify(recipe)} ${name}`);
+        }
+      }
+    }
+  });
+}
 
 test('a held sequence sits out steps and then goes on with the same tokens', () => {
   const m = model(refBackend, 7);

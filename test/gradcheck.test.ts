@@ -122,6 +122,77 @@ test('gradcheck: dropout (fixed mask) and row picking', () => {
   gradcheck('rows', [x], () => ops.rows(x, [2, 0, 2]));
 });
 
+test('gradcheck: embedding without a position table (rotary positions)', () => {
+  const rng = new Rng(21);
+  const wte = randTensor(rng, [5, 4]);
+  const idx = Int32Array.from([0, 4, 0, 2, 2, 3]);
+  gradcheck('embedding, no wpe', [wte], () => ops.embedding(idx, wte, null, 2, 3));
+});
+
+test('gradcheck: RMSNorm', () => {
+  const rng = new Rng(22);
+  for (const [N, C] of [[1, 1], [3, 7], [2, 16]]) {
+    const x = randTensor(rng, [N, C], 2, 0.3);
+    const g = randTensor(rng, [C], 0.5, 1);
+    gradcheck(`rmsNorm ${N}x${C}`, [x, g], () => ops.rmsNorm(x, g));
+  }
+});
+
+test('gradcheck: QK-norm and rotary positions on q and k, each alone and together, rows at their own positions', () => {
+  const rng = new Rng(23);
+  for (const [B, T, C, NH, own] of [[2, 3, 8, 2, 0], [1, 5, 12, 3, 1], [1, 1, 2, 1, 1]]) {
+    const qkv = randTensor(rng, [B, T, 3 * C]);
+    const rotary = ops.rotaryTables(T + 7, C / NH, 100, (n) => new Float64Array(n));
+    const positions = own ? Int32Array.from({ length: B * T }, (_, i) => (i * 5 + 2) % (T + 7)) : null;
+    for (const [norm, rot] of [[true, false], [false, true], [true, true]] as const) {
+      gradcheck(`qk norm=${norm} rope=${rot} B${B} T${T} C${C} NH${NH} positions ${own}`, [qkv], () => ops.qkTransform(qkv, NH, { norm, rotary: rot ? rotary : null, positions }));
+    }
+  }
+});
+
+test('gradcheck: ReLU², SwiGLU, logit soft-cap', () => {
+  const rng = new Rng(24);
+  const x = randTensor(rng, [13], 2);
+  x.data[3] = 0.3; // a value near no kink
+  gradcheck('relu2', [x], () => ops.relu2(x));
+  const y = randTensor(rng, [3, 10], 2);
+  gradcheck('swiglu', [y], () => ops.swiglu(y));
+  const z = randTensor(rng, [4, 5], 20);
+  gradcheck('softcap', [z], () => ops.softcap(z, 15));
+});
+
+test('gradcheck: a whole tiny GPT in float64 with every recipe option', async () => {
+  const { GPT } = await import('../src/index.js');
+  const variants = [
+    { positions: 'rope', norm: 'rmsnorm', qkNorm: true, mlp: 'relu2', tieEmbeddings: false, logitSoftcap: 5 },
+    { positions: 'rope', mlp: 'swiglu', mlpHidden: 5, bias: false },
+    { qkNorm: true, mlp: 'gelu', tieEmbeddings: false },
+  ];
+  for (const v of variants) {
+    const model = new GPT({ vocabSize: 7, blockSize: 5, nLayer: 2, nHead: 3, nEmbd: 6, bias: true, ...v }, { f64: true, rng: new Rng(8) });
+    for (let i = 0; i < model.params.data.length; i++) model.params.data[i] += new Rng(i).normal() * 0.3;
+    const idx = Int32Array.from([1, 2, 3, 6, 0, 5, 5, 4]);
+    const tgt = Int32Array.from([2, 3, 6, 0, 5, 4, 1, 1]);
+    const lossAt = () => model.forward(idx, 2, 4, { targets: tgt }).loss!;
+    model.params.zeroGrad();
+    lossAt().backward();
+    const analytic = Float64Array.from(model.params.grads);
+    const h = 1e-6;
+    const d = model.params.data;
+    let worst = 0;
+    for (let i = 0; i < d.length; i += 2) {
+      const o = d[i];
+      d[i] = o + h;
+      const fp = lossAt().item();
+      d[i] = o - h;
+      const fm = lossAt().item();
+      d[i] = o;
+      worst = Math.max(worst, Math.abs((fp - fm) / (2 * h) - analytic[i]));
+    }
+    assert.ok(worst < 1e-7, `${JSON.stringify(v)}: model gradient differs from finite differences by ${worst}`);
+  }
+});
+
 test('gradcheck: a whole tiny GPT in float64', async () => {
   const { GPT } = await import('../src/index.js');
   const model = new GPT({ vocabSize: 7, blockSize: 5, nLayer: 2, nHead: 3, nEmbd: 6, bias: true }, { f64: true, rng: new Rng(8) });

@@ -6,7 +6,8 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Backend, type KernelOp, type Kernels, KERNEL_OPS, Rng, createBackend, refBackend, refKernels } from '../src/index.js';
+import { type Backend, type KernelOp, type Kernels, KERNEL_OPS, Rng, createBackend, ops, refBackend, refKernels } from '../src/index.js';
+import { NATIVE_BUILT, nativeVariantsHere } from './native-helpers.js';
 
 type Args<K extends KernelOp> = Parameters<Kernels[K]>[0];
 type Alloc = { f32(n: number): Float32Array; i32(n: number): Int32Array };
@@ -59,12 +60,12 @@ function multipliers(m: Maker, heads: number, T: number, p: number, r: Rng): Flo
 
 const CASES: { [K in KernelOp]: Case<Args<K>> } = {
   encoderForward: {
-    shapes: [{ B: 1, T: 1, C: 1, V: 1 }, { B: 2, T: 3, C: 17, V: 5 }, { B: 3, T: 17, C: 33, V: 65 }, { B: 4, T: 64, C: 128, V: 65 }],
-    make: ({ B, T, C, V }, m, r) => ({ out: m.rand(B * T * C, r), inp: m.ints(B * T, r, V), wte: m.rand(V * C, r), wpe: m.rand(T * C, r), B, T, C }),
+    shapes: [{ B: 1, T: 1, C: 1, V: 1 }, { B: 2, T: 3, C: 17, V: 5 }, { B: 3, T: 17, C: 33, V: 65 }, { B: 4, T: 64, C: 128, V: 65 }, { B: 3, T: 17, C: 33, V: 65, nopos: 1 }],
+    make: ({ B, T, C, V, nopos }, m, r) => ({ out: m.rand(B * T * C, r), inp: m.ints(B * T, r, V), wte: m.rand(V * C, r), wpe: nopos ? null : m.rand(T * C, r), B, T, C }),
   },
   encoderBackward: {
-    shapes: [{ B: 1, T: 1, C: 1, V: 1 }, { B: 2, T: 3, C: 17, V: 5 }, { B: 3, T: 17, C: 33, V: 4 }, { B: 4, T: 64, C: 130, V: 65 }],
-    make: ({ B, T, C, V }, m, r) => ({ dwte: m.rand(V * C, r), dwpe: m.rand(T * C, r), dout: m.rand(B * T * C, r), inp: m.ints(B * T, r, V), B, T, C }),
+    shapes: [{ B: 1, T: 1, C: 1, V: 1 }, { B: 2, T: 3, C: 17, V: 5 }, { B: 3, T: 17, C: 33, V: 4 }, { B: 4, T: 64, C: 130, V: 65 }, { B: 3, T: 17, C: 33, V: 4, nopos: 1 }],
+    make: ({ B, T, C, V, nopos }, m, r) => ({ dwte: m.rand(V * C, r), dwpe: nopos ? null : m.rand(T * C, r), dout: m.rand(B * T * C, r), inp: m.ints(B * T, r, V), B, T, C }),
   },
   matmulForward: {
     shapes: [{ BT: 1, C: 1, OC: 1 }, { BT: 3, C: 17, OC: 5 }, { BT: 17, C: 3, OC: 9, nobias: 1 }, { BT: 13, C: 33, OC: 65 }, { BT: 66, C: 128, OC: 130 }, { BT: 64, C: 72, OC: 384, big: 1e4 }, { BT: 9, C: 1100, OC: 1030 }, // the last packs W in k-chunks
@@ -210,7 +211,94 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
     shapes: [{ N: 1 }, { N: 3 }, { N: 17 }, { N: 40001 }],
     make: ({ N }, m, r) => ({ inout: m.rand(N, r), N, s: 0.37 }),
   },
+  rmsnormForward: {
+    shapes: [{ N: 1, C: 1 }, { N: 3, C: 3 }, { N: 17, C: 17 }, { N: 5, C: 130 }, { N: 300, C: 128 }, { N: 7, C: 19, scale: 1e4 }, { N: 4, C: 9, scale: 1e-3 }],
+    make: ({ N, C, scale }, m, r) => ({ out: m.rand(N * C, r), rstd: m.zeros(N), inp: m.rand(N * C, r, scale ?? 1), weight: m.rand(C, r), N, C, eps: 1e-5 }),
+    tol: 1e-4,
+  },
+  rmsnormBackward: {
+    shapes: [{ N: 1, C: 1 }, { N: 3, C: 3 }, { N: 17, C: 17 }, { N: 5, C: 130 }, { N: 300, C: 128 }, { N: 7, C: 19, scale: 1e3 }],
+    make: ({ N, C, scale }, m, r) => {
+      const inp = m.rand(N * C, r, scale ?? 1);
+      const weight = m.rand(C, r);
+      const rstd = m.zeros(N);
+      refKernels.rmsnormForward({ out: new Float32Array(N * C), rstd, inp, weight, N, C, eps: 1e-5 });
+      return { dinp: m.rand(N * C, r), dweight: m.rand(C, r), dout: m.rand(N * C, r), inp, weight, rstd, N, C };
+    },
+    tol: 1e-4,
+  },
+  qkForward: {
+    shapes: [
+      { B: 1, T: 1, C: 2, NH: 1, norm: 1, rope: 1 }, { B: 2, T: 3, C: 6, NH: 3, norm: 1 }, { B: 2, T: 17, C: 12, NH: 2, rope: 1, pos0: 5 },
+      { B: 4, T: 64, C: 128, NH: 4, norm: 1, rope: 1 }, { B: 1, T: 9, C: 34, NH: 1, norm: 1, rope: 1, scale: 1e3 },
+    ],
+    make: ({ B, T, C, NH, norm, rope, pos0, scale }, m, r) => {
+      const tab = rope ? tables(m, T + (pos0 ?? 0), C / NH) : { cos: null, sin: null };
+      return { out: m.rand(B * T * 3 * C, r), rstd: norm ? m.zeros(B * T * 2 * NH) : null, inp: m.rand(B * T * 3 * C, r, scale ?? 1), ...tab, B, T, C, NH, pos: positions(m, B, T, pos0), eps: 1e-5 };
+    },
+    tol: 1e-4,
+  },
+  qkBackward: {
+    shapes: [
+      { B: 1, T: 1, C: 2, NH: 1, norm: 1, rope: 1 }, { B: 2, T: 3, C: 6, NH: 3, norm: 1 }, { B: 2, T: 17, C: 12, NH: 2, rope: 1, pos0: 5 },
+      { B: 4, T: 64, C: 128, NH: 4, norm: 1, rope: 1 },
+    ],
+    make: ({ B, T, C, NH, norm, rope, pos0 }, m, r) => {
+      const tab = rope ? tables(m, T + (pos0 ?? 0), C / NH) : { cos: null, sin: null };
+      const inp = m.rand(B * T * 3 * C, r);
+      const rstd = norm ? m.zeros(B * T * 2 * NH) : null;
+      const pos = positions(m, B, T, pos0);
+      refKernels.qkForward({ out: new Float32Array(B * T * 3 * C), rstd, inp, ...tab, B, T, C, NH, pos, eps: 1e-5 });
+      return { dinp: m.rand(B * T * 3 * C, r), dout: m.rand(B * T * 3 * C, r), inp, rstd, ...tab, B, T, C, NH, pos };
+    },
+    tol: 1e-4,
+  },
+  relu2Forward: {
+    shapes: [{ N: 1 }, { N: 3 }, { N: 17 }, { N: 40001 }, { N: 33, scale: 100 }],
+    make: ({ N, scale }, m, r) => ({ out: m.rand(N, r), inp: m.rand(N, r, scale ?? 1), N }),
+  },
+  relu2Backward: {
+    shapes: [{ N: 1 }, { N: 3 }, { N: 17 }, { N: 40001 }],
+    make: ({ N }, m, r) => ({ dinp: m.rand(N, r), inp: m.rand(N, r), dout: m.rand(N, r), N }),
+  },
+  swigluForward: {
+    shapes: [{ N: 1, H: 1 }, { N: 3, H: 5 }, { N: 17, H: 17 }, { N: 300, H: 344 }, { N: 5, H: 9, scale: 30 }],
+    make: ({ N, H, scale }, m, r) => ({ out: m.rand(N * H, r), inp: m.rand(N * 2 * H, r, scale ?? 1), N, H }),
+    tol: 1e-4,
+  },
+  swigluBackward: {
+    shapes: [{ N: 1, H: 1 }, { N: 3, H: 5 }, { N: 17, H: 17 }, { N: 300, H: 344 }, { N: 5, H: 9, scale: 30 }],
+    make: ({ N, H, scale }, m, r) => ({ dinp: m.rand(N * 2 * H, r), inp: m.rand(N * 2 * H, r, scale ?? 1), dout: m.rand(N * H, r), N, H }),
+    tol: 1e-4,
+  },
+  softcapForward: {
+    shapes: [{ N: 1 }, { N: 3 }, { N: 17 }, { N: 40001 }, { N: 33, scale: 1e3 }],
+    make: ({ N, scale }, m, r) => ({ out: m.rand(N, r), inp: m.rand(N, r, scale ?? 10), N, cap: 15 }),
+    tol: 1e-4,
+  },
+  softcapBackward: {
+    shapes: [{ N: 1 }, { N: 3 }, { N: 17 }, { N: 40001 }],
+    make: ({ N }, m, r) => {
+      const out = m.zeros(N);
+      refKernels.softcapForward({ out, inp: m.rand(N, r, 10), N, cap: 15 });
+      return { dinp: m.rand(N, r), out, dout: m.rand(N, r), N, cap: 15 };
+    },
+  },
 };
+
+/** With an offset, every row at its own position (as decoding passes them); else null. */
+function positions(m: Maker, B: number, T: number, pos0?: number): Int32Array | null {
+  if (pos0 === undefined) return null;
+  const p = m.ints(B * T, new Rng(5), 1);
+  for (let i = 0; i < B * T; i++) p[i] = pos0 + ((i * 7) % T);
+  return p;
+}
+
+/** Rotary tables in the backend's memory. */
+function tables(m: Maker, T: number, hs: number): { cos: Float32Array; sin: Float32Array } {
+  const t = ops.rotaryTables(T, hs, 10000, (n) => m.zeros(n));
+  return t as { cos: Float32Array; sin: Float32Array };
+}
 
 type Typed = Float32Array | Float64Array | Int32Array;
 const isTyped = (x: unknown): x is Typed => x instanceof Float32Array || x instanceof Float64Array || x instanceof Int32Array;
@@ -261,9 +349,17 @@ const backends: [string, Promise<Backend>][] = [
   ['wasm, 2 threads', createBackend({ kernels: 'wasm', threads: 2 })],
   ['wasm plain SIMD, 2 threads', createBackend({ kernels: 'wasm', threads: 2, relaxedSimd: false })],
 ];
+/** Every dispatch path of the native kernels on 1 and 2 threads, where this CPU has it and the addon is built. */
+const nativeVariants = NATIVE_BUILT ? nativeVariantsHere() : [];
+for (const v of nativeVariants)
+  for (const threads of [1, 2]) backends.push([`native ${v}, ${threads} thread${threads > 1 ? 's' : ''}`, createBackend({ kernels: `native-${v}` as 'native', threads })]);
 
 after(async () => {
   for (const [, p] of backends) (await p as { close?: () => void }).close?.();
+});
+
+test('kernels conformance: native kernels built here', { skip: NATIVE_BUILT ? false : 'the native addon is not built (npm run build:native)' }, () => {
+  assert.ok(nativeVariants.includes('portable'), `variants: ${nativeVariants.join(', ')}`);
 });
 
 for (const [label, p] of backends) {

@@ -23,7 +23,7 @@ const ALLOWED: Record<string, string[]> = {
   node: ['core', 'kernels', 'tensor', 'model', 'io', 'tokenizer', 'generate', 'train', 'inspect', 'api'],
 };
 /** Only these may touch node: modules (files, processes, threads). */
-const NODE_OK = [/^src\/io\//, /^src\/kernels\/wasm\/node-/, /^src\/check\//, /^src\/node\//, /^src\/node\.ts$/];
+const NODE_OK = [/^src\/io\//, /^src\/kernels\/wasm\/node-/, /^src\/kernels\/native\/node-/, /^src\/check\//, /^src\/node\//, /^src\/node\.ts$/];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

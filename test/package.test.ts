@@ -31,8 +31,9 @@ test('npm pack → install in a scratch project → import by name in Node and b
     import { GPT, createBackend } from 'scratchlm';
     import { trainRun, prepareData } from 'scratchlm/node';
     import * as browser from 'scratchlm/browser';
-    const model = await GPT.create({ text: 'hello world, hello page', nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 8, batchSize: 2, evalIters: 1 });
-    const r = await model.fit('hello world, hello page, hello again', { steps: 2 });
+    const txt = 'hello world, hello page, '.repeat(12);
+    const model = await GPT.create({ text: txt, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 8, batchSize: 2, evalIters: 1 });
+    const r = await model.fit(txt, { steps: 2 });
     const text = await model.generate('hello', { maxTokens: 5 });
     console.log(JSON.stringify({ backend: model.backend.name, steps: r.steps, text: typeof text, node: typeof trainRun + typeof prepareData, browserHasNode: 'trainRun' in browser, create: typeof createBackend }));
   `);

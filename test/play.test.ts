@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { webHandler, webRoot } from '../cli/web-static.js';
+import { createBackend, loadRun, nextTokens } from '../src/index.js';
 import { CLI } from './paths.js';
 
 const CHROMIUM = process.env.SCRATCHLM_CHROMIUM ?? '/usr/bin/chromium';
@@ -221,6 +222,10 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   await page.click('#remote-form button');
   await page.waitForFunction(() => document.getElementById('model-info')?.textContent?.includes('run folder'));
   assert.equal(await greedy(page, 'The ', 40), cli.replace(/\n$/, ''));
+  // the same next-token probabilities as the library gives in Node for that run (what `scratchlm next` prints)
+  const loaded = loadRun(join(work, 'run'), { backend: await createBackend({ kernels: 'wasm', threads: 1 }) });
+  const node = nextTokens(loaded.model, loaded.tokenizer, 'The ', { top: 10 });
+  sameProbs(await nextProbs(page, 'The ', 10), new Map(node.top.map((t) => [t.id, t.prob])), 1e-5, 'page vs Node on a CLI run');
   const picked = readdirSync(join(work, 'run')).map((f) => join(work, 'run', f));
   await page.setInputFiles('#load-files', picked);
   await page.waitForFunction(() => document.getElementById('model-info')?.textContent?.includes('picked files'));
@@ -260,6 +265,32 @@ test('scratchlm play serves the page with the isolation headers', { timeout: 20_
     assert.equal(r.headers.get('cross-origin-embedder-policy'), 'require-corp');
     assert.match(await r.text(), /scratchlm playground/);
     assert.equal((await fetch(`${url}runs/../../etc/passwd`)).status, 404);
+  } finally {
+    child.kill('SIGTERM');
+  }
+});
+
+test('scratchlm serve shows the playground at / and hands the page its run', { timeout: 30_000 }, async () => {
+  const run = join(work, 'run'); // trained by the first test
+  assert.ok(existsSync(join(run, 'latest.json')), 'the first test trains the run');
+  const child = spawn(process.execPath, [CLI, 'serve', '--run', run, '--port', '0', '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d;
+        const m = out.match(/at (http:\/\/\S+)/);
+        if (m) resolve(m[1]!.replace(/\/?$/, '/'));
+      });
+      child.once('exit', (c) => reject(new Error(`serve exited ${c}: ${out}`)));
+    });
+    const r = await fetch(url);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('cross-origin-embedder-policy'), 'require-corp');
+    assert.match(await r.text(), /scratchlm playground/);
+    const meta = (await (await fetch(`${url}runs/run/latest.json`)).json()) as { files: { weights: string } };
+    assert.equal((await fetch(`${url}runs/run/${meta.files.weights}`)).status, 200);
+    assert.equal((await fetch(`${url}v1/models`)).status, 200); // the API still answers
   } finally {
     child.kill('SIGTERM');
   }

@@ -63,6 +63,25 @@ test('--resume after --max-iters 10 gives bitwise the same losses as 20 steps st
   assert.match(c.stderr, /^scratchlm: --resume cannot change 'lr'/);
 });
 
+test('baby-fast (every recipe option, Muon, warmup-stable-decay) trains, resumes bitwise (Muon momentum in the checkpoint), samples', () => {
+  const FAST = ['--preset', 'baby-fast', ...TINY, '--n-embd', '16', '--lr-decay-iters', '12'];
+  const a = cli(['train', '--data', 'data', '--out', 'runs/fast', ...FAST, '--max-iters', '12']);
+  assert.equal(a.status, 0, a.stderr);
+  const h = cli(['train', '--data', 'data', '--out', 'runs/fast-halves', ...FAST, '--max-iters', '6']);
+  assert.equal(h.status, 0, h.stderr);
+  const b = cli(['train', '--out', 'runs/fast-halves', '--resume', '--max-iters', '12']);
+  assert.equal(b.status, 0, b.stderr);
+  assert.deepEqual(losses('runs/fast-halves'), losses('runs/fast'));
+  const first = losses('runs/fast')[0]![1] as number;
+  const last = losses('runs/fast').at(-1)![1] as number;
+  assert.ok(last < first - 0.1, `loss ${first} → ${last}`);
+  const cfg = JSON.parse(readFileSync(join(dir, 'runs/fast/config.json'), 'utf8'));
+  assert.deepEqual([cfg.positions, cfg.norm, cfg.qkNorm, cfg.mlp, cfg.tieEmbeddings, cfg.optimizer, cfg.schedule], ['rope', 'rmsnorm', true, 'relu2', false, 'muon', 'wsd']);
+  const s = cli(['sample', '--run', 'runs/fast', '--max-tokens', '20', '--seed', '3']);
+  assert.equal(s.status, 0, s.stderr);
+  assert.ok(s.stdout.length >= 10, s.stdout);
+});
+
 test('a batch that does not fit in --max-memory runs as equal pieces: the same losses as the whole batch', () => {
   const V = openDataFolder(join(dir, 'data')).tokenizer.vocabSize;
   const model = gptConfig({ vocabSize: V, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16, bias: false });

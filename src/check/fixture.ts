@@ -13,6 +13,7 @@ import type { SafeTensor } from '../io/safetensors.js';
 import { generate } from '../generate/sample.js';
 import type { GPT } from '../model/gpt.js';
 import { AdamW } from '../train/adamw.js';
+import { MuonAdamW, NS_COEFFS, NS_STEPS } from '../train/muon.js';
 
 export interface CheckRow {
   /** What was compared: 'logits', 'grad.h.0.ln_1.weight', 'greedy', ... */
@@ -34,6 +35,8 @@ interface FixtureJson {
   adamw: { lr: number; beta1: number; beta2: number; eps: number; weight_decay: number; steps: number; grad_clip: number | null };
   losses: number[];
   greedy_prompt_len: number;
+  /** Muon for the blocks' 2-D weights (AdamW, as above, for the rest). */
+  muon?: { lr: number; momentum: number; ns_steps: number; coefficients: number[] };
 }
 
 const TOL = { logits: 1e-4, loss: 1e-4, gradAbs: 1e-5, gradRel: 1e-3, after: 1e-4 };
@@ -91,7 +94,8 @@ export function runFixtureCheck(dir: string, opts: { backend?: Backend } = {}): 
   const rows: CheckRow[] = [];
   const C = model.config.nEmbd;
   // the key third of c_attn.bias has a true gradient of 0; its AdamW steps are noise (fixture README)
-  const isKeyBias = (name: string) => /\.attn\.c_attn\.bias$/.test(name);
+  const plainKeys = model.config.positions === 'learned' && !model.config.qkNorm; // else the key bias matters
+  const isKeyBias = (name: string) => plainKeys && /\.attn\.c_attn\.bias$/.test(name);
   const keyBiasSkip = (i: number) => i >= C && i < 2 * C;
 
   backend.scope(() => {
@@ -109,7 +113,15 @@ export function runFixtureCheck(dir: string, opts: { backend?: Backend } = {}): 
   // AdamW: `steps` steps on the same batch from the initial weights, constant lr, no clipping
   model.params.data.set(initial);
   const a = fx.adamw;
-  const opt = new AdamW(model.params.groups, backend, { beta1: a.beta1, beta2: a.beta2, eps: a.eps, weightDecay: a.weight_decay });
+  const adam = { lr: a.lr, beta1: a.beta1, beta2: a.beta2, eps: a.eps, weightDecay: a.weight_decay };
+  const mu = fx.muon;
+  if (mu && (mu.ns_steps !== NS_STEPS || mu.coefficients?.length !== 3 || mu.coefficients.some((c, i) => c !== NS_COEFFS[i]))) {
+    throw new ScratchError(`${jsonPath}: muon needs ${NS_STEPS} Newton-Schulz steps with coefficients ${NS_COEFFS.join(', ')}`);
+  }
+  const p = model.params;
+  const opt = mu
+    ? new MuonAdamW({ data: p.data, grads: p.grads, groups: p.groups, matrices: p.hiddenMatrices() }, backend, adam, { lrRatio: mu.lr / a.lr, momentum: mu.momentum })
+    : new AdamW(p.groups, backend, adam);
   const losses: number[] = [];
   for (let s = 0; s < a.steps; s++) {
     backend.scope(() => {
@@ -120,7 +132,7 @@ export function runFixtureCheck(dir: string, opts: { backend?: Backend } = {}): 
       opt.step(a.lr);
     });
   }
-  rows.push(compare('adamw.losses', losses, fx.losses, TOL.after));
+  rows.push(compare(mu ? 'muon.losses' : 'adamw.losses', losses, fx.losses, TOL.after));
   for (const spec of model.params.specs) {
     const n = `after.${spec.name}`;
     const skip = isKeyBias(spec.name) ? keyBiasSkip : undefined;

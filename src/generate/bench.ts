@@ -15,7 +15,7 @@ export const GENERATE_BENCH_SHAPES = {
   baby: { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false, dropout: 0 },
   /** GPT-2 124M's shape. */
   gpt2: { vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768, bias: true, dropout: 0 },
-} as const satisfies Record<string, GPTConfig>;
+} as const satisfies Record<string, Partial<GPTConfig>>;
 
 export type GenerateBenchShape = keyof typeof GENERATE_BENCH_SHAPES;
 

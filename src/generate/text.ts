@@ -123,3 +123,18 @@ export function generateTexts(model: GPT, tok: Tokenizer, opts: TextBatchOptions
   }
   return [...bySeq.values()];
 }
+
+/**
+ * The first `chars` characters of a sample (the default prompt, temperature 0.8 unless given):
+ * tokens are generated until the text is that long (at most `chars` tokens: every token decodes
+ * to at least one character, or the sample ends there).
+ */
+export function sampleChars(model: GPT, tok: Tokenizer, chars: number, opts: Omit<TextSampleOptions, 'maxTokens'> = {}): string {
+  let text = '';
+  const budget = Math.min(chars, model.config.blockSize * 64);
+  for (const piece of generateText(model, tok, { ...opts, maxTokens: Math.max(1, budget) })) {
+    text += piece;
+    if (text.length >= chars) break;
+  }
+  return text.slice(0, chars);
+}

@@ -9,10 +9,10 @@
  * its own text (without that field) too, so an edited step or generator state is caught as well.
  */
 import { createHash } from 'node:crypto';
+import type { CheckpointState } from './checkpoint-state.js';
 import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
-import type { RngState } from '../core/rng.js';
 import type { GPT } from '../model/gpt.js';
 import type { Buf } from '../kernels/types.js';
 
@@ -33,19 +33,9 @@ export class DamagedCheckpointError extends ScratchError {}
 export const CHECKPOINT_FORMAT = 'scratchlm-checkpoint';
 export const CHECKPOINT_VERSION = 2;
 
-export interface CheckpointMeta {
+export interface CheckpointMeta extends CheckpointState {
   format: string;
   version: number;
-  /** Steps taken; a resumed run continues with this step. */
-  step: number;
-  /** The run config's flat settings and the model config. */
-  config: { model: Record<string, unknown>; train: Record<string, unknown> };
-  tokenizer: object;
-  dataRng: RngState;
-  dropoutRng: RngState;
-  optimizerStep: number;
-  bestValLoss: number | null;
-  valLoss: number | null;
   files: { weights: string; optimizer: string };
   /** meta: of the JSON text with this field left out (version 2 on). */
   sha256: { weights: string; optimizer: string; meta?: string };

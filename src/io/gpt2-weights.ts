@@ -3,7 +3,7 @@
  * Hugging Face stores linear weights as Conv1D (in, out); scratchlm holds them (out, in).
  */
 import { ScratchError } from '../core/errors.js';
-import { gptConfig, type GPTConfig } from '../model/config.js';
+import { gpt2Incompatibility, gptConfig, type GPTConfig } from '../model/config.js';
 import type { GPT } from '../model/gpt.js';
 import { paramSpecs } from '../model/params.js';
 import type { SafeArray, SafeTensor } from './safetensors.js';
@@ -28,7 +28,8 @@ export function gptConfigFromHf(raw: unknown, source: string): { config: GPTConf
   const fail = (msg: string) => new ScratchError(`${source}: ${msg}`);
   if (typeof raw !== 'object' || raw === null) throw fail('expected a JSON object with n_layer, n_head, n_embd, n_positions, vocab_size');
   const c = raw as HfGpt2Config;
-  if (c.model_type !== undefined && c.model_type !== 'gpt2') throw fail(`model_type is '${c.model_type}'; scratchlm loads GPT-2 models only`);
+  if (c.model_type === 'scratchlm') return scratchlmConfig(c, fail);
+  if (c.model_type !== undefined && c.model_type !== 'gpt2') throw fail(`model_type is '${c.model_type}'; scratchlm loads GPT-2 models (and its own, model_type 'scratchlm') only`);
   const act = c.activation_function ?? 'gelu_new';
   if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') throw fail(`activation_function '${act}' is not supported; GPT-2 uses gelu_new (the tanh approximation)`);
   if (c.tie_word_embeddings === false) throw fail('tie_word_embeddings is false; scratchlm ties the LM head to the token embedding, as GPT-2 does');
@@ -45,7 +46,27 @@ export function gptConfigFromHf(raw: unknown, source: string): { config: GPTConf
   }
 }
 
+/** A scratchlm model folder's config.json: GPT-2's tensor names, the model config under "scratchlm". */
+function scratchlmConfig(c: HfGpt2Config, fail: (m: string) => ScratchError): { config: GPTConfig; eps: number } {
+  const eps = c.layer_norm_epsilon ?? 1e-5;
+  if (typeof eps !== 'number' || !(eps > 0)) throw fail(`'layer_norm_epsilon' must be a positive number`);
+  try {
+    return { config: gptConfig(c.scratchlm), eps };
+  } catch (e) {
+    throw fail((e as Error).message);
+  }
+}
+
+/** The config.json of a scratchlm model folder (any recipe; GPT-2's tensor names and layout). */
+export function scratchlmFolderConfig(c: GPTConfig, eps = 1e-5): HfGpt2Config {
+  return { model_type: 'scratchlm', layer_norm_epsilon: eps, scratchlm: { ...c } } as unknown as HfGpt2Config;
+}
+
 export function hfConfigFromGpt(c: GPTConfig, eps = 1e-5): HfGpt2Config {
+  const why = gpt2Incompatibility(c);
+  if (why) {
+    throw new ScratchError(`this model cannot be saved as a Hugging Face GPT-2 folder: GPT-2 has learned positions, LayerNorm, a 4x GELU MLP and a tied head, and this one has ${why}`);
+  }
   return {
     model_type: 'gpt2',
     architectures: ['GPT2LMHeadModel'],
@@ -82,7 +103,7 @@ export function loadGpt2Weights(model: GPT, tensors: Map<string, SafeTensor>, so
   for (const [raw, t] of tensors) {
     if (prefix && !raw.startsWith(prefix)) continue;
     const name = raw.slice(prefix.length).replace(/^transformer\./, '');
-    if (isIgnorable(name)) continue;
+    if (isIgnorable(name) && !model.params.has(name)) continue;
     if (!model.params.has(name) && !(name.endsWith('.bias') && !model.config.bias)) {
       throw fail(`unexpected tensor '${raw}'; is this a GPT-2 checkpoint of the configured shape?`);
     }

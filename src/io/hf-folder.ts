@@ -26,13 +26,14 @@ export function loadHfGpt2(dir: string, opts: { backend?: Backend; f64?: boolean
 
 /** Writes config.json and model.safetensors, each atomically, into dir (created if needed). */
 export function saveHfGpt2(model: GPT, dir: string): void {
+  const config = hfConfigFromGpt(model.config, model.eps); // refuses models GPT-2 cannot express, before writing
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw new ScratchError(`${dir}: cannot create this folder (${(e as Error).message})`);
   }
   writeAtomic(join(dir, 'model.safetensors'), serializeSafetensors(gpt2WeightEntries(model), { format: 'pt' }));
-  writeAtomic(join(dir, 'config.json'), JSON.stringify(hfConfigFromGpt(model.config, model.eps), null, 2) + '\n');
+  writeAtomic(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 }
 
 /** Whether dir looks like a Hugging Face GPT-2 folder (config.json and model.safetensors). */

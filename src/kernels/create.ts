@@ -4,9 +4,18 @@ import type { Backend } from './types.js';
 import { createWasmBackend } from './wasm/backend.js';
 import { wasmFeatures } from './wasm/module.js';
 
+/** The kernel sets createBackend knows; 'native-<variant>' forces one instruction-set path of the native kernels. */
+export const KERNEL_KINDS = ['auto', 'ref', 'wasm', 'native', 'native-avx512', 'native-avx2', 'native-portable'] as const;
+export type KernelKind = (typeof KERNEL_KINDS)[number];
+
 export interface BackendOptions {
-  /** 'auto' (default): the fastest this engine runs; 'wasm' fails where WebAssembly SIMD is missing. */
-  kernels?: 'ref' | 'wasm' | 'auto';
+  /**
+   * 'auto' (default): the fastest this engine runs (in Node the native kernels when their addon
+   * is built, else wasm); 'wasm' fails where WebAssembly SIMD is missing; 'native' fails, saying
+   * why, where the addon is not built or not loadable. The environment variable
+   * SCRATCHLM_NATIVE_VARIANT (avx512, avx2, portable) forces a path of 'native' and 'auto'.
+   */
+  kernels?: KernelKind;
   /**
    * Threads for the wasm kernels, this one included; default: every core in Node, 1 in browsers
    * (more uses module Web Workers; like the wasm kernels at all, it needs a cross-origin-isolated
@@ -17,7 +26,8 @@ export interface BackendOptions {
   relaxedSimd?: boolean;
   /**
    * Upper bound of the shared WebAssembly memory (default 4096 MiB in Node, the 32-bit limit; 1024
-   * in browsers; 512, reserved up front, on a page without SharedArrayBuffer).
+   * in browsers; 512, reserved up front, on a page without SharedArrayBuffer); for the native
+   * kernels, the address space reserved (default: the machine's memory).
    */
   maxMemoryMB?: number;
 }
@@ -30,11 +40,39 @@ const isNode = (): boolean => typeof process !== 'undefined' && typeof process.v
  */
 const NODE_LOADER = './wasm/node-workers.js';
 type NodeLoader = typeof import('./wasm/node-workers.js');
+/** The native addon's loader (Node-only, node: imports), kept out of browser bundles the same way. */
+const NATIVE_LOADER = './native/node-addon.js';
+type NativeLoader = typeof import('./native/node-addon.js');
+
+/** The native backend, or null for 'auto' when the addon is missing (then wasm). */
+async function createNative(want: KernelKind, opts: BackendOptions): Promise<Backend | null> {
+  if (!isNode()) throw new ScratchError(`kernels: '${want}' runs only in Node.js; use wasm in browsers`);
+  const node = (await import(/* @vite-ignore */ NATIVE_LOADER)) as NativeLoader;
+  const { addon, why } = node.loadAddon();
+  if (!addon) {
+    if (want === 'auto') return null;
+    throw new ScratchError(`kernels: ${want} is not available: ${why}`);
+  }
+  const { createNativeBackend, VARIANTS } = await import('./native/backend.js');
+  const forced = want === 'auto' || want === 'native' ? process.env.SCRATCHLM_NATIVE_VARIANT : want.slice('native-'.length);
+  if (forced !== undefined && forced !== '' && !(VARIANTS as readonly string[]).includes(forced))
+    throw new ScratchError(`kernels: SCRATCHLM_NATIVE_VARIANT must be one of ${VARIANTS.join(', ')}, got '${forced}'`);
+  return createNativeBackend({
+    addon,
+    threads: opts.threads ?? node.defaultThreads(),
+    variant: forced ? (forced as (typeof VARIANTS)[number]) : undefined,
+    reserveBytes: opts.maxMemoryMB !== undefined ? opts.maxMemoryMB * 2 ** 20 : node.defaultReserveBytes(),
+  });
+}
 
 /** Creates a kernels backend: the WebAssembly SIMD one where it runs, else the TypeScript reference. */
 export async function createBackend(opts: BackendOptions = {}): Promise<Backend> {
   const want = opts.kernels ?? 'auto';
   if (want === 'ref') return refBackend;
+  if (want.startsWith('native') || (want === 'auto' && isNode())) {
+    const native = await createNative(want, opts);
+    if (native) return native;
+  }
   const node = isNode() ? ((await import(/* @vite-ignore */ NODE_LOADER)) as NodeLoader) : null;
   node?.enableWasmFlags();
   const feats = wasmFeatures();

@@ -17,14 +17,14 @@ export interface EncoderForwardArgs {
   out: Buf; // (B, T, C)
   inp: Int32Array; // (B, T) token ids
   wte: Buf; // (V, C)
-  wpe: Buf; // (maxT, C)
+  wpe: Buf | null; // (maxT, C), or null for no position table (rotary positions)
   B: number;
   T: number;
   C: number;
 }
 export interface EncoderBackwardArgs {
   dwte: Buf; // (V, C)
-  dwpe: Buf; // (maxT, C)
+  dwpe: Buf | null; // (maxT, C), or null
   dout: Buf; // (B, T, C)
   inp: Int32Array; // (B, T)
   B: number;
@@ -193,6 +193,99 @@ export interface ScaleArgs {
   s: number;
 }
 
+export interface RmsnormForwardArgs {
+  out: Buf; // (N, C) = inp * rstd * weight
+  rstd: Buf; // (N) 1 / sqrt(mean(inp^2) + eps), saved for backward
+  inp: Buf; // (N, C)
+  weight: Buf; // (C)
+  N: number;
+  C: number;
+  eps: number;
+}
+export interface RmsnormBackwardArgs {
+  dinp: Buf; // (N, C)
+  dweight: Buf; // (C)
+  dout: Buf; // (N, C)
+  inp: Buf; // (N, C)
+  weight: Buf; // (C)
+  rstd: Buf; // (N)
+  N: number;
+  C: number;
+}
+/**
+ * The per-head transform of q and k before attention, on qkv (B, T, 3C) laid out as for
+ * attentionForward: each head of q and of k is optionally RMS-normalised (QK-norm, no gain), then
+ * optionally rotated (rotary positions, the rotate-half pairing (i, i + hs/2) of GPT-NeoX and
+ * Llama: x'[i] = x[i] cos - x[i+hs/2] sin, x'[i+hs/2] = x[i+hs/2] cos + x[i] sin, angle
+ * position * base^(-2i/hs)). v is copied unchanged. Rows are B*T; row (b, t) sits at position t,
+ * or at pos[b*T + t] when pos is given (decoding: each row its own sequence's next position).
+ */
+export interface QkForwardArgs {
+  out: Buf; // (B, T, 3C)
+  rstd: Buf | null; // (B, T, 2, NH) saved for backward, or null: no QK-norm
+  inp: Buf; // (B, T, 3C)
+  cos: Buf | null; // (maxT, hs/2) cos of the angles, or null: no rotation
+  sin: Buf | null; // (maxT, hs/2)
+  B: number;
+  T: number;
+  C: number;
+  NH: number;
+  pos: Int32Array | null; // (B*T) each row's position, or null: row (b, t) is at t
+  eps: number;
+}
+export interface QkBackwardArgs {
+  dinp: Buf; // (B, T, 3C)
+  dout: Buf; // (B, T, 3C)
+  inp: Buf; // (B, T, 3C) the forward's input
+  rstd: Buf | null; // (B, T, 2, NH) from the forward
+  cos: Buf | null;
+  sin: Buf | null;
+  B: number;
+  T: number;
+  C: number;
+  NH: number;
+  pos: Int32Array | null;
+}
+export interface Relu2ForwardArgs {
+  out: Buf; // max(0, x)^2
+  inp: Buf;
+  N: number;
+}
+export interface Relu2BackwardArgs {
+  dinp: Buf; // += 2 max(0, x) dout
+  inp: Buf;
+  dout: Buf;
+  N: number;
+}
+/** SwiGLU: each row of inp is [gate (H) | up (H)]; out = silu(gate) * up. */
+export interface SwigluForwardArgs {
+  out: Buf; // (N, H)
+  inp: Buf; // (N, 2H)
+  N: number;
+  H: number;
+}
+export interface SwigluBackwardArgs {
+  dinp: Buf; // (N, 2H)
+  inp: Buf; // (N, 2H)
+  dout: Buf; // (N, H)
+  N: number;
+  H: number;
+}
+/** Logit soft-capping: out = cap * tanh(inp / cap). */
+export interface SoftcapForwardArgs {
+  out: Buf;
+  inp: Buf;
+  N: number;
+  cap: number;
+}
+export interface SoftcapBackwardArgs {
+  dinp: Buf; // += (1 - (out / cap)^2) dout
+  out: Buf; // the forward's output
+  dout: Buf;
+  N: number;
+  cap: number;
+}
+
 /** Every op, in one list: a new op must appear here, in `Kernels`, in `ref` and in the tests. */
 export const KERNEL_OPS = [
   'encoderForward',
@@ -215,6 +308,16 @@ export const KERNEL_OPS = [
   'adamw',
   'sumSquares',
   'scale',
+  'rmsnormForward',
+  'rmsnormBackward',
+  'qkForward',
+  'qkBackward',
+  'relu2Forward',
+  'relu2Backward',
+  'swigluForward',
+  'swigluBackward',
+  'softcapForward',
+  'softcapBackward',
 ] as const;
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
@@ -242,6 +345,16 @@ export interface Kernels {
   sumSquares(a: SumSquaresArgs): number;
   /** inout[i] *= s. */
   scale(a: ScaleArgs): void;
+  rmsnormForward(a: RmsnormForwardArgs): void;
+  rmsnormBackward(a: RmsnormBackwardArgs): void;
+  qkForward(a: QkForwardArgs): void;
+  qkBackward(a: QkBackwardArgs): void;
+  relu2Forward(a: Relu2ForwardArgs): void;
+  relu2Backward(a: Relu2BackwardArgs): void;
+  swigluForward(a: SwigluForwardArgs): void;
+  swigluBackward(a: SwigluBackwardArgs): void;
+  softcapForward(a: SoftcapForwardArgs): void;
+  softcapBackward(a: SoftcapBackwardArgs): void;
 }
 
 /** Compile-time guard: Kernels has exactly the ops of KERNEL_OPS (plus its name). */

@@ -2,18 +2,23 @@
  * GPT-2, the whole model in one readable file (nanoGPT's model.py as coarse autograd ops).
  *
  *   idx (B, T) → token + position embedding (B, T, C) → dropout
- *   nLayer × [ x + dropout(proj(attention(c_attn(ln_1(x))))) with dropout inside on the attention
- *              probabilities  ;  x + dropout(mlp(ln_2(x))) ]
- *   ln_f → LM head tied to the token embedding (B, T, V) → mean cross-entropy
+ *   nLayer × [ x + dropout(proj(attention(qk(c_attn(ln_1(x)))))) with dropout inside on the
+ *              attention probabilities  ;  x + dropout(c_proj(act(c_fc(ln_2(x))))) ]
+ *   ln_f → LM head (B, T, V) → soft-cap → mean cross-entropy
  *
  * Dropout, in training mode, applies where nanoGPT's does: to the embeddings, to the attention
  * probabilities and to both residual branches.
+ *
+ * The modern recipe's options (config.ts) change pieces, not the shape of the loop: rotary
+ * positions drop the position table and turn q and k in `qk` (which also applies QK-norm);
+ * `norm` is LayerNorm or RMSNorm; `act` is GELU, ReLU² or SwiGLU; the head is the token
+ * embedding or its own matrix; the soft-cap is off at 0. GPT-2's defaults skip `qk` and the cap.
  */
 import { ScratchError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { refBackend } from '../kernels/ref/index.js';
 import type { Backend, Buf } from '../kernels/types.js';
-import { add, attention, crossEntropy, dropout, embedding, gelu, layerNorm, linear, rows } from '../tensor/ops.js';
+import { add, attention, crossEntropy, dropout, embedding, gelu, layerNorm, linear, qkTransform, relu2, rmsNorm, rotaryTables, rows, softcap, swiglu } from '../tensor/ops.js';
 import { Tensor } from '../tensor/tensor.js';
 import { gptConfig, type GPTConfig } from './config.js';
 import { ParamStore, paramSpecs } from './params.js';
@@ -57,6 +62,8 @@ export class GPT {
   readonly eps: number;
   /** Training mode turns dropout on; it draws from this generator. */
   private dropoutRng: Rng | null = null;
+  /** Rotary cos/sin tables (blockSize, headSize / 2), or null for learned positions. */
+  readonly rotary: { cos: Buf; sin: Buf } | null;
 
   constructor(config: GPTConfig | Record<string, unknown>, opts: GPTOptions = {}) {
     this.config = gptConfig(config);
@@ -64,6 +71,9 @@ export class GPT {
     this.eps = opts.layerNormEps ?? 1e-5;
     const specs = paramSpecs(this.config);
     this.params = new ParamStore(specs, this.backend, opts.f64, !opts.inference);
+    const c = this.config;
+    const alloc = (n: number) => (opts.f64 ? new Float64Array(n) : this.backend.allocF32(n));
+    this.rotary = c.positions === 'rope' ? rotaryTables(c.blockSize, c.nEmbd / c.nHead, c.ropeBase, alloc) : null;
     if (opts.rng) {
       const rng = opts.rng;
       for (const s of specs) {
@@ -140,9 +150,17 @@ export class GPT {
     return this.dropoutRng && p > 0 ? dropout(t, p, this.dropoutRng) : t;
   }
 
+  /** The config's norm: LayerNorm (weight, and bias when present) or RMSNorm, of `${prefix}.*`. */
+  norm(x: Tensor, prefix: string): Tensor {
+    const w = this.P(`${prefix}.weight`);
+    if (this.config.norm === 'rmsnorm') return rmsNorm(x, w, this.eps);
+    return layerNorm(x, w, this.O(`${prefix}.bias`), this.eps);
+  }
+
   /** Token + position embeddings of idx (B, T), row t at position t, then dropout: (B, T, C). */
   embed(idx: Int32Array, B: number, T: number): Tensor {
-    return this.drop(embedding(idx, this.P('wte.weight'), this.P('wpe.weight'), B, T));
+    if (T > this.config.blockSize) throw new ScratchError(`sequence of ${T} tokens is longer than the block size ${this.config.blockSize}`);
+    return this.drop(embedding(idx, this.P('wte.weight'), this.O('wpe.weight'), B, T));
   }
 
   /**
@@ -151,7 +169,7 @@ export class GPT {
    */
   embedAt(ids: Int32Array, positions: ArrayLike<number>): Tensor {
     const wte = this.P('wte.weight');
-    const wpe = this.P('wpe.weight');
+    const wpe = this.O('wpe.weight'); // none with rotary positions: they enter in qkv
     const [V, C] = wte.shape;
     const N = ids.length;
     const out = wte.alloc(N * C); // (N, C)
@@ -161,21 +179,27 @@ export class GPT {
       if (!(id >= 0 && id < V && Number.isInteger(id))) throw new ScratchError(`token id ${id} is outside the vocabulary (0..${V - 1})`);
       if (!(pos >= 0 && pos < this.config.blockSize)) throw new ScratchError(`position ${pos} is outside the block size ${this.config.blockSize}`);
       const row = out.subarray(i * C, i * C + C);
-      wte.kernels.encoderForward({ out: row, inp: ids.subarray(i, i + 1), wte: wte.data, wpe: wpe.data.subarray(pos * C, pos * C + C), B: 1, T: 1, C });
+      wte.kernels.encoderForward({ out: row, inp: ids.subarray(i, i + 1), wte: wte.data, wpe: wpe ? wpe.data.subarray(pos * C, pos * C + C) : null, B: 1, T: 1, C });
     }
     return this.drop(new Tensor(out, [N, C], this.backend));
   }
 
   /**
-   * Block l's attention input: ln_1 then c_attn, the packed q, k, v (..., 3C). `positions` holds
-   * each row's absolute position, or null for rows t = 0..T-1 of a (B, T) batch; GPT-2's learned
-   * positions enter at the embedding and ignore it, a rotary variant would rotate q and k here.
+   * Block l's attention input: ln_1, c_attn, then `qk`: the packed q, k, v (..., 3C). `positions`
+   * holds each row's absolute position, or null for rows t = 0..T-1 of a (B, T) batch; learned
+   * positions entered at the embedding and ignore it, rotary ones turn q and k by it here.
    */
   qkv(l: number, x: Tensor, positions: Int32Array | null): Tensor {
-    void positions;
     const h = `h.${l}`;
-    const ln1 = layerNorm(x, this.P(`${h}.ln_1.weight`), this.O(`${h}.ln_1.bias`), this.eps); // (..., C)
-    return linear(ln1, this.P(`${h}.attn.c_attn.weight`), this.O(`${h}.attn.c_attn.bias`)); // (..., 3C)
+    const ln1 = this.norm(x, `${h}.ln_1`); // (..., C)
+    return this.qk(linear(ln1, this.P(`${h}.attn.c_attn.weight`), this.O(`${h}.attn.c_attn.bias`)), positions); // (..., 3C)
+  }
+
+  /** q and k made ready for attention: QK-norm, then rotary positions; qkv as is for GPT-2. */
+  qk(qkv: Tensor, positions: Int32Array | null): Tensor {
+    const c = this.config;
+    if (!c.qkNorm && !this.rotary) return qkv;
+    return qkTransform(qkv, c.nHead, { norm: c.qkNorm, rotary: this.rotary, positions, eps: this.eps });
   }
 
   /** x + dropout(c_proj(att)): block l's attention output back into the residual stream. */
@@ -184,20 +208,29 @@ export class GPT {
     return add(x, this.drop(linear(att, this.P(`${h}.attn.c_proj.weight`), this.O(`${h}.attn.c_proj.bias`))));
   }
 
-  /** x + dropout(mlp(ln_2(x))): block l's MLP (4C wide, GELU). */
+  /** x + dropout(c_proj(act(c_fc(ln_2(x))))): block l's MLP (H wide; GELU, ReLU² or SwiGLU). */
   mlp(l: number, x: Tensor): Tensor {
     const h = `h.${l}`;
-    const ln2 = layerNorm(x, this.P(`${h}.ln_2.weight`), this.O(`${h}.ln_2.bias`), this.eps); // (..., C)
-    const fc = gelu(linear(ln2, this.P(`${h}.mlp.c_fc.weight`), this.O(`${h}.mlp.c_fc.bias`))); // (..., 4C)
+    const ln2 = this.norm(x, `${h}.ln_2`); // (..., C)
+    const fc = this.act(linear(ln2, this.P(`${h}.mlp.c_fc.weight`), this.O(`${h}.mlp.c_fc.bias`))); // (..., H)
     return add(x, this.drop(linear(fc, this.P(`${h}.mlp.c_proj.weight`), this.O(`${h}.mlp.c_proj.bias`)))); // (..., C)
   }
 
+  /** The MLP's activation on c_fc's output: (..., H), or (..., 2H) → (..., H) for SwiGLU. */
+  act(h: Tensor): Tensor {
+    const m = this.config.mlp;
+    return m === 'gelu' ? gelu(h) : m === 'relu2' ? relu2(h) : swiglu(h);
+  }
+
   /**
-   * The residual stream (..., C) → logits (..., V): the final norm, then the LM head tied to the
-   * token embedding. The logit lens reads every layer through this same map.
+   * The residual stream (..., C) → logits (..., V): the final norm, then the LM head (tied to the
+   * token embedding, or its own), then the soft-cap when on. The logit lens reads every layer
+   * through this same map.
    */
   unembed(x: Tensor): Tensor {
-    const ln = layerNorm(x, this.P('ln_f.weight'), this.O('ln_f.bias'), this.eps); // (..., C)
-    return linear(ln, this.P('wte.weight'), null); // (..., V)
+    const c = this.config;
+    const ln = this.norm(x, 'ln_f'); // (..., C)
+    const logits = linear(ln, this.P(c.tieEmbeddings ? 'wte.weight' : 'lm_head.weight'), null); // (..., V)
+    return c.logitSoftcap > 0 ? softcap(logits, c.logitSoftcap) : logits;
   }
 }

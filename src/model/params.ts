@@ -8,7 +8,7 @@
  */
 import type { Backend, Buf } from '../kernels/types.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { GPTConfig } from './config.js';
+import { mlpWidth, type GPTConfig } from './config.js';
 
 export interface ParamSpec {
   name: string;
@@ -21,30 +21,37 @@ export interface ParamSpec {
 
 export function paramSpecs(c: GPTConfig): ParamSpec[] {
   const C = c.nEmbd;
+  const H = mlpWidth(c);
   const std = 0.02;
-  const projStd = 0.02 / Math.sqrt(2 * c.nLayer);
-  const specs: ParamSpec[] = [
-    { name: 'wte.weight', shape: [c.vocabSize, C], init: { normal: std }, conv1d: false },
-    { name: 'wpe.weight', shape: [c.blockSize, C], init: { normal: std }, conv1d: false },
-  ];
+  const projStd = c.zeroInitProj ? 0 : 0.02 / Math.sqrt(2 * c.nLayer);
+  // embeddings and head first: with the hidden matrices after them, both are contiguous
+  const specs: ParamSpec[] = [{ name: 'wte.weight', shape: [c.vocabSize, C], init: { normal: std }, conv1d: false }];
+  if (c.positions === 'learned') specs.push({ name: 'wpe.weight', shape: [c.blockSize, C], init: { normal: std }, conv1d: false });
+  if (!c.tieEmbeddings) specs.push({ name: 'lm_head.weight', shape: [c.vocabSize, C], init: c.zeroInitProj ? 'zeros' : { normal: std }, conv1d: false });
   const lin = (name: string, oc: number, ic: number, s: number) => {
-    specs.push({ name: `${name}.weight`, shape: [oc, ic], init: { normal: s }, conv1d: true });
+    specs.push({ name: `${name}.weight`, shape: [oc, ic], init: s > 0 ? { normal: s } : 'zeros', conv1d: true });
     if (c.bias) specs.push({ name: `${name}.bias`, shape: [oc], init: 'zeros', conv1d: false });
   };
   const ln = (name: string) => {
     specs.push({ name: `${name}.weight`, shape: [C], init: 'ones', conv1d: false });
-    if (c.bias) specs.push({ name: `${name}.bias`, shape: [C], init: 'zeros', conv1d: false });
+    if (c.bias && c.norm === 'layernorm') specs.push({ name: `${name}.bias`, shape: [C], init: 'zeros', conv1d: false });
   };
   for (let l = 0; l < c.nLayer; l++) {
     ln(`h.${l}.ln_1`);
     lin(`h.${l}.attn.c_attn`, 3 * C, C, std);
     lin(`h.${l}.attn.c_proj`, C, C, projStd);
     ln(`h.${l}.ln_2`);
-    lin(`h.${l}.mlp.c_fc`, 4 * C, C, std);
-    lin(`h.${l}.mlp.c_proj`, C, 4 * C, projStd);
+    // SwiGLU: one matrix for [gate | up], so one matmul makes both halves
+    lin(`h.${l}.mlp.c_fc`, c.mlp === 'swiglu' ? 2 * H : H, C, std);
+    lin(`h.${l}.mlp.c_proj`, C, H, projStd);
   }
   ln('ln_f');
   return specs;
+}
+
+/** A transformer block's 2-D weight (Muon's share), as opposed to the embeddings and the head. */
+export function isHiddenMatrix(s: ParamSpec): boolean {
+  return s.shape.length === 2 && s.name.startsWith('h.');
 }
 
 /** One group of parameters that share an optimizer setting, contiguous in memory. */
@@ -106,5 +113,10 @@ export class ParamStore {
 
   zeroGrad(): void {
     this.grads.fill(0);
+  }
+
+  /** The blocks' 2-D weights (Muon's share): name, (rows, cols) as stored, offset in the flat buffers. */
+  hiddenMatrices(): { name: string; rows: number; cols: number; offset: number }[] {
+    return this.specs.filter(isHiddenMatrix).map((s) => ({ name: s.name, rows: s.shape[0], cols: s.shape[1], offset: this.offsets.get(s.name)! }));
   }
 }

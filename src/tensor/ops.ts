@@ -12,18 +12,18 @@ function scratchGrad(x: Tensor): Buf {
   return gradOf(x) ?? x.alloc(x.size);
 }
 
-/** Token + position embedding: idx (B, T) → (B, T, C). */
-export function embedding(idx: Int32Array, wte: Tensor, wpe: Tensor, B: number, T: number): Tensor {
+/** Token + position embedding: idx (B, T) → (B, T, C); wpe null: token embedding only (rotary positions). */
+export function embedding(idx: Int32Array, wte: Tensor, wpe: Tensor | null, B: number, T: number): Tensor {
   const [V, C] = wte.shape;
-  if (T > wpe.shape[0]) throw new ScratchError(`sequence of ${T} tokens is longer than the block size ${wpe.shape[0]}`);
+  if (wpe && T > wpe.shape[0]) throw new ScratchError(`sequence of ${T} tokens is longer than the block size ${wpe.shape[0]}`);
   for (let i = 0; i < B * T; i++) {
     const id = idx[i];
     if (!(id >= 0 && id < V && Number.isInteger(id))) throw new ScratchError(`token id ${id} is outside the vocabulary (0..${V - 1})`);
   }
   const out = wte.alloc(B * T * C); // (B, T, C)
-  wte.kernels.encoderForward({ out, inp: idx, wte: wte.data, wpe: wpe.data, B, T, C });
-  return makeResult(out, [B, T, C], wte, [wte, wpe], (o) => {
-    wte.kernels.encoderBackward({ dwte: scratchGrad(wte), dwpe: scratchGrad(wpe), dout: o.grad!, inp: idx, B, T, C });
+  wte.kernels.encoderForward({ out, inp: idx, wte: wte.data, wpe: wpe ? wpe.data : null, B, T, C });
+  return makeResult(out, [B, T, C], wte, wpe ? [wte, wpe] : [wte], (o) => {
+    wte.kernels.encoderBackward({ dwte: scratchGrad(wte), dwpe: wpe ? scratchGrad(wpe) : null, dout: o.grad!, inp: idx, B, T, C });
   });
 }
 
@@ -76,6 +76,60 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor | null, eps = 
   });
 }
 
+/** RMSNorm over the last dimension: x / sqrt(mean(x²) + eps) * weight. */
+export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-5): Tensor {
+  const C = x.shape[x.shape.length - 1];
+  const N = x.size / C;
+  const out = x.alloc(N * C); // (N, C)
+  const rstd = x.alloc(N); // (N)
+  x.kernels.rmsnormForward({ out, rstd, inp: x.data, weight: weight.data, N, C, eps });
+  return makeResult(out, x.shape, x, [x, weight], (o) => {
+    x.kernels.rmsnormBackward({ dinp: scratchGrad(x), dweight: scratchGrad(weight), dout: o.grad!, inp: x.data, weight: weight.data, rstd, N, C });
+  });
+}
+
+/** Rotary tables for positions [0, maxT) and head size hs: cos and sin of t * base^(-2i/hs), (maxT, hs/2). */
+export function rotaryTables(maxT: number, hs: number, base: number, alloc: (n: number) => Buf): { cos: Buf; sin: Buf } {
+  const h2 = hs >> 1;
+  const cos = alloc(maxT * h2);
+  const sin = alloc(maxT * h2);
+  for (let t = 0; t < maxT; t++) {
+    for (let i = 0; i < h2; i++) {
+      const a = t * Math.pow(base, (-2 * i) / hs);
+      cos[t * h2 + i] = Math.cos(a);
+      sin[t * h2 + i] = Math.sin(a);
+    }
+  }
+  return { cos, sin };
+}
+
+/**
+ * q and k of qkv (B, T, 3C), NH heads, made ready for attention: each head RMS-normalised when
+ * `norm` (QK-norm), then rotated by its position when `rotary` tables are given. Row (b, t) is at
+ * position t, or at positions[row] for rows (..., 3C) of single tokens (decoding).
+ */
+export function qkTransform(qkv: Tensor, NH: number, opts: { norm: boolean; rotary: { cos: Buf; sin: Buf } | null; positions?: Int32Array | null; eps?: number }): Tensor {
+  const C3 = qkv.shape[qkv.shape.length - 1];
+  const C = C3 / 3;
+  const rowsN = qkv.size / C3;
+  const pos = opts.positions ?? null;
+  // with positions every row stands alone (T = 1); without, rows are (B, T)
+  const [B, T] = pos ? [rowsN, 1] : [qkv.shape[0], qkv.shape.length === 3 ? qkv.shape[1] : 1];
+  if (pos && pos.length !== rowsN) throw new Error(`qkTransform: ${pos.length} positions for ${rowsN} rows`);
+  const rot = opts.rotary;
+  if (rot) {
+    const maxPos = pos ? Math.max(...pos) : T - 1;
+    if ((maxPos + 1) * ((C / NH) >> 1) > rot.cos.length) throw new ScratchError(`position ${maxPos} is past the rotary table (the block size)`);
+  }
+  const out = qkv.alloc(rowsN * C3); // (..., 3C)
+  const rstd = opts.norm ? qkv.alloc(rowsN * 2 * NH) : null; // (rows, 2, NH)
+  const common = { rstd, cos: rot ? rot.cos : null, sin: rot ? rot.sin : null, B, T, C, NH, pos };
+  qkv.kernels.qkForward({ out, inp: qkv.data, eps: opts.eps ?? 1e-5, ...common });
+  return makeResult(out, qkv.shape, qkv, [qkv], (o) => {
+    qkv.kernels.qkBackward({ dinp: scratchGrad(qkv), dout: o.grad!, inp: qkv.data, ...common });
+  });
+}
+
 /**
  * Causal self-attention: qkv (B, T, 3C) → (B, T, C), NH heads. With `dropout` (training), each
  * attention probability is zeroed with probability p and the rest scaled by 1/(1-p), as
@@ -104,6 +158,39 @@ export function gelu(x: Tensor): Tensor {
   x.kernels.geluForward({ out, inp: x.data, N });
   return makeResult(out, x.shape, x, [x], (o) => {
     x.kernels.geluBackward({ dinp: scratchGrad(x), inp: x.data, dout: o.grad!, N });
+  });
+}
+
+/** ReLU²: max(0, x)² (modded-nanogpt's MLP activation). */
+export function relu2(x: Tensor): Tensor {
+  const N = x.size;
+  const out = x.alloc(N);
+  x.kernels.relu2Forward({ out, inp: x.data, N });
+  return makeResult(out, x.shape, x, [x], (o) => {
+    x.kernels.relu2Backward({ dinp: scratchGrad(x), inp: x.data, dout: o.grad!, N });
+  });
+}
+
+/** SwiGLU: x (..., 2H) = [gate | up] → silu(gate) * up (..., H) (Llama's MLP). */
+export function swiglu(x: Tensor): Tensor {
+  const H2 = x.shape[x.shape.length - 1];
+  if (H2 % 2 !== 0) throw new Error(`swiglu: last dimension ${H2} is odd`);
+  const H = H2 / 2;
+  const N = x.size / H2;
+  const out = x.alloc(N * H);
+  x.kernels.swigluForward({ out, inp: x.data, N, H });
+  return makeResult(out, [...x.shape.slice(0, -1), H], x, [x], (o) => {
+    x.kernels.swigluBackward({ dinp: scratchGrad(x), inp: x.data, dout: o.grad!, N, H });
+  });
+}
+
+/** Soft-capping: cap * tanh(x / cap), smooth and bounded by ±cap (Gemma 2's and modded-nanogpt's logits). */
+export function softcap(x: Tensor, cap: number): Tensor {
+  const N = x.size;
+  const out = x.alloc(N);
+  x.kernels.softcapForward({ out, inp: x.data, N, cap });
+  return makeResult(out, x.shape, x, [x], (o) => {
+    x.kernels.softcapBackward({ dinp: scratchGrad(x), out, dout: o.grad!, N, cap });
   });
 }
 

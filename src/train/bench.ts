@@ -14,7 +14,7 @@ import { trainStep } from './step.js';
 export const BENCH_SHAPES = {
   baby: { model: { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false, dropout: 0 }, batchSize: 12 },
   shakespeare: { model: { vocabSize: 65, blockSize: 256, nLayer: 6, nHead: 6, nEmbd: 384, bias: false, dropout: 0 }, batchSize: 12 },
-} as const satisfies Record<string, { model: GPTConfig; batchSize: number }>;
+} as const satisfies Record<string, { model: Partial<GPTConfig>; batchSize: number }>;
 
 export type BenchShape = keyof typeof BENCH_SHAPES;
 

@@ -3,7 +3,7 @@
  * (4 bytes each) and the activations the forward pass saves for backward, with their gradients.
  */
 import { ScratchError } from '../core/errors.js';
-import { countParams, type GPTConfig } from '../model/config.js';
+import { countParams, mlpWidth, type GPTConfig } from '../model/config.js';
 
 export interface MemoryEstimate {
   params: number;
@@ -27,12 +27,15 @@ export function estimateMemory(c: GPTConfig, B: number, T: number): MemoryEstima
   const C = c.nEmbd;
   const BT = B * T;
   // per layer: ~10 tensors of (B, T, C) (norms, residuals, projections, dropout masks),
-  // q/k/v (3C) and the MLP's (B, T, 4C) twice, each with its gradient
-  const perLayer = (BT * C * 10 + BT * 3 * C + BT * 4 * C * 2) * 2;
+  // q/k/v (3C, twice with QK-norm or rotary positions) and the MLP's hidden (B, T, H) twice
+  // (SwiGLU: 2H, then H), each with its gradient
+  const H = mlpWidth(c);
+  const qkv = BT * 3 * C * (c.qkNorm || c.positions === 'rope' ? 2 : 1);
+  const perLayer = (BT * C * 10 + qkv + BT * H * (c.mlp === 'swiglu' ? 3 : 2)) * 2;
   // attention probabilities (B, NH, T, T), the backward pass's scratch and, with dropout, the
   // dropped probabilities: no gradients of their own
   const attention = B * c.nHead * T * T * (c.dropout > 0 ? 3 : 2);
-  const head = (BT * C * 3 + BT * c.vocabSize * 2) * 2; // embeddings, final norm; logits and probabilities
+  const head = (BT * C * 3 + BT * c.vocabSize * (c.logitSoftcap > 0 ? 3 : 2)) * 2; // embeddings, final norm; logits and probabilities
   const actFloats = c.nLayer * (perLayer + attention) + head;
   // measured: shakespeare's piece of 16 grows the wasm arena 0.2 % past params + ... + activations
   const e = { params: 4 * P, grads: 4 * P, optimizer: 8 * P, activations: 4 * actFloats, workspace: 64 * 2 ** 20 + 0.2 * actFloats, total: 0 };

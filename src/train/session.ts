@@ -5,10 +5,11 @@
  * checkpoint files), and a web page drives it directly.
  */
 import { ScratchError } from '../core/errors.js';
-import { Rng, type RngState } from '../core/rng.js';
+import { Rng } from '../core/rng.js';
+import type { CheckpointState } from '../io/checkpoint-state.js';
 import type { Backend } from '../kernels/types.js';
 import { GPT, type GPTOptions } from '../model/gpt.js';
-import { AdamW } from './adamw.js';
+import { createOptimizer, type Optimizer } from './muon.js';
 import { checkBlockFits, type TokenSource } from './batches.js';
 import { learningRate, type RunConfig } from './config.js';
 import { batchPieces, checkMemory, estimateMemory, gib, memoryBudget } from './memory.js';
@@ -22,16 +23,7 @@ export interface RunMetrics {
 }
 
 /** What a checkpoint records besides weights and optimizer moments (the JSON part). */
-export interface RunCheckpointState {
-  step: number;
-  config: { model: Record<string, unknown>; train: Record<string, unknown> };
-  tokenizer: object;
-  dataRng: RngState;
-  dropoutRng: RngState;
-  optimizerStep: number;
-  bestValLoss: number | null;
-  valLoss: number | null;
-}
+export type RunCheckpointState = CheckpointState;
 
 /** Seeds of the three generators, derived from the one seed. */
 export function runSeeds(seed: number): { init: number; data: number; dropout: number } {
@@ -55,7 +47,7 @@ export interface RunSessionOptions {
   /** Start from these weights (--init-from), cropped to the config's block size. */
   initFrom?: GPT;
   /** Continue a run: the saved state, and how to load the weights and moments into the new model. */
-  resume?: { state: RunCheckpointState; load(model: GPT, optimizer: AdamW): void };
+  resume?: { state: RunCheckpointState; load(model: GPT, optimizer: Optimizer): void };
   /** Bytes the run may use (default: no limit) and the most the kernels can address. */
   availableMemory?: number;
   addressableMemory?: number;
@@ -120,7 +112,7 @@ export class RunSession {
     const make = opts.make ?? ((c: RunConfig['model'], o: GPTOptions) => new GPT(c, o));
     this.model = opts.model ?? make(config.model, { backend, rng: opts.initFrom || opts.resume ? undefined : new Rng(s.init), layerNormEps: opts.initFrom?.eps });
     if (opts.initFrom) copyWeights(opts.initFrom, this.model);
-    const optimizer = new AdamW(this.model.params.groups, backend, { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay });
+    const optimizer = createOptimizer(this.model.params, backend, t);
     if (opts.resume) {
       const r = opts.resume.state;
       opts.resume.load(this.model, optimizer);

@@ -6,7 +6,8 @@
 import { ScratchError } from '../core/errors.js';
 import type { Backend } from '../kernels/types.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { clipGradNorm, type AdamW, type OptimGroup } from './adamw.js';
+import { clipGradNorm, type OptimGroup } from './adamw.js';
+import type { Optimizer } from './muon.js';
 
 /** What the training loop needs of a model: its parameter groups and a loss for a batch. */
 export interface Trainable {
@@ -43,11 +44,11 @@ export interface TrainStepOptions {
  * (each B × T) are summed into the gradients, each loss scaled by 1 / batches.length, before one
  * update. Returns the mean loss and the gradient norm before clipping.
  */
-export function trainStep(model: Trainable, opt: AdamW, options: TrainStepOptions): StepResult;
-export function trainStep(model: Trainable, opt: AdamW, batches: readonly { idx: Int32Array; targets: Int32Array }[], B: number, T: number, lr: number, gradClip: number): StepResult;
+export function trainStep(model: Trainable, opt: Optimizer, options: TrainStepOptions): StepResult;
+export function trainStep(model: Trainable, opt: Optimizer, batches: readonly { idx: Int32Array; targets: Int32Array }[], B: number, T: number, lr: number, gradClip: number): StepResult;
 export function trainStep(
   model: Trainable,
-  opt: AdamW,
+  opt: Optimizer,
   a: TrainStepOptions | readonly { idx: Int32Array; targets: Int32Array }[],
   B0?: number,
   T0?: number,

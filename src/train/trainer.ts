@@ -9,7 +9,8 @@ import type { Rng } from '../core/rng.js';
 import type { Backend, Buf } from '../kernels/types.js';
 import { noGrad } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { AdamW, OptimGroup } from './adamw.js';
+import type { OptimGroup } from './adamw.js';
+import type { Optimizer } from './muon.js';
 import { trainStep } from './step.js';
 import { evalRng, getBatch, type Batch, type TokenSource } from './batches.js';
 import { learningRate, type TrainConfig } from './config.js';
@@ -28,7 +29,7 @@ export interface TrainState {
   iter: number;
   readonly dataRng: Rng;
   readonly dropoutRng: Rng;
-  readonly optimizer: AdamW;
+  readonly optimizer: Optimizer;
   /** Lowest val loss seen at an evaluation (Infinity before the first). */
   bestVal: number;
 }

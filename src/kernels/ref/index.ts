@@ -13,6 +13,18 @@ import {
 } from './layers.js';
 import { adamw, crossEntropyBackward, crossEntropyForward, scale, sumSquares } from './loss.js';
 import { matmulBackward, matmulForward } from './matmul.js';
+import {
+  qkBackward,
+  qkForward,
+  relu2Backward,
+  relu2Forward,
+  rmsnormBackward,
+  rmsnormForward,
+  softcapBackward,
+  softcapForward,
+  swigluBackward,
+  swigluForward,
+} from './modern.js';
 
 /** The plain TypeScript kernels: naive loops, the reference every fast backend is checked against. */
 export const refKernels: Kernels = Object.freeze({
@@ -37,6 +49,16 @@ export const refKernels: Kernels = Object.freeze({
   adamw,
   sumSquares,
   scale,
+  rmsnormForward,
+  rmsnormBackward,
+  qkForward,
+  qkBackward,
+  relu2Forward,
+  relu2Backward,
+  swigluForward,
+  swigluBackward,
+  softcapForward,
+  softcapBackward,
 });
 
 /** The reference backend: JavaScript heap memory, reclaimed by the garbage collector. */

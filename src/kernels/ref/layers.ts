@@ -16,7 +16,8 @@ export function encoderForward({ out, inp, wte, wpe, B, T, C }: EncoderForwardAr
       const o = (b * T + t) * C;
       const w = inp[b * T + t] * C;
       const p = t * C;
-      for (let c = 0; c < C; c++) out[o + c] = wte[w + c] + wpe[p + c];
+      if (wpe) for (let c = 0; c < C; c++) out[o + c] = wte[w + c] + wpe[p + c];
+      else for (let c = 0; c < C; c++) out[o + c] = wte[w + c];
     }
   }
 }
@@ -30,7 +31,7 @@ export function encoderBackward({ dwte, dwpe, dout, inp, B, T, C }: EncoderBackw
       for (let c = 0; c < C; c++) {
         const d = dout[o + c];
         dwte[w + c] += d;
-        dwpe[p + c] += d;
+        if (dwpe) dwpe[p + c] += d;
       }
     }
   }

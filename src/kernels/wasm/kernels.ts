@@ -46,12 +46,12 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
   const k: Kernels = {
     name,
     encoderForward(x) {
-      if (isF64(x.out, x.wte, x.wpe)) return refKernels.encoderForward(x);
+      if (isF64(x.out, x.wte, x.wpe) || !x.wpe) return refKernels.encoderForward(x);
       set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), ptr(x.wte, 'wte'), ptr(x.wpe, 'wpe'), x.B, x.T, x.C);
       pool.run(FN.encoderForward, x.B * x.T * x.C >= PARALLEL_MIN);
     },
     encoderBackward(x) {
-      if (isF64(x.dwte, x.dwpe, x.dout)) return refKernels.encoderBackward(x);
+      if (isF64(x.dwte, x.dwpe, x.dout) || !x.dwpe) return refKernels.encoderBackward(x);
       set(ptr(x.dwte, 'dwte'), ptr(x.dwpe, 'dwpe'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), x.B, x.T, x.C);
       pool.run(FN.encoderBackward, x.B * x.T * x.C >= PARALLEL_MIN && x.C >= 8);
     },
@@ -236,6 +236,59 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       if (isF64(x.inout)) return refKernels.scale(x);
       set(ptr(x.inout, 'inout'), x.N, x.s);
       pool.run(FN.scale, x.N >= PARALLEL_MIN);
+    },
+    rmsnormForward(x) {
+      if (isF64(x.out, x.rstd, x.inp, x.weight)) return refKernels.rmsnormForward(x);
+      set(ptr(x.out, 'out'), ptr(x.rstd, 'rstd'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), x.N, x.C, x.eps);
+      pool.run(FN.rmsnormForward, x.N * x.C >= PARALLEL_MIN);
+    },
+    rmsnormBackward(x) {
+      if (isF64(x.dinp, x.dweight, x.dout, x.inp, x.weight, x.rstd)) return refKernels.rmsnormBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.dweight, 'dweight'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), ptr(x.rstd, 'rstd'), x.N, x.C);
+      pool.run(FN.rmsnormBackward, x.N * x.C >= PARALLEL_MIN && x.C >= 8);
+    },
+    qkForward(x) {
+      if (isF64(x.out, x.rstd, x.inp, x.cos, x.sin)) return refKernels.qkForward(x);
+      // positions from plain JS memory (a decode step's) are read by the reference loops
+      if (x.pos && !arena.owns(x.pos)) return refKernels.qkForward(x);
+      set(ptr(x.out, 'out'), ptr(x.rstd, 'rstd'), ptr(x.inp, 'inp'), ptr(x.cos, 'cos'), ptr(x.sin, 'sin'), x.B, x.T, x.C, x.NH, ptr(x.pos, 'pos'), x.eps);
+      pool.run(FN.qkForward, x.B * x.T * x.C >= PARALLEL_MIN / 4);
+    },
+    qkBackward(x) {
+      if (isF64(x.dinp, x.dout, x.inp, x.rstd, x.cos, x.sin)) return refKernels.qkBackward(x);
+      if (x.pos && !arena.owns(x.pos)) return refKernels.qkBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.rstd, 'rstd'), ptr(x.cos, 'cos'), ptr(x.sin, 'sin'), x.B, x.T, x.C, x.NH, ptr(x.pos, 'pos'));
+      pool.run(FN.qkBackward, x.B * x.T * x.C >= PARALLEL_MIN / 4);
+    },
+    relu2Forward(x) {
+      if (isF64(x.out, x.inp)) return refKernels.relu2Forward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N);
+      pool.run(FN.relu2Forward, x.N >= PARALLEL_MIN);
+    },
+    relu2Backward(x) {
+      if (isF64(x.dinp, x.inp, x.dout)) return refKernels.relu2Backward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.inp, 'inp'), ptr(x.dout, 'dout'), x.N);
+      pool.run(FN.relu2Backward, x.N >= PARALLEL_MIN);
+    },
+    swigluForward(x) {
+      if (isF64(x.out, x.inp)) return refKernels.swigluForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N, x.H);
+      pool.run(FN.swigluForward, x.N * x.H >= PARALLEL_MIN / 4);
+    },
+    swigluBackward(x) {
+      if (isF64(x.dinp, x.inp, x.dout)) return refKernels.swigluBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.inp, 'inp'), ptr(x.dout, 'dout'), x.N, x.H);
+      pool.run(FN.swigluBackward, x.N * x.H >= PARALLEL_MIN / 4);
+    },
+    softcapForward(x) {
+      if (isF64(x.out, x.inp)) return refKernels.softcapForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N, x.cap, 1 / x.cap);
+      pool.run(FN.softcapForward, x.N >= PARALLEL_MIN / 4);
+    },
+    softcapBackward(x) {
+      if (isF64(x.dinp, x.out, x.dout)) return refKernels.softcapBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.out, 'out'), ptr(x.dout, 'dout'), x.N, 1 / x.cap);
+      pool.run(FN.softcapBackward, x.N >= PARALLEL_MIN);
     },
   };
   return Object.freeze(k);

@@ -5,6 +5,7 @@ import { crossEntropyBackward, crossEntropyForward, layernormBackward, layernorm
 import { attentionBackward, attentionForward } from './gen-attention.js';
 import { attentionBackwardBlocked, attentionForwardBlocked } from './gen-attention-blocked.js';
 import { dropoutBackward, dropoutForward } from './gen-dropout.js';
+import { qkBackward, qkForward, relu2Backward, relu2Forward, rmsnormBackward, rmsnormForward, softcapBackward, softcapForward, swigluBackward, swigluForward } from './gen-modern.js';
 import { attentionDecode, matvec } from './gen-decode.js';
 
 /** JavaScript functions the module imports (f64 -> f64), in import order. */
@@ -18,6 +19,7 @@ export const FN_NAMES = [
   'attentionForwardDrop', 'attentionForwardBlockedDrop', 'attentionBackwardDrop', 'attentionBackwardBlockedDrop', 'geluForward', 'geluBackward',
   'residualForward', 'residualBackward', 'crossEntropyForward', 'crossEntropyBackward',
   'dropoutForward', 'dropoutMask', 'dropoutBackward', 'adamw', 'sumSquares', 'scale',
+  'rmsnormForward', 'rmsnormBackward', 'qkForward', 'qkBackward', 'relu2Forward', 'relu2Backward', 'swigluForward', 'swigluBackward', 'softcapForward', 'softcapBackward',
   'matvec', 'attentionDecode',
 ] as const;
 export type FnName = (typeof FN_NAMES)[number];
@@ -64,6 +66,16 @@ export function kernelModuleBytes(relaxed: boolean, maxPages: number, shared = t
     adamw: () => adamw(relaxed),
     sumSquares: () => sumSquares(),
     scale: () => scale(relaxed),
+    rmsnormForward: () => rmsnormForward(relaxed),
+    rmsnormBackward: () => rmsnormBackward(relaxed),
+    qkForward: () => qkForward(relaxed),
+    qkBackward: () => qkBackward(relaxed),
+    relu2Forward: () => relu2Forward(relaxed),
+    relu2Backward: () => relu2Backward(relaxed),
+    swigluForward: () => swigluForward(relaxed),
+    swigluBackward: () => swigluBackward(relaxed),
+    softcapForward: () => softcapForward(relaxed),
+    softcapBackward: () => softcapBackward(relaxed),
     matvec: () => matvec(relaxed),
     attentionDecode: () => attentionDecode(relaxed),
   };

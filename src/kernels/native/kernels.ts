@@ -1,0 +1,161 @@
+import { ScratchError } from '../../core/errors.js';
+import { dropThreshold } from '../ref/dropout.js';
+import { KERNEL_OPS, type Buf, type KernelOp, type Kernels } from '../types.js';
+import type { NativeArena } from './arena.js';
+
+/**
+ * The Kernels interface over the addon: each call writes its buffers' region offsets and its
+ * sizes into the float64 argument block at the start of the region and runs one kernel, which
+ * splits its work across the addon's threads. Float64Array arguments (gradient checks) go to the
+ * TypeScript reference. An op the addon does not have (one added to the interface after it was
+ * written) runs the reference kernel on the same memory: native buffers are ordinary typed-array
+ * views, so it just works, only slower.
+ */
+
+/** The addon's ops, in the order of native/src/common.h. */
+const OPS = [
+  'encoderForward', 'encoderBackward', 'matmulForward', 'matmulBackward', 'layernormForward', 'layernormBackward',
+  'attentionForward', 'attentionBackward', 'geluForward', 'geluBackward', 'residualForward', 'residualBackward',
+  'crossEntropyForward', 'crossEntropyBackward', 'dropoutForward', 'dropoutBackward', 'adamw', 'sumSquares', 'scale',
+  'attentionDecode',
+] as const;
+const OP = Object.fromEntries(OPS.map((o, i) => [o, i])) as Record<(typeof OPS)[number], number>;
+
+/** Below this many multiply-adds (or elements) a kernel runs on the calling thread alone. */
+const PARALLEL_MIN = 32768;
+
+export type RunOp = (op: number, parallel: boolean) => number;
+
+/** The ops the addon implements (the rest delegate to the reference). */
+export const NATIVE_OPS: readonly string[] = OPS;
+
+export function nativeKernels(name: string, ref: Kernels, arena: NativeArena, run: RunOp, a: Float64Array): Kernels {
+  const ptr = (b: Buf | Int32Array | null | undefined, what: string): number => {
+    if (b === null || b === undefined) return 0;
+    const off = arena.offset(b);
+    if (off < 0) throw new ScratchError(`${name} kernels: buffer '${what}' was not allocated by this backend (use backend.allocF32/allocI32)`);
+    return off;
+  };
+  const isF64 = (...bs: (Buf | null | undefined)[]): boolean => bs.some((b) => b instanceof Float64Array);
+  const set = (...v: number[]): void => {
+    for (let i = 0; i < v.length; i++) a[i] = v[i]!;
+  };
+
+  const k: Record<string, unknown> = {
+    name,
+    encoderForward(x: Parameters<Kernels['encoderForward']>[0]) {
+      if (isF64(x.out, x.wte, x.wpe) || !x.wpe) return ref.encoderForward(x); // no position table (rotary): the reference
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), ptr(x.wte, 'wte'), ptr(x.wpe, 'wpe'), x.B, x.T, x.C);
+      run(OP.encoderForward, x.B * x.T * x.C >= PARALLEL_MIN);
+    },
+    encoderBackward(x: Parameters<Kernels['encoderBackward']>[0]) {
+      if (isF64(x.dwte, x.dwpe, x.dout) || !x.dwpe) return ref.encoderBackward(x);
+      set(ptr(x.dwte, 'dwte'), ptr(x.dwpe, 'dwpe'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), x.B, x.T, x.C);
+      run(OP.encoderBackward, x.B * x.T * x.C >= PARALLEL_MIN);
+    },
+    matmulForward(x: Parameters<Kernels['matmulForward']>[0]) {
+      if (isF64(x.out, x.inp, x.weight, x.bias)) return ref.matmulForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), ptr(x.bias, 'bias'), x.BT, x.C, x.OC);
+      run(OP.matmulForward, x.BT * x.C * x.OC >= PARALLEL_MIN);
+    },
+    matmulBackward(x: Parameters<Kernels['matmulBackward']>[0]) {
+      if (isF64(x.dinp, x.dweight, x.dbias, x.dout, x.inp, x.weight)) return ref.matmulBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.dweight, 'dweight'), ptr(x.dbias, 'dbias'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), x.BT, x.C, x.OC);
+      run(OP.matmulBackward, x.BT * x.C * x.OC >= PARALLEL_MIN);
+    },
+    layernormForward(x: Parameters<Kernels['layernormForward']>[0]) {
+      if (isF64(x.out, x.mean, x.rstd, x.inp, x.weight, x.bias)) return ref.layernormForward(x);
+      set(ptr(x.out, 'out'), ptr(x.mean, 'mean'), ptr(x.rstd, 'rstd'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), ptr(x.bias, 'bias'), x.N, x.C, x.eps);
+      run(OP.layernormForward, x.N * x.C >= PARALLEL_MIN);
+    },
+    layernormBackward(x: Parameters<Kernels['layernormBackward']>[0]) {
+      if (isF64(x.dinp, x.dweight, x.dbias, x.dout, x.inp, x.weight, x.mean, x.rstd)) return ref.layernormBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.dweight, 'dweight'), ptr(x.dbias, 'dbias'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), ptr(x.mean, 'mean'), ptr(x.rstd, 'rstd'), x.N, x.C);
+      run(OP.layernormBackward, x.N * x.C >= PARALLEL_MIN);
+    },
+    attentionForward(x: Parameters<Kernels['attentionForward']>[0]) {
+      if (isF64(x.out, x.att, x.inp, x.drop)) return ref.attentionForward(x);
+      checkHeads(x.C, x.NH);
+      set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.inp, 'inp'), x.B, x.T, x.C, x.NH, ptr(x.drop, 'drop'));
+      run(OP.attentionForward, true);
+    },
+    attentionBackward(x: Parameters<Kernels['attentionBackward']>[0]) {
+      if (isF64(x.dinp, x.scratch, x.dout, x.inp, x.att, x.drop)) return ref.attentionBackward(x);
+      checkHeads(x.C, x.NH);
+      set(ptr(x.dinp, 'dinp'), ptr(x.scratch, 'scratch'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.att, 'att'), x.B, x.T, x.C, x.NH, ptr(x.drop, 'drop'));
+      run(OP.attentionBackward, true);
+    },
+    attentionDecode(x: Parameters<Kernels['attentionDecode']>[0]) {
+      if (isF64(x.out, x.att, x.q, x.k, x.v)) return ref.attentionDecode(x);
+      checkHeads(x.C, x.NH);
+      if (!(x.L >= 1)) throw new ScratchError(`attentionDecode: L must be at least 1, got ${x.L}`);
+      set(ptr(x.out, 'out'), ptr(x.att, 'att'), ptr(x.q, 'q'), ptr(x.k, 'k'), ptr(x.v, 'v'), x.L, x.C, x.NH);
+      run(OP.attentionDecode, true);
+    },
+    geluForward(x: Parameters<Kernels['geluForward']>[0]) {
+      if (isF64(x.out, x.inp)) return ref.geluForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N);
+      run(OP.geluForward, true);
+    },
+    geluBackward(x: Parameters<Kernels['geluBackward']>[0]) {
+      if (isF64(x.dinp, x.inp, x.dout)) return ref.geluBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.inp, 'inp'), ptr(x.dout, 'dout'), x.N);
+      run(OP.geluBackward, true);
+    },
+    residualForward(x: Parameters<Kernels['residualForward']>[0]) {
+      if (isF64(x.out, x.inp1, x.inp2)) return ref.residualForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp1, 'inp1'), ptr(x.inp2, 'inp2'), x.N);
+      run(OP.residualForward, true);
+    },
+    residualBackward(x: Parameters<Kernels['residualBackward']>[0]) {
+      if (isF64(x.dinp1, x.dinp2, x.dout)) return ref.residualBackward(x);
+      set(ptr(x.dinp1, 'dinp1'), ptr(x.dinp2, 'dinp2'), ptr(x.dout, 'dout'), x.N);
+      run(OP.residualBackward, true);
+    },
+    crossEntropyForward(x: Parameters<Kernels['crossEntropyForward']>[0]) {
+      if (isF64(x.losses, x.probs, x.logits)) return ref.crossEntropyForward(x);
+      set(ptr(x.losses, 'losses'), ptr(x.probs, 'probs'), ptr(x.logits, 'logits'), ptr(x.targets, 'targets'), x.BT, x.V);
+      run(OP.crossEntropyForward, true);
+    },
+    crossEntropyBackward(x: Parameters<Kernels['crossEntropyBackward']>[0]) {
+      if (isF64(x.dlogits, x.probs)) return ref.crossEntropyBackward(x);
+      set(ptr(x.dlogits, 'dlogits'), ptr(x.probs, 'probs'), ptr(x.targets, 'targets'), x.scale, x.BT, x.V);
+      run(OP.crossEntropyBackward, true);
+    },
+    dropoutForward(x: Parameters<Kernels['dropoutForward']>[0]) {
+      if (isF64(x.mask, x.out, x.inp)) return ref.dropoutForward(x);
+      const both = x.out && x.inp;
+      set(ptr(x.mask, 'mask'), both ? ptr(x.out, 'out') : 0, both ? ptr(x.inp, 'inp') : 0, x.N, x.seed >>> 0, dropThreshold(x.p), 1 / (1 - x.p));
+      run(OP.dropoutForward, true);
+    },
+    dropoutBackward(x: Parameters<Kernels['dropoutBackward']>[0]) {
+      if (isF64(x.dinp, x.dout, x.mask)) return ref.dropoutBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.dout, 'dout'), ptr(x.mask, 'mask'), x.N);
+      run(OP.dropoutBackward, true);
+    },
+    adamw(x: Parameters<Kernels['adamw']>[0]) {
+      if (isF64(x.params, x.grads, x.m, x.v)) return ref.adamw(x);
+      const bc1 = 1 - Math.pow(x.beta1, x.t);
+      const bc2 = 1 - Math.pow(x.beta2, x.t);
+      set(ptr(x.params, 'params'), ptr(x.grads, 'grads'), ptr(x.m, 'm'), ptr(x.v, 'v'), x.N, x.beta1, x.beta2, x.eps, 1 - x.lr * x.weightDecay, x.lr / bc1, 1 / bc2);
+      run(OP.adamw, true);
+    },
+    sumSquares(x: Parameters<Kernels['sumSquares']>[0]) {
+      if (isF64(x.inp)) return ref.sumSquares(x);
+      set(ptr(x.inp, 'inp'), x.N);
+      return run(OP.sumSquares, true);
+    },
+    scale(x: Parameters<Kernels['scale']>[0]) {
+      if (isF64(x.inout)) return ref.scale(x);
+      set(ptr(x.inout, 'inout'), x.N, x.s);
+      run(OP.scale, true);
+    },
+  };
+  // ops added to the interface after this backend: the reference kernel, on the same memory
+  for (const op of KERNEL_OPS as readonly KernelOp[]) if (!(op in k)) k[op] = (ref as unknown as Record<string, unknown>)[op];
+  return Object.freeze(k) as unknown as Kernels;
+}
+
+function checkHeads(C: number, NH: number): void {
+  if (!Number.isInteger(NH) || NH <= 0 || C % NH !== 0) throw new ScratchError(`attention: C=${C} is not a multiple of NH=${NH}`);
+}
