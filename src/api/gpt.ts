@@ -135,7 +135,8 @@ function env(name: string): string | undefined {
 
 /**
  * SCRATCHLM_TINY=1 (the test suite's example runner): every fit trains at most 3 steps with
- * 2 evaluation batches, so examples written with real step counts run in seconds.
+ * 2 evaluation batches and every generate/stream makes at most 20 tokens, so examples written
+ * with real step counts run in seconds.
  */
 function tiny(): boolean {
   const v = env('SCRATCHLM_TINY');
@@ -385,7 +386,8 @@ export class GPT extends GPTNetwork {
   /** The continuation as it is generated, piece by piece (for await ... of); yields to the event loop as it goes. */
   async *stream(prompt = '', opts: GenerateOptions = {}): AsyncGenerator<string> {
     const tok = this.needTokenizer('generate');
-    const gen = generateText(this, tok, { ...opts, prompt, maxTokens: opts.maxTokens ?? 200 });
+    const maxTokens = opts.maxTokens ?? 200;
+    const gen = generateText(this, tok, { ...opts, prompt, maxTokens: tiny() ? Math.min(maxTokens, 20) : maxTokens });
     let t0 = Date.now();
     for (const piece of gen) {
       yield piece;
