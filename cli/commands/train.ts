@@ -36,9 +36,9 @@ const SETTING_FLAGS: Record<string, Flag> = Object.fromEntries(allKeys().map((k)
 export const spec = defineCommand({
   name: 'train',
   args: '[--data DIR --out DIR]',
-  summary: 'Trains a GPT. With no --data: the brown preset on the built-in Brown corpus (cleaned and prepared once into data/brown/ under the current folder) into runs/brown (or runs/brown-2, ...), then prints a sample. With --data (a folder made by scratchlm prepare): the preset (default baby) into --out. Ctrl-C or SIGTERM saves a checkpoint and stops; --resume continues exactly where it stopped.',
+  summary: 'Trains a GPT. With no --data: the brown preset on the built-in Brown corpus (cleaned and prepared once into data/brown/ under the current folder) into runs/brown (or runs/brown-2, ...), then prints a sample. With --data (a folder made by npx scratchlm prepare): the preset (default baby) into --out. Ctrl-C or SIGTERM saves a checkpoint and stops; --resume continues exactly where it stopped.',
   flags: {
-    data: { type: 'string', value: 'DIR', doc: "a data folder made by 'scratchlm prepare'" },
+    data: { type: 'string', value: 'DIR', doc: "a data folder made by 'npx scratchlm prepare'" },
     out: { type: 'string', value: 'DIR', doc: 'the run folder (config.json, metrics.jsonl, loss.svg, checkpoints)' },
     preset: { type: 'string', choices: presetNames(), value: presetNames().join('|'), doc: 'starting settings (default: baby; brown with no --data)' },
     config: { type: 'string', value: 'FILE', doc: 'settings as JSON: {"lr": 3e-4, ...} or {"model": {...}, "train": {...}}' },

@@ -115,7 +115,7 @@ function tryReadMeta(path: string): CheckpointMeta | null {
 /** Reads and checks checkpoint `name`'s description (not yet its weights). */
 export function readCheckpointMeta(runDir: string, name = 'latest'): CheckpointMeta {
   const path = checkpointPath(runDir, name);
-  if (!existsSync(path)) throw new ScratchError(`${runDir}: no checkpoint '${name}' (${path} is missing); is this a run folder? start a run with 'scratchlm train --out ${runDir}'`);
+  if (!existsSync(path)) throw new ScratchError(`${runDir}: no checkpoint '${name}' (${path} is missing); is this a run folder? start a run with 'npx scratchlm train --out ${runDir}'`);
   const m = readJson(path, 'checkpoint') as CheckpointMeta;
   const bad = (why: string) => new DamagedCheckpointError(`${path}: corrupt checkpoint (${why}); ${damagedAdvice(runDir, name)}`);
   if (m?.format !== CHECKPOINT_FORMAT) throw bad(`format is not ${CHECKPOINT_FORMAT}`);

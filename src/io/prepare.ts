@@ -261,15 +261,15 @@ export interface DataFolder {
 
 export function openDataFolder(dir: string): DataFolder {
   const metaPath = join(dir, 'meta.json');
-  if (!existsSync(metaPath)) throw new ScratchError(`${dir}: not a prepared data folder (no meta.json); make one with 'scratchlm prepare <text files> --tokenizer char --out ${dir}'`);
+  if (!existsSync(metaPath)) throw new ScratchError(`${dir}: not a prepared data folder (no meta.json); make one with 'npx scratchlm prepare <text files> --tokenizer char --out ${dir}'`);
   const meta = readJson(metaPath, 'data description') as DataMeta;
-  if (meta?.format !== DATA_FORMAT || meta.version !== DATA_VERSION) throw new ScratchError(`${metaPath}: not a scratchlm data folder of version ${DATA_VERSION}; run 'scratchlm prepare' again`);
+  if (meta?.format !== DATA_FORMAT || meta.version !== DATA_VERSION) throw new ScratchError(`${metaPath}: not a scratchlm data folder of version ${DATA_VERSION}; run 'npx scratchlm prepare' again`);
   const tokPath = join(dir, 'tokenizer.json');
   const tokenizer = tokenizerFromJSON(readJson(tokPath, 'tokenizer file'), tokPath);
   const train = TokenFile.open(join(dir, 'train.bin'));
   const val = TokenFile.open(join(dir, 'val.bin'));
   for (const f of [train, val]) {
-    if (f.vocabSize !== tokenizer.vocabSize) throw new ScratchError(`${f.path}: made for a vocabulary of ${f.vocabSize}, but ${tokPath} has ${tokenizer.vocabSize}; run 'scratchlm prepare' again`);
+    if (f.vocabSize !== tokenizer.vocabSize) throw new ScratchError(`${f.path}: made for a vocabulary of ${f.vocabSize}, but ${tokPath} has ${tokenizer.vocabSize}; run 'npx scratchlm prepare' again`);
   }
   return { dir, meta, tokenizer, tokenizerText: formatTokenizerJSON(tokenizer), train, val };
 }

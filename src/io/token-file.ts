@@ -129,11 +129,11 @@ export class TokenFile {
     try {
       fd = openSync(path, 'r');
     } catch (e) {
-      throw new ScratchError(fileErrorMessage(path, e, 'token file') + " (make one with 'scratchlm prepare')");
+      throw new ScratchError(fileErrorMessage(path, e, 'token file') + " (make one with 'npx scratchlm prepare')");
     }
     const bad = (why: string): never => {
       closeSync(fd);
-      throw new ScratchError(`${path}: not a usable token file (${why}); run 'scratchlm prepare' again`);
+      throw new ScratchError(`${path}: not a usable token file (${why}); run 'npx scratchlm prepare' again`);
     };
     const size = fstatSync(fd).size;
     const h = new Uint8Array(HEADER);
