@@ -23,6 +23,7 @@ export const COMMANDS: Record<string, Command> = {
   serve: { summary: 'serve a run over HTTP: OpenAI-compatible completions, streaming, inspection views', load: () => import('./commands/serve.js') },
   sample: { summary: 'stream text from a trained run or a Hugging Face GPT-2 folder', load: () => import('./commands/sample.js') },
   eval: { summary: 'loss and perplexity of a run (or GPT-2 folder) on a data folder', load: () => import('./commands/eval.js') },
+  export: { summary: 'write a run as a Hugging Face GPT-2 folder (for PyTorch, transformers)', load: () => import('./commands/export.js') },
   play: { summary: 'serve the browser playground (train and look inside a GPT in a web page)', load: () => import('./commands/play.js') },
   tokenizer: { summary: 'train a BPE tokenizer; encode and decode text (gpt2, char or a file)', load: () => import('./commands/tokenizer.js') },
 };

@@ -25,6 +25,7 @@ export async function run(args: string[]): Promise<number> {
   if (!v.run || !v.data) throw new ScratchError(`eval needs --run <run folder> and --data <data folder>, e.g. npx scratchlm eval --run runs/x --data data/x`);
   const backend = await backendFromFlags(v);
   const r = loadRun(v.run, { backend, checkpoint: v.checkpoint as 'best' | 'latest' | undefined });
+  if (r.notice) console.error(`scratchlm: ${v.run}: ${r.notice}`);
   const res = evaluateRun(r, v.data, { batches: v.batches, seed: v.seed, availableMemory: memoryFor(backend).availableMemory });
   console.log(`${v.run} (${r.checkpoint === 'hf' ? 'Hugging Face GPT-2 folder' : `${r.checkpoint} checkpoint, step ${r.step}`})`);
   for (const split of ['train', 'val'] as const) console.log(`${split.padEnd(5)} loss ${res[split].loss.toFixed(4)}  perplexity ${res[split].perplexity.toFixed(2)}`);

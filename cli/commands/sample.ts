@@ -57,6 +57,7 @@ export async function run(args: string[]): Promise<number> {
   if (v['prompt-file'] !== undefined) prompts.push(readText(v['prompt-file'], 'prompt file'));
   const backend = await backendFromFlags(v);
   const r = loadRun(v.run, { backend, checkpoint: v.checkpoint as 'best' | 'latest' | undefined, inference: true });
+  if (r.notice) console.error(`scratchlm: ${v.run}: ${r.notice}`);
   if (prompts.length <= 1 && n === 1 && !v.json) {
     const gen = generateText(r.model, r.tokenizer, { ...opts, prompt: prompts[0] });
     // generateText has checked the options and the prompt by now: nothing is printed for bad ones

@@ -113,7 +113,8 @@ export async function run(args: string[]): Promise<number> {
       backend,
       ...memoryFor(backend),
       shouldStop: () => stop,
-      onStart: ({ config, params, memory, pieces, startIter, data }) => {
+      onStart: ({ config, params, memory, pieces, startIter, data, note }) => {
+        if (note) console.error(`scratchlm: ${outDir}: ${note}`);
         maxIters = config.train.maxIters;
         every = Math.max(10, config.train.logInterval);
         const m = config.model;

@@ -92,6 +92,6 @@ export interface BuiltinData {
 export function prepareBuiltinCorpus(cacheDir: string, onProgress?: (phase: string, done: number, total: number) => void): BuiltinData {
   const textPath = brownTextFile(cacheDir);
   if (existsSync(join(cacheDir, 'meta.json'))) return { dataDir: cacheDir, textPath, prepared: false };
-  prepareData([textPath], cacheDir, { tokenizer: 'char', onProgress });
+  prepareData([textPath], cacheDir, { tokenizer: 'char', onProgress, force: true }); // the folder is ours: it holds the corpus text
   return { dataDir: cacheDir, textPath, prepared: true };
 }

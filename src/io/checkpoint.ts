@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CheckpointState } from './checkpoint-state.js';
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import type { GPT } from '../model/gpt.js';
@@ -23,12 +23,19 @@ export interface MomentsHolder {
   readonly v: readonly Buf[];
   setState(s: { t: number; m: Float32Array[]; v: Float32Array[] }): void;
 }
-import { readBytes, readJson, writeAtomic } from './files.js';
+import { decodeUtf8, readBytes, readJson, writeAtomic } from './files.js';
 import { gpt2WeightEntries, loadGpt2Weights } from './gpt2-weights.js';
 import { parseSafetensors, serializeSafetensors } from './safetensors.js';
 
 /** A checkpoint whose files are missing, corrupt or edited (as opposed to absent or from elsewhere). */
-export class DamagedCheckpointError extends ScratchError {}
+export class DamagedCheckpointError extends ScratchError {
+  /** What is wrong, short ('latest.json is not valid JSON'), for a message about several checkpoints. */
+  readonly reason: string;
+  constructor(message: string, reason?: string) {
+    super(message);
+    this.reason = reason ?? message;
+  }
+}
 
 export const CHECKPOINT_FORMAT = 'scratchlm-checkpoint';
 export const CHECKPOINT_VERSION = 2;
@@ -97,10 +104,35 @@ function metaChecksum(m: CheckpointMeta): string {
   return sha256(new TextEncoder().encode(JSON.stringify({ ...m, sha256: files })));
 }
 
-/** What to do about a damaged checkpoint `name` of `runDir`. */
+/** What to do about a damaged checkpoint `name` of `runDir`: the fixes that exist for this run. */
 function damagedAdvice(runDir: string, name: string): string {
   const other = name === 'best' ? 'latest' : 'best';
-  return `sample and eval can use the other one (--checkpoint ${other}); --init-from ${runDir} starts a new run from the sound one`;
+  if (!hasCheckpoint(runDir, other)) return `the run has no other checkpoint: restore ${runDir} from a backup, or start a new run (scratchlm train --data <folder> --out <new folder>)`;
+  return `sample and eval can use the other one (--checkpoint ${other}); train --resume continues from the newest sound one`;
+}
+
+/**
+ * Tries the run's checkpoints in `order` (those that exist) with `load`, skipping damaged ones.
+ * Returns the first that loads, with the damaged ones skipped before it; when every one is
+ * damaged, one error names them all and the fixes that remain.
+ */
+export function firstSoundCheckpoint<T>(runDir: string, order: readonly string[], load: (name: string) => T): { value: T; name: string; skipped: DamagedCheckpointError[] } {
+  const names = order.filter((n) => hasCheckpoint(runDir, n));
+  const skipped: DamagedCheckpointError[] = [];
+  for (const name of names) {
+    try {
+      return { value: load(name), name, skipped };
+    } catch (e) {
+      if (!(e instanceof DamagedCheckpointError)) throw e;
+      skipped.push(e);
+    }
+  }
+  if (names.length === 0) {
+    const name = order.includes('latest') ? 'latest' : order[0]!;
+    return { value: load(name), name, skipped }; // throws: no checkpoint
+  }
+  if (skipped.length === 1) throw skipped[0]!;
+  throw new DamagedCheckpointError(`${runDir}: every checkpoint is damaged (${skipped.map((e) => e.reason).join('; ')}); nothing sound is left to load: restore the folder from a backup, or start a new run (scratchlm train --data <folder> --out <new folder>)`);
 }
 
 function tryReadMeta(path: string): CheckpointMeta | null {
@@ -116,8 +148,15 @@ function tryReadMeta(path: string): CheckpointMeta | null {
 export function readCheckpointMeta(runDir: string, name = 'latest'): CheckpointMeta {
   const path = checkpointPath(runDir, name);
   if (!existsSync(path)) throw new ScratchError(`${runDir}: no checkpoint '${name}' (${path} is missing); is this a run folder? start a run with 'npx scratchlm train --out ${runDir}'`);
-  const m = readJson(path, 'checkpoint') as CheckpointMeta;
-  const bad = (why: string) => new DamagedCheckpointError(`${path}: corrupt checkpoint (${why}); ${damagedAdvice(runDir, name)}`);
+  const bad = (why: string) => new DamagedCheckpointError(`${path}: corrupt checkpoint (${why}); ${damagedAdvice(runDir, name)}`, `${name}.json: ${why}`);
+  let m: CheckpointMeta;
+  try {
+    m = JSON.parse(decodeUtf8(readBytes(path, 'checkpoint'), path)) as CheckpointMeta;
+  } catch (e) {
+    if (e instanceof ScratchError && !/not valid UTF-8/.test(e.message)) throw e; // unreadable, not damaged
+    throw bad(e instanceof SyntaxError ? 'not valid JSON' : 'not valid UTF-8');
+  }
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) throw bad('not a JSON object');
   if (m?.format !== CHECKPOINT_FORMAT) throw bad(`format is not ${CHECKPOINT_FORMAT}`);
   if (m.version !== 1 && m.version !== CHECKPOINT_VERSION) throw new ScratchError(`${path}: checkpoint version ${m.version}; this scratchlm reads versions 1 to ${CHECKPOINT_VERSION}`);
   // checked whenever present, so a version 2 file relabelled as 1 is caught too
@@ -126,20 +165,47 @@ export function readCheckpointMeta(runDir: string, name = 'latest'): CheckpointM
   }
   if (!Number.isInteger(m.step) || m.step < 0) throw bad("'step' is not a whole number");
   if (!m.config?.model || !m.config?.train || !m.tokenizer) throw bad('config or tokenizer missing');
-  if (!Array.isArray(m.dataRng) || !Array.isArray(m.dropoutRng)) throw bad('generator states missing');
-  if (!m.files?.weights || !m.files?.optimizer || !m.sha256) throw bad('file list missing');
+  const rngOk = (s: unknown) => Array.isArray(s) && s.length === 4 && s.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32);
+  if (!rngOk(m.dataRng) || !rngOk(m.dropoutRng)) throw bad('generator states missing or not four 32-bit integers');
+  const str = (x: unknown) => typeof x === 'string' && x.length > 0;
+  if (!str(m.files?.weights) || !str(m.files?.optimizer) || !str(m.sha256?.weights) || !str(m.sha256?.optimizer)) throw bad('file list missing');
+  if ([m.files.weights, m.files.optimizer].some((f) => /[\\/]/.test(f) || f.startsWith('.'))) throw bad('a file name points outside the run folder');
   return m;
+}
+
+/**
+ * Before a model of `params` parameters is allocated for checkpoint `name`: its weights file must
+ * be large enough to hold them (float32), so a damaged config cannot ask for more memory than the
+ * files justify.
+ */
+export function checkWeightsFit(runDir: string, meta: CheckpointMeta, params: number, name = 'latest'): void {
+  const path = join(runDir, meta.files.weights);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new DamagedCheckpointError(`${path}: missing; the checkpoint is incomplete; ${damagedAdvice(runDir, name)}`, `${meta.files.weights} is missing`);
+  }
+  if (params * 4 > size) throw new DamagedCheckpointError(`${checkpointPath(runDir, name)}: corrupt checkpoint (its config describes ${params} parameters, but ${meta.files.weights} holds ${size} bytes); ${damagedAdvice(runDir, name)}`, `${name}.json: config larger than its weights`);
+}
+
+/** Checks that a checkpoint's weights and moments are there and match their checksums. */
+export function verifyCheckpointFiles(runDir: string, meta: CheckpointMeta, name = 'latest'): void {
+  checkedFile(runDir, meta.files.weights, meta.sha256.weights, name);
+  checkedFile(runDir, meta.files.optimizer, meta.sha256.optimizer, name);
+}
+
+function checkedFile(runDir: string, file: string, sum: string, name: string): { path: string; bytes: Uint8Array } {
+  const path = join(runDir, file);
+  if (!existsSync(path)) throw new DamagedCheckpointError(`${path}: missing; the checkpoint is incomplete; ${damagedAdvice(runDir, name)}`, `${file} is missing`);
+  const bytes = readBytes(path, 'checkpoint file');
+  if (sha256(bytes) !== sum) throw new DamagedCheckpointError(`${path}: corrupt checkpoint file (its SHA-256 does not match the one recorded in the checkpoint); ${damagedAdvice(runDir, name)}`, `${file} does not match its SHA-256`);
+  return { path, bytes };
 }
 
 /** Loads a checkpoint's weights into `model` and, when given, its moments into `optimizer`. */
 export function loadCheckpointWeights(runDir: string, meta: CheckpointMeta, model: GPT, optimizer: MomentsHolder | null, name = 'latest'): void {
-  const load = (file: string, sum: string) => {
-    const path = join(runDir, file);
-    if (!existsSync(path)) throw new DamagedCheckpointError(`${path}: missing; the checkpoint is incomplete; ${damagedAdvice(runDir, name)}`);
-    const bytes = readBytes(path, 'checkpoint file');
-    if (sha256(bytes) !== sum) throw new DamagedCheckpointError(`${path}: corrupt checkpoint file (its SHA-256 does not match the one recorded in the checkpoint); ${damagedAdvice(runDir, name)}`);
-    return { path, bytes };
-  };
+  const load = (file: string, sum: string) => checkedFile(runDir, file, sum, name);
   const w = load(meta.files.weights, meta.sha256.weights);
   loadGpt2Weights(model, parseSafetensors(w.bytes, w.path).tensors, w.path);
   if (optimizer) {

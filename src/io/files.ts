@@ -46,6 +46,11 @@ export function writeAtomic(path: string, data: Uint8Array | string): void {
     fd = openSync(tmp, 'w');
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     let off = 0;
+    const fault = injectedFault(path);
+    if (fault) {
+      writeSync(fd, bytes, 0, bytes.length >> 1); // half written, then the error, as a full disk does
+      throw Object.assign(new Error(`${fault}: injected`), { code: fault });
+    }
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
     closeSync(fd);
@@ -60,6 +65,17 @@ export function writeAtomic(path: string, data: Uint8Array | string): void {
     }
     throw new ScratchError(fileErrorMessage(path, e, 'file', 'write'));
   }
+}
+
+/**
+ * Fault injection for the reliability tests: SCRATCHLM_INJECT_WRITE_ERROR="CODE:REGEX" makes every
+ * atomic write to a path matching REGEX fail with CODE (ENOSPC, EACCES, EIO) half-way through.
+ */
+function injectedFault(path: string): string | null {
+  const spec = process.env.SCRATCHLM_INJECT_WRITE_ERROR;
+  if (!spec) return null;
+  const at = spec.indexOf(':');
+  return new RegExp(spec.slice(at + 1)).test(path) ? spec.slice(0, at) : null;
 }
 
 /**

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
+import { countParams, type GPTConfig } from '../model/config.js';
 import { GPT } from '../model/gpt.js';
 import type { Backend } from '../kernels/types.js';
 import { isFolder, readBytes, readJson, writeAtomic } from './files.js';
@@ -19,9 +20,22 @@ export function loadHfGpt2(dir: string, opts: { backend?: Backend; f64?: boolean
   const { config, eps } = gptConfigFromHf(readJson(cfgPath, 'model config'), cfgPath);
   const wPath = join(dir, 'model.safetensors');
   const tensors = readSafetensorsFile(wPath);
+  checkHfWeightsFit(config, tensors, cfgPath, wPath);
   const model = new GPT(config, { backend: opts.backend, f64: opts.f64, layerNormEps: eps, inference: opts.inference });
   loadGpt2Weights(model, tensors, wPath);
   return model;
+}
+
+/**
+ * Before allocating a model: the weights file must hold about as many values as the config
+ * describes (a huge config beside small weights would otherwise allocate first and fail after).
+ * A small mismatch is left to loadGpt2Weights, whose message names the tensor and both shapes.
+ */
+export function checkHfWeightsFit(config: GPTConfig, tensors: Map<string, SafeTensor>, cfgPath: string, wPath: string): void {
+  let held = 0;
+  for (const t of tensors.values()) held += t.data.length;
+  const want = countParams(config);
+  if (want > 4 * held + (1 << 20)) throw new ScratchError(`${cfgPath}: describes a model of ${want} parameters, but ${wPath} holds ${held} values; the two files do not belong together`);
 }
 
 /** Writes config.json and model.safetensors, each atomically, into dir (created if needed). */

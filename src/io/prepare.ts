@@ -4,8 +4,8 @@
  * gigabyte and more are never held whole; the split is nanoGPT's (first 90 % of the tokens
  * train, the rest val).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import { CharTokenizer } from '../tokenizer/char.js';
 import type { Tokenizer } from '../tokenizer/types.js';
@@ -27,7 +27,17 @@ export interface PrepareOptions {
   onProgress?: (phase: string, done: number, total: number) => void;
   /** Bytes read at a time (default 4 MiB; small values for tests). */
   chunkBytes?: number;
+  /**
+   * Write into `outDir` although it already holds prepared data, or other files (never a run
+   * folder): the data folder is replaced, and onNotice says so, naming the runs trained on it.
+   */
+  force?: boolean;
+  /** Told what prepare replaces (with force). */
+  onNotice?: (message: string) => void;
 }
+
+/** Thrown into a prepare that is stopped (Ctrl-C) between chunks; its files are removed. */
+export class PrepareInterrupted extends ScratchError {}
 
 export interface DataMeta {
   format: string;
@@ -40,8 +50,8 @@ export interface DataMeta {
   bytes: number;
 }
 
-/** Streams the UTF-8 text of `paths`, one after another, in decoded chunks. */
-function streamText(paths: readonly string[], total: number, phase: string, onChunk: (text: string, path: string, byteOffset: number) => void, onProgress: PrepareOptions['onProgress'], chunk: number): void {
+/** Streams the UTF-8 text of `paths`, one after another, in decoded chunks (yields each, with its file and byte offset there). */
+function* streamText(paths: readonly string[], total: number, phase: string, onProgress: PrepareOptions['onProgress'], chunk: number): Generator<{ text: string; path: string; offset: number }, void, undefined> {
   const utf8 = new TextEncoder();
   const buf = new Uint8Array(chunk);
   let done = 0;
@@ -81,7 +91,7 @@ function streamText(paths: readonly string[], total: number, phase: string, onCh
           held = last.slice(last.length - incompleteTail(last, last.length));
         }
         if (text) {
-          onChunk(text, path, emitted);
+          yield { text, path, offset: emitted };
           emitted += utf8.encode(text).length;
         }
         if (n === 0) break;
@@ -100,6 +110,99 @@ function streamText(paths: readonly string[], total: number, phase: string, onCh
  * created is removed again, and in a folder that was there it leaves no file of its own.
  */
 export function prepareData(paths: readonly string[], outDir: string, opts: PrepareOptions): DataMeta {
+  const steps = prepareSteps(paths, outDir, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * prepareData, giving the event loop a turn between chunks, so a signal handler can run:
+ * when `shouldStop()` turns true the prepare stops, removes its temporary files and the folder
+ * it made, and rejects with PrepareInterrupted.
+ */
+export async function prepareDataAsync(paths: readonly string[], outDir: string, opts: PrepareOptions & { shouldStop?: () => boolean }): Promise<DataMeta> {
+  const steps = prepareSteps(paths, outDir, opts);
+  let r = steps.next();
+  while (!r.done) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    r = opts.shouldStop?.() ? steps.throw(new PrepareInterrupted(`${outDir}: prepare interrupted; its temporary files were removed`)) : steps.next();
+  }
+  return r.value;
+}
+
+/** Files a prepare writes (and its temporaries): a folder holding only these is a data folder, or one a prepare was killed in. */
+const DATA_FILES = /^(train\.bin|val\.bin|all\.bin|tokenizer\.json|meta\.json)(\.tmp-\d+(-\d+)?)?$/;
+
+/**
+ * May prepare write into `outDir`? A new or empty folder, or one a killed prepare left: yes. A run
+ * folder: never. A data folder (replaced) or a folder with other files: only with `force`, and
+ * replacing a data folder is told through onNotice, with the runs (found nearby) trained on it.
+ */
+function checkOutFolder(outDir: string, opts: PrepareOptions): void {
+  let names: string[];
+  try {
+    if (!statSync(outDir).isDirectory()) return; // mkdir reports it
+    names = readdirSync(outDir);
+  } catch {
+    return; // not there yet
+  }
+  if (names.length === 0) return;
+  if (names.some((n) => /^(latest|best)\.json$|^config\.json$|^metrics\.jsonl$/.test(n))) {
+    throw new ScratchError(`${outDir} is a run folder (it holds ${names.filter((n) => /\.json$|\.jsonl$/.test(n) && n !== 'tokenizer.json').slice(0, 3).join(', ')}); prepare never writes into one: choose another --out`);
+  }
+  const isData = names.includes('meta.json');
+  const ours = names.every((n) => DATA_FILES.test(n));
+  if (!isData && ours) return; // a prepare was killed here: start again
+  const runs = isData ? runsUsing(outDir) : [];
+  const users = runs.length ? `, which ${runs.length === 1 ? 'the run' : 'the runs'} ${runs.join(', ')} trained on` : '';
+  if (!opts.force) {
+    if (isData) throw new ScratchError(`${outDir} already holds prepared data${describe(outDir)}${users}; pass --force to replace it, or choose another --out`);
+    throw new ScratchError(`${outDir} is not empty and not a scratchlm data folder (it holds ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}); pass --force to write train.bin, val.bin, tokenizer.json and meta.json into it, or choose a new --out`);
+  }
+  if (isData) opts.onNotice?.(`replacing the prepared data in ${outDir}${describe(outDir)}${users}${runs.length ? '; resuming them needs the same tokenizer' : ''}`);
+}
+
+function describe(dir: string): string {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Partial<DataMeta>;
+    return typeof m.train === 'number' ? ` (${m.train} train + ${m.val} val tokens, ${m.tokenizer} tokenizer with ${m.vocabSize} ids)` : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Run folders whose config.json names `dataDir` as their data, among the folders where runs
+ * usually are: beside it, in ./runs and in the current folder. (A data folder does not know its
+ * runs; these are the ones that can be found.)
+ */
+function runsUsing(dataDir: string): string[] {
+  const target = resolve(dataDir);
+  const places = new Set([dirname(target), resolve('runs'), resolve('.'), join(dirname(target), 'runs')]);
+  const found: string[] = [];
+  for (const place of places) {
+    let entries: string[];
+    try {
+      entries = readdirSync(place);
+    } catch {
+      continue;
+    }
+    for (const e of entries.slice(0, 1000)) {
+      const cfg = join(place, e, 'config.json');
+      try {
+        const c = JSON.parse(readFileSync(cfg, 'utf8')) as { data?: unknown };
+        if (typeof c.data === 'string' && resolve(place, c.data) === target) found.push(relative('.', join(place, e)) || '.');
+      } catch {
+        /* not a run folder */
+      }
+    }
+  }
+  return [...new Set(found)];
+}
+
+function* prepareSteps(paths: readonly string[], outDir: string, opts: PrepareOptions): Generator<void, DataMeta, undefined> {
   if (paths.length === 0) throw new ScratchError('prepare needs at least one text file');
   const trainFraction = opts.trainFraction ?? 0.9;
   if (!(trainFraction > 0 && trainFraction < 1)) throw new ScratchError(`the train fraction must be between 0 and 1, got ${trainFraction}`);
@@ -114,6 +217,7 @@ export function prepareData(paths: readonly string[], outDir: string, opts: Prep
     if (st.isDirectory()) throw new ScratchError(`${p}: is a folder, expected a text file; name the files inside it`);
     total += st.size;
   }
+  checkOutFolder(outDir, opts);
   // the topmost folder this call creates (mkdir -p may create parents too), removed on failure
   let created: string | null = null;
   for (let d = outDir; !existsSync(d); d = dirname(d)) created = d;
@@ -123,9 +227,10 @@ export function prepareData(paths: readonly string[], outDir: string, opts: Prep
     throw new ScratchError(fileErrorMessage(outDir, e, 'folder', 'create'));
   }
   try {
-    return prepareInto(paths, outDir, opts, trainFraction, total);
+    return yield* prepareInto(paths, outDir, opts, trainFraction, total);
   } catch (e) {
     if (created) rmSync(created, { recursive: true, force: true });
+    if (e instanceof PrepareInterrupted && created) throw new PrepareInterrupted(`${outDir}: prepare interrupted; removed its temporary files and the folder ${created} it made`);
     throw e;
   }
 }
@@ -150,7 +255,7 @@ function encodeChars(tok: Tokenizer, text: string, path: string, offset: number,
   }
 }
 
-function prepareInto(paths: readonly string[], outDir: string, opts: PrepareOptions, trainFraction: number, total: number): DataMeta {
+function* prepareInto(paths: readonly string[], outDir: string, opts: PrepareOptions, trainFraction: number, total: number): Generator<void, DataMeta, undefined> {
   const chunk = opts.chunkBytes ?? CHUNK;
 
   removeStaleTemps(outDir); // of an earlier prepare that was killed
@@ -158,9 +263,10 @@ function prepareInto(paths: readonly string[], outDir: string, opts: PrepareOpti
   let tok: Tokenizer;
   if (opts.tokenizer === 'char') {
     const seen = new Set<string>();
-    streamText(paths, total, 'scanning characters', (t) => {
+    for (const { text: t } of streamText(paths, total, 'scanning characters', opts.onProgress, chunk)) {
       for (const ch of t) seen.add(ch);
-    }, opts.onProgress, chunk);
+      yield;
+    }
     if (seen.size === 0) throw new ScratchError(`${paths.join(', ')}: no text to build a character tokenizer from`);
     tok = CharTokenizer.fromText([...seen].join(''));
   } else {
@@ -173,16 +279,20 @@ function prepareInto(paths: readonly string[], outDir: string, opts: PrepareOpti
   let carry = '';
   const encode = (text: string) => all.append(tok.encode(text, { allowedSpecial: 'none' }));
   try {
-    streamText(paths, total, 'tokenizing', (t, path, offset) => {
-      if (tok.kind === 'char') return encodeChars(tok, t, path, offset, encode);
+    for (const { text: t, path, offset } of streamText(paths, total, 'tokenizing', opts.onProgress, chunk)) {
+      yield;
+      if (tok.kind === 'char') {
+        encodeChars(tok, t, path, offset, encode);
+        continue;
+      }
       // BPE: encode up to a cut where the pre-tokenizer splits the same way as in the whole text
       carry += t;
       const at = safeCut(carry);
-      if (at < 0 && carry.length < chunk * 4) return;
+      if (at < 0 && carry.length < chunk * 4) continue;
       const end = at < 0 ? carry.length : at;
       encode(carry.slice(0, end));
       carry = carry.slice(end);
-    }, opts.onProgress, chunk);
+    }
     if (carry) encode(carry);
     all.finish();
   } catch (e) {
@@ -195,8 +305,8 @@ function prepareInto(paths: readonly string[], outDir: string, opts: PrepareOpti
     const n = src.count;
     const nTrain = Math.floor(n * trainFraction);
     if (nTrain < 2 || n - nTrain < 2) throw new ScratchError(`${paths.join(', ')}: only ${n} tokens; too little text to split into train and val`);
-    copyRange(src, 0, nTrain, join(outDir, 'train.bin'));
-    copyRange(src, nTrain, n - nTrain, join(outDir, 'val.bin'));
+    yield* copyRange(src, 0, nTrain, join(outDir, 'train.bin'));
+    yield* copyRange(src, nTrain, n - nTrain, join(outDir, 'val.bin'));
     writeAtomic(join(outDir, 'tokenizer.json'), formatTokenizerJSON(tok));
     const meta: DataMeta = { format: DATA_FORMAT, version: DATA_VERSION, tokenizer: tok.kind, vocabSize: tok.vocabSize, train: nTrain, val: n - nTrain, sources: [...paths], bytes: total };
     writeAtomic(join(outDir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
@@ -232,7 +342,7 @@ function safeCut(text: string): number {
   return -1;
 }
 
-function copyRange(src: TokenFile, start: number, n: number, path: string): void {
+function* copyRange(src: TokenFile, start: number, n: number, path: string): Generator<void, void, undefined> {
   const w = new TokenFileWriter(path, src.vocabSize);
   const buf = new Int32Array(1 << 20);
   try {
@@ -240,6 +350,7 @@ function copyRange(src: TokenFile, start: number, n: number, path: string): void
       const k = Math.min(buf.length, n - off);
       src.read(start + off, k, buf);
       w.append(buf.subarray(0, k));
+      yield;
     }
     w.finish();
   } catch (e) {

@@ -33,7 +33,7 @@ export function ensureRunFolder(dir: string): void {
 export function readRunConfigFile(dir: string): Record<string, unknown> | null {
   try {
     const c = readJson(join(dir, 'config.json'), 'run config');
-    return c && typeof c === 'object' ? (c as Record<string, unknown>) : null;
+    return c && typeof c === 'object' && !Array.isArray(c) ? (c as Record<string, unknown>) : null;
   } catch {
     return null;
   }
@@ -65,7 +65,9 @@ export function readMetrics(dir: string): MetricsRecord[] {
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     try {
-      out.push(JSON.parse(line) as MetricsRecord);
+      const r = JSON.parse(line) as MetricsRecord;
+      // a record is an object with a step number; anything else (a line cut by a crash, an edit) is skipped
+      if (r !== null && typeof r === 'object' && !Array.isArray(r) && Number.isFinite(r.iter)) out.push(r);
     } catch {
       // a line cut by a crash: ignore it
     }

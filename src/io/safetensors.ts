@@ -36,14 +36,17 @@ export function parseSafetensors(bytes: Uint8Array, source: string): { tensors: 
   const dataLen = bytes.length - dataStart;
   const tensors = new Map<string, SafeTensor>();
   let metadata: Record<string, string> = {};
+  const ranges: [number, number, string][] = [];
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') {
+      if (typeof info !== 'object' || info === null || Array.isArray(info) || !Object.values(info).every((v) => typeof v === 'string')) throw fail('__metadata__ must map names to strings');
       metadata = info as Record<string, string>;
       continue;
     }
+    if (typeof info !== 'object' || info === null || Array.isArray(info)) throw fail(`tensor '${name}' is not described by an object`);
     const t = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = t.dtype as SafeDType;
-    if (!(dtype in BYTES)) throw fail(`tensor '${name}' has dtype ${String(t.dtype)}; scratchlm reads F32, F64 and I32`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) throw fail(`tensor '${name}' has dtype ${String(t.dtype)}; scratchlm reads F32, F64 and I32`);
     const shape = t.shape;
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw fail(`tensor '${name}' has an invalid shape`);
     const offs = t.data_offsets;
@@ -53,11 +56,19 @@ export function parseSafetensors(bytes: Uint8Array, source: string): { tensors: 
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (offs[1] - offs[0] !== count * BYTES[dtype]) throw fail(`tensor '${name}' has ${offs[1] - offs[0]} bytes for shape [${shape}] of ${dtype}`);
     if (offs[1] > dataLen) throw fail(`tensor '${name}' ends at byte ${offs[1]} but the data has ${dataLen}; the file is truncated`);
+    ranges.push([offs[0], offs[1], name]);
     // copy (aligned, owned); Uint8Array.prototype.slice because a Node Buffer's slice is a view
     const raw = Uint8Array.prototype.slice.call(bytes, dataStart + offs[0], dataStart + offs[1]);
     const data =
       dtype === 'F32' ? new Float32Array(raw.buffer) : dtype === 'I32' ? new Int32Array(raw.buffer) : new Float64Array(raw.buffer);
     tensors.set(name, { dtype, shape: shape as number[], data });
+  }
+  // as the reference implementation: tensors may not share bytes
+  ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  for (let i = 1; i < ranges.length; i++) {
+    const [s, , n] = ranges[i]!;
+    const [, e, m] = ranges[i - 1]!;
+    if (s < e) throw fail(`tensors '${m}' and '${n}' overlap (bytes ${s} to ${e}); the file is corrupt`);
   }
   return { tensors, metadata };
 }

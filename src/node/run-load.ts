@@ -2,6 +2,7 @@
 import { ScratchError } from '../core/errors.js';
 import type { Backend } from '../kernels/types.js';
 import { GPT } from '../api/gpt.js';
+import { countParams } from '../model/config.js';
 import { gptConfigFromHf, loadGpt2Weights } from '../io/gpt2-weights.js';
 import { readJson } from '../io/files.js';
 import { join } from 'node:path';
@@ -11,9 +12,9 @@ import { checkBlockFits } from '../train/batches.js';
 import { buildRunConfig, PRESETS, type RunConfig } from '../train/config.js';
 import { batchPieces } from '../train/memory.js';
 import { estimateLoss } from '../train/trainer.js';
-import { hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, type CheckpointMeta } from '../io/checkpoint.js';
+import { checkWeightsFit, DamagedCheckpointError, firstSoundCheckpoint, hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, type CheckpointMeta } from '../io/checkpoint.js';
 import { openDataFolder } from '../io/prepare.js';
-import { isHfGpt2Folder, readSafetensorsFile } from '../io/hf-folder.js';
+import { checkHfWeightsFit, isHfGpt2Folder, readSafetensorsFile } from '../io/hf-folder.js';
 import { hfFolderTokenizer } from '../io/tokenizer-files.js';
 
 export interface LoadedRun {
@@ -28,6 +29,8 @@ export interface LoadedRun {
   checkpoint: string;
   /** Steps the model was trained (0 for a Hugging Face folder: unknown). */
   step: number;
+  /** Set when the default checkpoint was damaged and another was loaded instead: what happened. */
+  notice?: string;
 }
 
 /**
@@ -41,9 +44,11 @@ export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: '
     if (opts.checkpoint) throw new ScratchError(`${runDir} is a Hugging Face GPT-2 folder, which has no '${opts.checkpoint}' checkpoint; drop --checkpoint`);
     const cfgPath = join(runDir, 'config.json');
     const hf = gptConfigFromHf(readJson(cfgPath, 'model config'), cfgPath);
-    const model = new GPT(hf.config, { backend: opts.backend, layerNormEps: hf.eps, inference: opts.inference });
     const wPath = join(runDir, 'model.safetensors');
-    loadGpt2Weights(model, readSafetensorsFile(wPath), wPath);
+    const tensors = readSafetensorsFile(wPath);
+    checkHfWeightsFit(hf.config, tensors, cfgPath, wPath);
+    const model = new GPT(hf.config, { backend: opts.backend, layerNormEps: hf.eps, inference: opts.inference });
+    loadGpt2Weights(model, tensors, wPath);
     const tokenizer = hfFolderTokenizer(runDir, model.config.vocabSize);
     const { vocabSize: _v, ...shape } = model.config;
     void _v;
@@ -52,12 +57,26 @@ export function loadRun(runDir: string, opts: { backend: Backend; checkpoint?: '
     model.settings = { ...config.train };
     return { dir: runDir, model, tokenizer, config, meta: null, checkpoint: 'hf', step: 0 };
   }
-  const which = opts.checkpoint ?? (hasCheckpoint(runDir, 'best') ? 'best' : 'latest');
+  if (opts.checkpoint) return loadOne(runDir, opts.checkpoint, opts);
+  // by default the best, or the latest when the best is damaged (saying so)
+  const r = firstSoundCheckpoint(runDir, ['best', 'latest'], (which) => loadOne(runDir, which, opts));
+  if (r.skipped.length) r.value.notice = `${r.skipped.map((e) => e.reason).join('; ')}: using the ${r.name} checkpoint (step ${r.value.step}) instead`;
+  return r.value;
+}
+
+function loadOne(runDir: string, which: string, opts: { backend: Backend; inference?: boolean }): LoadedRun {
   const meta = readCheckpointMeta(runDir, which);
   const tokenizer = tokenizerFromJSON(meta.tokenizer, `${runDir}/${which}.json`);
   const { vocabSize: _v, ...modelSettings } = meta.config.model;
   void _v;
-  const config = buildRunConfig({ ...modelSettings, ...meta.config.train }, tokenizer.vocabSize);
+  let config: RunConfig;
+  try {
+    config = buildRunConfig({ ...modelSettings, ...meta.config.train }, tokenizer.vocabSize);
+  } catch (e) {
+    if (!(e instanceof ScratchError)) throw e;
+    throw new DamagedCheckpointError(`${runDir}/${which}.json: corrupt checkpoint (${e.message})`, `${which}.json: ${e.message}`);
+  }
+  checkWeightsFit(runDir, meta, countParams(config.model), which);
   const model = new GPT(config.model, { backend: opts.backend, inference: opts.inference });
   loadCheckpointWeights(runDir, meta, model, null, which);
   model.tokenizer = tokenizer;

@@ -9,7 +9,7 @@ import type { Backend } from '../kernels/types.js';
 import { GPT } from '../model/gpt.js';
 import { GPT as HighGPT } from '../api/gpt.js';
 import { readJson } from '../io/files.js';
-import { DamagedCheckpointError, hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from '../io/checkpoint.js';
+import { firstSoundCheckpoint, hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, saveCheckpoint, verifyCheckpointFiles, type CheckpointMeta } from '../io/checkpoint.js';
 import { isHfGpt2Folder, loadHfGpt2 } from '../io/hf-folder.js';
 import { openDataFolder, type DataFolder } from '../io/prepare.js';
 import { appendMetrics, ensureRunFolder, readRunConfigFile, truncateMetrics, writeRunFile, type MetricsRecord } from '../io/run-files.js';
@@ -38,7 +38,7 @@ export interface TrainRunOptions {
   memoryLimit?: string;
   shouldStop?: () => boolean;
   /** memory: the estimate in bytes; pieces: how many equal pieces each batch runs as to fit it. */
-  onStart?: (info: { config: RunConfig; params: number; memory: number; pieces: number; startIter: number; data: DataFolder }) => void;
+  onStart?: (info: { config: RunConfig; params: number; memory: number; pieces: number; startIter: number; data: DataFolder; note?: string }) => void;
   onStep?: (r: StepRecord) => void;
   onEval?: (r: EvalRecord) => void;
   onCheckpoint?: (name: string, step: number) => void;
@@ -68,24 +68,21 @@ function sameTokenizer(a: object, data: DataFolder, what: string, prepareHint: s
  * best or the best is damaged (the error of the last one tried stands).
  */
 function loadRunWeights(p: string, data: DataFolder, backend: Backend): GPT {
-  const names = (['best', 'latest'] as const).filter((n) => hasCheckpoint(p, n));
-  for (const [i, which] of names.entries()) {
-    try {
-      const meta = readCheckpointMeta(p, which);
-      sameTokenizer(meta.tokenizer, data, `the run ${p}`, `prepare the data with that run's tokenizer: npx scratchlm prepare <text files> --tokenizer ${p} --out <folder>`);
-      const { vocabSize: _v, ...ms } = meta.config.model;
-      void _v;
-      const source = new GPT(buildRunConfig(ms, data.tokenizer.vocabSize).model, { backend });
-      loadCheckpointWeights(p, meta, source, null, which);
-      return source;
-    } catch (e) {
-      if (!(e instanceof DamagedCheckpointError) || i === names.length - 1) throw e;
-    }
-  }
-  throw new ScratchError(`--init-from ${p}: no checkpoint`);
+  return firstSoundCheckpoint(p, ['best', 'latest'], (which) => {
+    const meta = readCheckpointMeta(p, which);
+    sameTokenizer(meta.tokenizer, data, `the run ${p}`, `prepare the data with that run's tokenizer: npx scratchlm prepare <text files> --tokenizer ${p} --out <folder>`);
+    const { vocabSize: _v, ...ms } = meta.config.model;
+    void _v;
+    const source = new GPT(buildRunConfig(ms, data.tokenizer.vocabSize).model, { backend });
+    loadCheckpointWeights(p, meta, source, null, which);
+    return source;
+  }).value;
 }
 
-type Built = Pick<RunSessionOptions, 'config' | 'initFrom' | 'resume' | 'tokenizerJson'>;
+type Built = Pick<RunSessionOptions, 'config' | 'initFrom' | 'resume' | 'tokenizerJson'> & {
+  /** Set when --resume skipped a damaged checkpoint: which, and the one it resumed from. */
+  note?: string;
+};
 
 /**
  * Preset, --config file, then flags. `--max-iters N` without `--lr-decay-iters` decays over the N
@@ -129,7 +126,10 @@ function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Recor
 function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Record<string, unknown> | undefined): Built {
   if (opts.initFrom) throw new ScratchError('--resume continues a run from its own checkpoint; drop --init-from');
   if (opts.preset) throw new ScratchError('--resume takes the settings saved with the run; drop --preset');
-  const meta: CheckpointMeta = readCheckpointMeta(opts.outDir, 'latest');
+  // the newest sound checkpoint: latest, or best (saved at a step latest was also saved at) when latest is damaged
+  const found = firstSoundCheckpoint(opts.outDir, ['latest', 'best'], (which) => readCheckpointSound(opts.outDir, which));
+  const meta: CheckpointMeta = found.value;
+  const note = found.skipped.length ? `${found.skipped.map((e) => e.reason).join('; ')}: resuming from the ${found.name} checkpoint (step ${meta.step})` : undefined;
   sameTokenizer(meta.tokenizer, data, `the run ${opts.outDir}`, `use the run's data folder, or prepare one with its tokenizer: npx scratchlm prepare <text files> --tokenizer ${opts.outDir} --out <folder>`);
   const saved = { ...meta.config.model, ...meta.config.train };
   delete (saved as Record<string, unknown>).vocabSize;
@@ -144,7 +144,17 @@ function buildResumed(opts: TrainRunOptions, data: DataFolder, fileSettings: Rec
   if (config.train.maxIters < meta.step) {
     throw new ScratchError(`${opts.outDir} is at step ${meta.step} already; --max-iters ${config.train.maxIters} is behind it (pass a larger --max-iters to train further)`);
   }
-  return { config, tokenizerJson: meta.tokenizer, resume: { state: meta, load: (model, optimizer) => loadCheckpointWeights(opts.outDir, meta, model, optimizer) } };
+  return { config, tokenizerJson: meta.tokenizer, resume: { state: meta, load: (model, optimizer) => loadCheckpointWeights(opts.outDir, meta, model, optimizer, found.name) }, note };
+}
+
+/**
+ * Checkpoint `which`'s description, once its weights and moments are known to match their
+ * checksums (so a damaged binary moves --resume on to the next checkpoint before anything is built).
+ */
+function readCheckpointSound(runDir: string, which: string): CheckpointMeta {
+  const meta = readCheckpointMeta(runDir, which);
+  verifyCheckpointFiles(runDir, meta, which);
+  return meta;
 }
 
 export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
@@ -154,7 +164,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   if (!opts.resume && hasCheckpoint(opts.outDir)) {
     throw new ScratchError(`${opts.outDir} already holds a run; continue it with --resume, or choose another --out`);
   }
-  const built = opts.resume ? buildResumed(opts, data, fileSettings) : buildFresh(opts, data, fileSettings);
+  const { note, ...built } = opts.resume ? buildResumed(opts, data, fileSettings) : buildFresh(opts, data, fileSettings);
   const session = new RunSession({
     ...built,
     backend: opts.backend,
@@ -186,7 +196,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   }
   const writeCurve = () => writeRunFile(dir, 'loss.svg', lossCurveSvg(session.trainPoints, session.valPoints, `${dir}: loss`));
 
-  opts.onStart?.({ config, params: model.params.count, memory: session.memory(), pieces: session.pieces, startIter: state.iter, data });
+  opts.onStart?.({ config, params: model.params.count, memory: session.memory(), pieces: session.pieces, startIter: state.iter, data, note });
   let lastSaved: { name: string; step: number } | null = null;
   const save = (name: string) => {
     saveCheckpoint(dir, name, model, state.optimizer, session.checkpointState());

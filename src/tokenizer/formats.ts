@@ -52,8 +52,13 @@ export function parseGpt2Files(encoderJson: string, vocabBpe: string, source?: s
   return new BpeTokenizer({ pattern: 'gpt2', byteIds, merges, specialTokens: specials });
 }
 
-function base64Bytes(s: string): Uint8Array {
-  const bin = atob(s);
+function base64Bytes(s: string, source: string | undefined, line: number): Uint8Array {
+  let bin: string;
+  try {
+    bin = atob(s);
+  } catch {
+    fail(source, `line ${line}: ${JSON.stringify(s.slice(0, 40))} is not valid base64`);
+  }
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
@@ -74,7 +79,7 @@ export function parseTiktokenRanks(text: string, opts: { pattern?: string; speci
     if (!m) fail(source, `line ${i + 1} should be "<base64 bytes> <rank>": ${JSON.stringify(line.slice(0, 40))}`);
     const rank = Number(m[2]);
     if (byRank[rank] !== undefined) fail(source, `line ${i + 1}: rank ${rank} appears twice`);
-    const bytes = base64Bytes(m[1]!);
+    const bytes = base64Bytes(m[1]!, source, i + 1);
     byRank[rank] = bytes;
     rankOf.set(bytesKey(bytes), rank);
   });
