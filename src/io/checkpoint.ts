@@ -107,7 +107,7 @@ function metaChecksum(m: CheckpointMeta): string {
 /** What to do about a damaged checkpoint `name` of `runDir`: the fixes that exist for this run. */
 function damagedAdvice(runDir: string, name: string): string {
   const other = name === 'best' ? 'latest' : 'best';
-  if (!hasCheckpoint(runDir, other)) return `the run has no other checkpoint: restore ${runDir} from a backup, or start a new run (scratchlm train --data <folder> --out <new folder>)`;
+  if (!hasCheckpoint(runDir, other)) return `the run has no other checkpoint: restore ${runDir} from a backup, or start a new run (npx scratchlm train --data <folder> --out <new folder>)`;
   return `sample and eval can use the other one (--checkpoint ${other}); train --resume continues from the newest sound one`;
 }
 
@@ -132,7 +132,7 @@ export function firstSoundCheckpoint<T>(runDir: string, order: readonly string[]
     return { value: load(name), name, skipped }; // throws: no checkpoint
   }
   if (skipped.length === 1) throw skipped[0]!;
-  throw new DamagedCheckpointError(`${runDir}: every checkpoint is damaged (${skipped.map((e) => e.reason).join('; ')}); nothing sound is left to load: restore the folder from a backup, or start a new run (scratchlm train --data <folder> --out <new folder>)`);
+  throw new DamagedCheckpointError(`${runDir}: every checkpoint is damaged (${skipped.map((e) => e.reason).join('; ')}); nothing sound is left to load: restore the folder from a backup, or start a new run (npx scratchlm train --data <folder> --out <new folder>)`);
 }
 
 function tryReadMeta(path: string): CheckpointMeta | null {

@@ -160,7 +160,7 @@ export class TokenFile {
     const ids = bpi === 2 ? new Uint16Array(bytes.buffer, 0, count) : new Uint32Array(bytes.buffer, 0, count);
     if (isBigEndian()) throw new ScratchError('token files are little-endian; this machine is big-endian');
     // an id past the vocabulary would index past the embedding table: a damaged file, caught here
-    for (let i = 0; i < count; i++) if (ids[i]! >= vocabSize) throw new ScratchError(`${path}: not a usable token file (id ${ids[i]} at position ${i} is outside the vocabulary of ${vocabSize}); run 'scratchlm prepare' again`);
+    for (let i = 0; i < count; i++) if (ids[i]! >= vocabSize) throw new ScratchError(`${path}: not a usable token file (id ${ids[i]} at position ${i} is outside the vocabulary of ${vocabSize}); run 'npx scratchlm prepare' again`);
     return new TokenFile(path, vocabSize, count, bpi as 2 | 4, ids, null);
   }
 
@@ -176,7 +176,7 @@ export class TokenFile {
     const dv = new DataView(bytes.buffer);
     for (let i = 0; i < n; i++) {
       const id = this.bpi === 2 ? dv.getUint16(i * 2, true) : dv.getUint32(i * 4, true);
-      if (id >= this.vocabSize) throw new ScratchError(`${this.path}: id ${id} at position ${start + i} is outside the vocabulary of ${this.vocabSize}; the file is damaged: run 'scratchlm prepare' again`);
+      if (id >= this.vocabSize) throw new ScratchError(`${this.path}: id ${id} at position ${start + i} is outside the vocabulary of ${this.vocabSize}; the file is damaged: run 'npx scratchlm prepare' again`);
       out[outOffset + i] = id;
     }
   }
