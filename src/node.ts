@@ -16,3 +16,6 @@ export { loadRun, evaluateRun, type LoadedRun, type SplitLoss } from './node/run
 export { trainRun, tensorboardTags, type TrainRunOptions, type TrainRunResult } from './node/run.js';
 export { TensorBoardWriter, crc32c, maskedCrc32c, tfRecord, scalarEvent } from './io/tensorboard.js';
 export { gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer } from './io/tokenizer-files.js';
+export { writeRunReport, runEmbeddings, runHeadsOverTime, NO_SNAPSHOTS, type RunReportOptions } from './node/run-report.js';
+export { RunInspector, tokenCounts } from './node/run-inspector.js';
+export { writeSnapshot, readSnapshotIndex, readEmbeddingSnapshot, truncateSnapshots, snapshotDir, type SnapshotEntry, type EmbeddingSnapshot } from './io/snapshot-files.js';
