@@ -46,6 +46,10 @@ export interface ModelShape {
 /** Training settings (TrainConfig's keys, e.g. lr, batchSize), all optional. */
 export type TrainSettings = Partial<Omit<TrainConfig, 'maxIters'>>;
 
+/**
+ * Options of `GPT.create`: a preset, a tokenizer (or text to build one, or a vocabulary size), a
+ * backend, and any model or training setting over the preset.
+ */
 export interface CreateOptions extends ModelShape, TrainSettings {
   /** Starting settings: 'baby' (default; nanoGPT's CPU shakespeare_char), 'shakespeare', 'brown'. */
   preset?: string;
@@ -74,6 +78,10 @@ export interface FitStep {
   tokensPerSec: number;
 }
 
+/**
+ * Options of `model.fit`: how many steps, callbacks, an abort signal, and training settings over the
+ * model's.
+ */
 export interface FitOptions extends TrainSettings {
   /** Steps to train in this call (default: the preset's maxIters). */
   steps?: number;
@@ -85,6 +93,7 @@ export interface FitOptions extends TrainSettings {
   signal?: AbortSignal;
 }
 
+/** What `model.fit` returns once its steps are done (or it was stopped). */
 export interface FitResult {
   /** Steps the model has been trained in all. */
   steps: number;
@@ -103,6 +112,10 @@ export type FitData =
   | { folder: string }
   | { train: TokenSource | ArrayLike<number>; val: TokenSource | ArrayLike<number>; tokenizerText?: string };
 
+/**
+ * Options of `model.generate` / `model.stream`: sampling (temperature, topK, topP, minP, seed, stop,
+ * ...) and how many tokens.
+ */
 export interface GenerateOptions extends Omit<TextSampleOptions, 'prompt' | 'maxTokens'> {
   /** Tokens to generate (default 200). */
   maxTokens?: number;
@@ -145,6 +158,11 @@ function tiny(): boolean {
 
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
+/**
+ * The high-level model: the network with its tokenizer, backend and training settings. `await
+ * GPT.create({ text })`, `fit`, `generate`, `stream`, `next`, `neighbors`, `attention`, `lens`,
+ * `save`, `GPT.load`, `toFiles` / `GPT.fromFiles`.
+ */
 export class GPT extends GPTNetwork {
   /** The tokenizer text goes through (null: a model of token ids only). */
   tokenizer: Tokenizer | null = null;

@@ -37,9 +37,15 @@ export class DamagedCheckpointError extends ScratchError {
   }
 }
 
+/** The `format` field of a checkpoint's JSON. */
 export const CHECKPOINT_FORMAT = 'scratchlm-checkpoint';
+/** The checkpoint version this scratchlm writes (it reads 1 and 2). */
 export const CHECKPOINT_VERSION = 2;
 
+/**
+ * A checkpoint's JSON (`latest.json`, `best.json`): the run state, its weight and optimizer files and
+ * their checksums.
+ */
 export interface CheckpointMeta extends CheckpointState {
   format: string;
   version: number;
@@ -53,10 +59,12 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** The JSON file of checkpoint `name` in a run folder. */
 export function checkpointPath(runDir: string, name: string): string {
   return join(runDir, `${name}.json`);
 }
 
+/** Whether a run folder has checkpoint `name` (its JSON file exists). */
 export function hasCheckpoint(runDir: string, name = 'latest'): boolean {
   return existsSync(checkpointPath(runDir, name));
 }

@@ -14,10 +14,13 @@ import { TokenFile, TokenFileWriter } from './token-file.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
 import { loadTokenizer } from './tokenizer-files.js';
 
+/** The `format` field of a data folder's meta.json. */
 export const DATA_FORMAT = 'scratchlm-data';
+/** The data folder version this scratchlm reads and writes. */
 export const DATA_VERSION = 1;
 const CHUNK = 4 << 20;
 
+/** Options of `prepareData` (`npx scratchlm prepare`). */
 export interface PrepareOptions {
   /** 'char' (built from the inputs), 'gpt2', or a tokenizer file. */
   tokenizer: string;
@@ -39,6 +42,7 @@ export interface PrepareOptions {
 /** Thrown into a prepare that is stopped (Ctrl-C) between chunks; its files are removed. */
 export class PrepareInterrupted extends ScratchError {}
 
+/** A data folder's meta.json: its format, tokenizer, vocabulary size and token counts. */
 export interface DataMeta {
   format: string;
   version: number;
@@ -370,6 +374,10 @@ export interface DataFolder {
   val: TokenFile;
 }
 
+/**
+ * Opens a data folder made by `npx scratchlm prepare`: its tokenizer and its train and val token
+ * files, checked against each other.
+ */
 export function openDataFolder(dir: string): DataFolder {
   const metaPath = join(dir, 'meta.json');
   if (!existsSync(metaPath)) throw new ScratchError(`${dir}: not a prepared data folder (no meta.json); make one with 'npx scratchlm prepare <text files> --tokenizer char --out ${dir}'`);

@@ -20,6 +20,7 @@ const MAGIC = 'SLMEMB1\n';
 /** A snapshot's head scores, as `headScores` returns them (kept opaque here: io knows no inspection). */
 export type SnapshotHeads = readonly object[];
 
+/** One line of snapshots/index.jsonl. */
 export interface SnapshotEntry {
   step: number;
   file: string;
@@ -28,6 +29,7 @@ export interface SnapshotEntry {
   heads: SnapshotHeads;
 }
 
+/** One embedding snapshot read back: its step, token ids and rows. */
 export interface EmbeddingSnapshot {
   step: number;
   /** Token ids of the rows (ascending). */
@@ -38,6 +40,7 @@ export interface EmbeddingSnapshot {
   data: Float32Array;
 }
 
+/** The snapshots folder of a run folder. */
 export function snapshotDir(runDir: string): string {
   return join(runDir, 'snapshots');
 }

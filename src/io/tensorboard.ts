@@ -164,6 +164,7 @@ export class TensorBoardWriter {
     if (Object.keys(kept).length) this.write(scalarEvent(step, kept));
   }
 
+  /** Closes the event file (the writer can no longer write). */
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;

@@ -14,12 +14,15 @@ import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlink
 import { ScratchError } from '../core/errors.js';
 import { fileErrorMessage } from './files.js';
 
+/** The first 8 bytes of a token file (train.bin, val.bin). */
 export const TOKEN_FILE_MAGIC = 'SLMTOKEN';
+/** The token file version this scratchlm reads and writes. */
 export const TOKEN_FILE_VERSION = 1;
 const HEADER = 32;
 /** Files up to this size are read into memory whole. */
 const IN_MEMORY_LIMIT = 256 * 1024 * 1024;
 
+/** Bytes per token id in a token file: 2 up to 65,536 ids, else 4. */
 export function bytesPerId(vocabSize: number): 2 | 4 {
   return vocabSize <= 65536 ? 2 : 4;
 }
@@ -44,6 +47,7 @@ export class TokenFileWriter {
   private buf: Uint8Array;
   private view: DataView;
   private fill = 0;
+  /** Ids appended so far. */
   count = 0;
 
   constructor(
@@ -62,6 +66,7 @@ export class TokenFileWriter {
     }
   }
 
+  /** Appends ids (each checked against the vocabulary). */
   append(ids: ArrayLike<number>): void {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
@@ -85,6 +90,7 @@ export class TokenFileWriter {
     this.fill = 0;
   }
 
+  /** Writes the header and renames the file into place. */
   finish(): void {
     this.flush();
     try {
@@ -124,6 +130,10 @@ export class TokenFile {
     private readonly fd: number | null,
   ) {}
 
+  /**
+   * Opens and checks a token file (magic, version, size); small files are read whole, large ones in
+   * windows.
+   */
   static open(path: string): TokenFile {
     let fd: number;
     try {
@@ -181,6 +191,7 @@ export class TokenFile {
     }
   }
 
+  /** Closes the file. */
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
   }

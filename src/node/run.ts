@@ -22,6 +22,7 @@ import { RunSession, type RunSessionOptions } from '../train/session.js';
 import { NonFiniteLossError, type EvalRecord, type StepRecord } from '../train/trainer.js';
 import { RunInspector } from './run-inspector.js';
 
+/** Options of `trainRun`. */
 export interface TrainRunOptions {
   dataDir: string;
   outDir: string;
@@ -48,6 +49,7 @@ export interface TrainRunOptions {
   onCheckpoint?: (name: string, step: number) => void;
 }
 
+/** What `trainRun` returns: how it ended, the trained model and its losses. */
 export interface TrainRunResult {
   status: 'done' | 'stopped';
   config: RunConfig;
@@ -161,6 +163,10 @@ function readCheckpointSound(runDir: string, which: string): CheckpointMeta {
   return meta;
 }
 
+/**
+ * Trains into a run folder (what `npx scratchlm train` does): config.json, metrics.jsonl, loss.svg,
+ * checkpoints, and with `tensorboard` TensorBoard event files.
+ */
 export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   const data = openDataFolder(opts.dataDir);
   const fileSettings = opts.configFile ? flattenSettings(readJson(opts.configFile, 'config file'), opts.configFile) : undefined;
