@@ -9,6 +9,10 @@ export * from './kernels/types.js';
 export { refKernels, refBackend } from './kernels/ref/index.js';
 export { dropoutHash } from './kernels/ref/dropout.js';
 export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
+/**
+ * The differentiable ops of a GPT (matmul, layerNorm, attention, gelu, crossEntropy, ...), each one
+ * kernel forward and one kernel backward.
+ */
 export * as ops from './tensor/ops.js';
 export { validateConfig, parseFieldValue, type Schema, type FieldSpec } from './core/config.js';
 export { gptConfig, countParams, mlpWidth, gpt2Incompatibility, GPT_CONFIG_SCHEMA, type GPTConfig } from './model/config.js';

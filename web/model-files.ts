@@ -74,7 +74,7 @@ export async function loadModelFiles(files: ModelFiles, backend: Backend): Promi
     loadGpt2Weights(model, parseSafetensors(bytes, wname).tensors, wname);
     return { model, tokenizer, kind: `run folder (${ckpt}, step ${meta.step})`, train: meta.config.train, step: meta.step };
   }
-  throw new ScratchError(`no model among ${names.join(', ') || 'no files'}: pick model.safetensors, config.json and tokenizer.json (saved by this page or 'scratchlm export'), or a run folder with best.json or latest.json`);
+  throw new ScratchError(`no model among ${names.join(', ') || 'no files'}: pick model.safetensors, config.json and tokenizer.json (saved by this page or 'npx scratchlm export'), or a run folder with best.json or latest.json`);
 }
 
 /** Where a run folder's snapshot files sit among the files (keys as the page gives them). */

@@ -184,7 +184,7 @@ async function handle(m: ToWorker): Promise<void> {
       memoryBytes = mb * 2 ** 20;
       const note = isolated
         ? `${backend.name} kernels on ${backend.threads} thread${backend.threads > 1 ? 's' : ''}`
-        : `this page is not cross-origin-isolated (no COOP/COEP headers), so training runs on one thread with the ${backend.name} kernels; open it with 'scratchlm play' for threads`;
+        : `this page is not cross-origin-isolated (no COOP/COEP headers), so training runs on one thread with the ${backend.name} kernels; open it with 'npx scratchlm play' for threads`;
       post({ type: 'ready', backend: backend.name, threads: backend.threads, isolated, note });
       return;
     }

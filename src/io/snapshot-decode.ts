@@ -9,11 +9,13 @@
  */
 import { ScratchError } from '../core/errors.js';
 
+/** The first bytes of an emb-<step>.bin file. */
 export const SNAPSHOT_MAGIC = 'SLMEMB1\n';
 
 /** A snapshot's head scores, as `headScores` returns them (kept opaque here: io knows no inspection). */
 export type SnapshotHeads = readonly object[];
 
+/** One line of snapshots/index.jsonl. */
 export interface SnapshotEntry {
   step: number;
   file: string;
@@ -22,6 +24,7 @@ export interface SnapshotEntry {
   heads: SnapshotHeads;
 }
 
+/** One embedding snapshot read back: its step, token ids and rows. */
 export interface EmbeddingSnapshot {
   step: number;
   /** Token ids of the rows (ascending). */

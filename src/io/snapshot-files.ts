@@ -20,6 +20,7 @@ const MAGIC = SNAPSHOT_MAGIC;
 
 export type { SnapshotHeads, SnapshotEntry, EmbeddingSnapshot };
 
+/** The snapshots folder of a run folder. */
 export function snapshotDir(runDir: string): string {
   return join(runDir, 'snapshots');
 }
