@@ -46,6 +46,10 @@ export interface ModelShape {
 /** Training settings (TrainConfig's keys, e.g. lr, batchSize), all optional. */
 export type TrainSettings = Partial<Omit<TrainConfig, 'maxIters'>>;
 
+/**
+ * Options of `GPT.create`: a preset, a tokenizer (or text to build one, or a vocabulary size), a
+ * backend, and any model or training setting over the preset.
+ */
 export interface CreateOptions extends ModelShape, TrainSettings {
   /** Starting settings: 'baby' (default; nanoGPT's CPU shakespeare_char), 'shakespeare', 'brown'. */
   preset?: string;
@@ -74,6 +78,10 @@ export interface FitStep {
   tokensPerSec: number;
 }
 
+/**
+ * Options of `model.fit`: how many steps, callbacks, an abort signal, and training settings over the
+ * model's.
+ */
 export interface FitOptions extends TrainSettings {
   /** Steps to train in this call (default: the preset's maxIters). */
   steps?: number;
@@ -85,6 +93,7 @@ export interface FitOptions extends TrainSettings {
   signal?: AbortSignal;
 }
 
+/** What `model.fit` returns once its steps are done (or it was stopped). */
 export interface FitResult {
   /** Steps the model has been trained in all. */
   steps: number;
@@ -103,6 +112,10 @@ export type FitData =
   | { folder: string }
   | { train: TokenSource | ArrayLike<number>; val: TokenSource | ArrayLike<number>; tokenizerText?: string };
 
+/**
+ * Options of `model.generate` / `model.stream`: sampling (temperature, topK, topP, minP, seed, stop,
+ * ...) and how many tokens.
+ */
 export interface GenerateOptions extends Omit<TextSampleOptions, 'prompt' | 'maxTokens'> {
   /** Tokens to generate (default 200). */
   maxTokens?: number;
@@ -135,7 +148,8 @@ function env(name: string): string | undefined {
 
 /**
  * SCRATCHLM_TINY=1 (the test suite's example runner): every fit trains at most 3 steps with
- * 2 evaluation batches, so examples written with real step counts run in seconds.
+ * 2 evaluation batches and every generate/stream makes at most 20 tokens, so examples written
+ * with real step counts run in seconds.
  */
 function tiny(): boolean {
   const v = env('SCRATCHLM_TINY');
@@ -144,6 +158,11 @@ function tiny(): boolean {
 
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
+/**
+ * The high-level model: the network with its tokenizer, backend and training settings. `await
+ * GPT.create({ text })`, `fit`, `generate`, `stream`, `next`, `neighbors`, `attention`, `lens`,
+ * `save`, `GPT.load`, `toFiles` / `GPT.fromFiles`.
+ */
 export class GPT extends GPTNetwork {
   /** The tokenizer text goes through (null: a model of token ids only). */
   tokenizer: Tokenizer | null = null;
@@ -385,7 +404,8 @@ export class GPT extends GPTNetwork {
   /** The continuation as it is generated, piece by piece (for await ... of); yields to the event loop as it goes. */
   async *stream(prompt = '', opts: GenerateOptions = {}): AsyncGenerator<string> {
     const tok = this.needTokenizer('generate');
-    const gen = generateText(this, tok, { ...opts, prompt, maxTokens: opts.maxTokens ?? 200 });
+    const maxTokens = opts.maxTokens ?? 200;
+    const gen = generateText(this, tok, { ...opts, prompt, maxTokens: tiny() ? Math.min(maxTokens, 20) : maxTokens });
     let t0 = Date.now();
     for (const piece of gen) {
       yield piece;

@@ -21,7 +21,7 @@ import { buildRunConfig, PRESETS, runSettings } from '../train/config.js';
 import { setFileHost, type FileHost, type LoadedFolder } from '../api/host.js';
 
 function load(dir: string, make: (config: ReturnType<typeof buildRunConfig>['model'], eps: number) => GPT, which?: 'best' | 'latest'): LoadedFolder {
-  if (!isFolder(dir)) throw new ScratchError(`${dir}: no such folder; expected a run folder (npx scratchlm train --out, or model.save) or a Hugging Face GPT-2 folder`);
+  if (!isFolder(dir)) throw new ScratchError(`${dir}: no such folder; expected a run folder (from npx scratchlm train --out DIR, or model.save(DIR)) or a Hugging Face GPT-2 folder`);
   const isRun = hasCheckpoint(dir, 'latest') || hasCheckpoint(dir, 'best');
   if (!isRun && isHfGpt2Folder(dir)) {
     if (which) throw new ScratchError(`${dir} is a Hugging Face GPT-2 folder, which has no '${which}' checkpoint`);
