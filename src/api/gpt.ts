@@ -150,10 +150,12 @@ function env(name: string): string | undefined {
 /**
  * SCRATCHLM_TINY=1 (the test suite's example runner): every fit trains at most 3 steps with
  * 2 evaluation batches and every generate/stream makes at most 20 tokens, so examples written
- * with real step counts run in seconds.
+ * with real step counts run in seconds. In a page, where bundlers replace process.env, set
+ * globalThis.SCRATCHLM_TINY = '1' instead.
  */
 function tiny(): boolean {
-  const v = env('SCRATCHLM_TINY');
+  // in a page, globalThis.SCRATCHLM_TINY (bundlers replace process.env with {})
+  const v = env('SCRATCHLM_TINY') ?? (globalThis as { SCRATCHLM_TINY?: string }).SCRATCHLM_TINY;
   return v !== undefined && v !== '' && v !== '0';
 }
 
