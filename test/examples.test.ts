@@ -8,14 +8,19 @@
  * SCRATCHLM_TINY=1 caps every fit() at 3 steps and every generate() at 20 tokens, so the blocks
  * keep their real step counts. A block preceded by `<!-- test: skip REASON -->` is not run, and
  * the reason must be given. Shell blocks are not run here: test/cli-hints.test.ts parses every
- * `npx scratchlm ...` line in them against the commands' flag specs.
+ * `npx scratchlm ...` line in them against the commands' flag specs. examples/page is bundled
+ * with Vite as its comment says and clicked through in headless Chromium.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join, normalize, sep } from 'node:path';
+import { chromium } from 'playwright-core';
 import ts from 'typescript';
 import { REPO, SHARED } from './paths.js';
 import { GPT } from '../src/index.js';
@@ -111,6 +116,52 @@ test('README js/ts blocks and examples/*.mjs run (SCRATCHLM_TINY=1), skipped blo
     assert.deepEqual(failed.map((r) => `${r.name}: exit ${r.status}${r.stdout.trim() === '' ? ', printed nothing' : ''}\n${r.stderr}`), []);
     console.log(results.map((r, i) => `${jobs[i]!.name} ${r.ms} ms`).join('\n'));
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('examples/page: bundled with Vite, it trains, samples, saves its checkpoint as bytes and trains on, in Chromium', { timeout: 120_000 }, async () => {
+  const CHROMIUM = process.env.SCRATCHLM_CHROMIUM ?? '/usr/bin/chromium';
+  assert.ok(existsSync(CHROMIUM), `needs Chromium at ${CHROMIUM}: apt-get install -y chromium, or set SCRATCHLM_CHROMIUM`);
+  const dir = mkdtempSync(join(tmpdir(), 'scratchlm-page-'));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(REPO, join(dir, 'node_modules', 'scratchlm'), 'dir');
+  for (const f of readdirSync(join(REPO, 'examples', 'page'))) copyFileSync(join(REPO, 'examples', 'page', f), join(dir, f));
+  const b = spawnSync(process.execPath, [join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'error', '--outDir', 'out'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  const root = join(dir, 'out');
+  const types: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html; charset=utf-8' };
+  const server = createServer((req, res) => {
+    // cross-origin isolated, as the page's comment asks: the wasm kernels may use threads
+    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const file = normalize(join(root, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(root + sep)) return void res.writeHead(404, headers).end();
+    readFile(file).then(
+      (body) => res.writeHead(200, { ...headers, 'Content-Type': types[extname(file)] ?? 'application/octet-stream' }).end(body),
+      () => res.writeHead(404, headers).end(),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    // SCRATCHLM_TINY for a page: a global (a bundler replaces process.env)
+    await page.addInitScript(() => Object.assign(globalThis, { SCRATCHLM_TINY: '1' }));
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.click('#go');
+    await page.waitForFunction(() => /trained on to step/.test(document.querySelector('#out')?.textContent ?? '') || false, null, { timeout: 90_000 }).catch(() => {});
+    const text = (await page.textContent('#out')) ?? '';
+    assert.deepEqual(errors, []);
+    // TINY: the first fit stops at 3 steps, the reloaded model continues from 3 to 6
+    assert.match(text, /^step 3: loss \d/);
+    assert.match(text, /reloaded from 6 files \(kernels wasm[^)]*\) and trained on to step 6: loss \d/);
+    assert.ok(text.split('\n')[1]!.length > 0, 'a sample');
+  } finally {
+    await browser.close();
+    server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
