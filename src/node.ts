@@ -15,3 +15,6 @@ export { readMetrics, appendMetrics, truncateMetrics, ensureRunFolder, metricsPa
 export { loadRun, evaluateRun, type LoadedRun, type SplitLoss } from './node/run-load.js';
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './node/run.js';
 export { gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer } from './io/tokenizer-files.js';
+export { writeRunReport, runEmbeddings, runHeadsOverTime, NO_SNAPSHOTS, type RunReportOptions } from './node/run-report.js';
+export { RunInspector, tokenCounts } from './node/run-inspector.js';
+export { writeSnapshot, readSnapshotIndex, readEmbeddingSnapshot, truncateSnapshots, snapshotDir, type SnapshotEntry, type EmbeddingSnapshot } from './io/snapshot-files.js';

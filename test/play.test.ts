@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -226,7 +226,8 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   const loaded = loadRun(join(work, 'run'), { backend: await createBackend({ kernels: 'wasm', threads: 1 }) });
   const node = nextTokens(loaded.model, loaded.tokenizer, 'The ', { top: 10 });
   sameProbs(await nextProbs(page, 'The ', 10), new Map(node.top.map((t) => [t.id, t.prob])), 1e-5, 'page vs Node on a CLI run');
-  const picked = readdirSync(join(work, 'run')).map((f) => join(work, 'run', f));
+  // the run folder's files (its snapshots/ subfolder is not a file to pick)
+  const picked = readdirSync(join(work, 'run')).map((f) => join(work, 'run', f)).filter((p) => statSync(p).isFile());
   await page.setInputFiles('#load-files', picked);
   await page.waitForFunction(() => document.getElementById('model-info')?.textContent?.includes('picked files'));
   assert.equal(await greedy(page, 'The ', 40), cli.replace(/\n$/, ''));

@@ -284,6 +284,9 @@ test('the main job, shortened: `scratchlm train` with no data prepares the Brown
   assert.match(r.stdout, /prepared the Brown corpus/);
   assert.match(r.stdout, /training into runs\/brown: /);
   assert.match(r.stdout, /sample \(npx scratchlm sample --run runs\/brown\)/);
+  assert.match(r.stdout, /English words: \d+ %/);
+  assert.match(r.stdout, /learning report: runs\/brown\/report\.html/);
+  assert.ok(readFileSync(join(work, 'runs/brown/report.html'), 'utf8').includes('I drink coffee every'), 'the Brown probes in the report');
   assert.ok(existsSync(join(work, 'data/brown/train.bin')));
   const meta = JSON.parse(readFileSync(join(work, 'data/brown/meta.json'), 'utf8'));
   assert.ok(meta.train > 5_000_000, String(meta.train));

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   allKeys, flagName, formatDuration, freshRunDir, generateText, gib, prepareBuiltinCorpus, presetNames, PRESETS, ScratchError, TRAIN_CONFIG_SCHEMA,
-  MODEL_SETTINGS_SCHEMA, medianOf, readRunConfigFile, sampleChars, trainRun, wordList, wordShare, type FieldSpec, type GPT, type Tokenizer,
+  MODEL_SETTINGS_SCHEMA, medianOf, readRunConfigFile, sampleChars, trainRun, wordList, wordShare, writeRunReport, type FieldSpec, type GPT, type Tokenizer,
 } from '../../src/index.js';
 import { defineCommand, parseCommand, type Flag } from '../args.js';
 import { backendFromFlags, BACKEND_FLAGS, memoryFor } from '../backend-flags.js';
@@ -149,6 +149,13 @@ export async function run(args: string[]): Promise<number> {
       process.stdout.write('\n');
     }
     if (corpusPath) out.line(englishLine(res.model, res.data.tokenizer, readFileSync(corpusPath, 'utf8'), res.config.train.seed));
+    // the learning report: loss, probes, embeddings and heads over training, in one page
+    try {
+      out.line(`learning report: ${writeRunReport(outDir, { backend })} (open it in a browser)`);
+    } catch (e) {
+      if (!(e instanceof ScratchError)) throw e;
+      out.line(`the learning report could not be written (${e.message}); the run is complete: try npx scratchlm report --run ${outDir}`);
+    }
     return 0;
   } finally {
     process.off('SIGINT', onInt);

@@ -71,6 +71,8 @@ export function tokenClass(text: string, kind: string): string | null {
   return cls && space ? `space+${cls}` : cls;
 }
 
+const ORDER = ['lowercase', 'uppercase', 'capitalized', 'digits', 'punctuation', 'whitespace'];
+
 /** Default groups over token texts (row i = texts[i]); groups of under 2 tokens are dropped. */
 export function defaultGroups(texts: readonly string[], kind: string): TokenGroup[] {
   const by = new Map<string, number[]>();
@@ -78,7 +80,11 @@ export function defaultGroups(texts: readonly string[], kind: string): TokenGrou
     const c = tokenClass(t, kind);
     if (c) by.set(c, [...(by.get(c) ?? []), i]);
   });
-  return [...by.entries()].filter(([, r]) => r.length >= 2).map(([name, rows]) => ({ name, rows }));
+  const rank = (n: string) => {
+    const base = ORDER.indexOf(n.replace(/^space\+/, ''));
+    return (n.startsWith('space+') ? ORDER.length : 0) + base;
+  };
+  return [...by.entries()].filter(([, r]) => r.length >= 2).sort((a, b) => rank(a[0]) - rank(b[0])).map(([name, rows]) => ({ name, rows }));
 }
 
 /**

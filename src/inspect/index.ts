@@ -11,3 +11,8 @@ export { attentionMaps, type AttentionResult } from './attention.js';
 export { logitLens, type LensResult, type LensLayer } from './lens.js';
 export { cohesion, defaultGroups, parseGroups, tokenClass, type TokenGroup, type CohesionResult } from './cohesion.js';
 export { pca2, procrustes2, normalizeScale, alignedMaps } from './pca.js';
+export { parseProbes, checkProbes, runProbes, type Probe, type ProbeResult } from './probes.js';
+export { snapshotSchedule, snapshotRowLimit, snapshotIds, pickRows } from './snapshot.js';
+export { embeddingsOverTraining, embeddingsSvg, type EmbeddingRows, type EmbeddingsResult, type EmbeddingsOverTraining } from './embeddings.js';
+export { lineChart, attentionSvg, embeddingMapSvg, htmlPage, showToken, scoreLine, esc as escapeXml, type Series, type ChartOptions, type MapFrame } from './svg.js';
+export { reportHtml, type ReportInput } from './report.js';

@@ -103,6 +103,8 @@ export function closestSpellings(tok: Tokenizer, text: string, n = 5): string[] 
   const strings = vocabStrings(tok);
   const lower = text.toLowerCase();
   const trimmed = lower.trim();
+  const bare = (x: string) => x.normalize('NFD').replace(/\p{M}/gu, '');
+  const plain = bare(lower);
   const scored: { s: string; d: number }[] = [];
   const seen = new Set<string>();
   const cap = Math.max(2, Math.ceil(text.length / 2));
@@ -113,6 +115,7 @@ export function closestSpellings(tok: Tokenizer, text: string, n = 5): string[] 
     let d: number;
     if (l === lower) d = 0;
     else if (l.trim() === trimmed && trimmed !== '') d = 0.5; // " the" for "the"
+    else if (bare(l) === plain) d = 0.25; // "e" for "é"
     else d = editDistance(lower, l, cap);
     if (d <= cap) scored.push({ s, d });
   }

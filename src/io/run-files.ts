@@ -9,7 +9,7 @@ import { fileErrorMessage, readJson, removeStaleTemps, writeAtomic } from './fil
 
 export interface MetricsRecord {
   iter: number;
-  [key: string]: number | boolean | string;
+  [key: string]: number | boolean | string | readonly object[];
 }
 
 /** Creates the run folder and checks that files can be written there. */

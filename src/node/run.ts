@@ -19,6 +19,7 @@ import { buildRunConfig, flattenSettings, keyKind, resolveRunConfig, RESUMABLE_K
 import { lossCurveSvg } from '../train/report.js';
 import { RunSession, type RunSessionOptions } from '../train/session.js';
 import { NonFiniteLossError, type EvalRecord, type StepRecord } from '../train/trainer.js';
+import { RunInspector } from './run-inspector.js';
 
 export interface TrainRunOptions {
   dataDir: string;
@@ -196,6 +197,8 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   }
   const writeCurve = () => writeRunFile(dir, 'loss.svg', lossCurveSvg(session.trainPoints, session.valPoints, `${dir}: loss`));
 
+  // snapshots and probes for inspection (RUN/snapshots/, "probes" in metrics.jsonl)
+  const inspector = new RunInspector(dir, model, data.tokenizer, config, data, state.iter, state.dropoutRng);
   opts.onStart?.({ config, params: model.params.count, memory: session.memory(), pieces: session.pieces, startIter: state.iter, data, note });
   let lastSaved: { name: string; step: number } | null = null;
   const save = (name: string) => {
@@ -217,7 +220,14 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
           writeCurve();
         }
       },
-      onStep: opts.onStep,
+      onStep: (r) => {
+        inspector.afterStep(r.iter + 1);
+        opts.onStep?.(r);
+      },
+      evalExtras: (iter) => {
+        const probes = inspector.onEval(iter);
+        return probes ? { probes } : null;
+      },
       onEval: opts.onEval,
       checkpoint: (_reason, best) => {
         save('latest');

@@ -32,6 +32,8 @@ export interface TrainConfig {
   readonly muonMomentum: number;
   readonly schedule: 'cosine' | 'wsd';
   readonly cooldownFrac: number;
+  readonly snapshots: number;
+  readonly probes: string;
 }
 
 export const TRAIN_CONFIG_SCHEMA: Schema = {
@@ -54,6 +56,8 @@ export const TRAIN_CONFIG_SCHEMA: Schema = {
   seed: { kind: 'int', min: 0, max: 0xffffffff, default: 1337, doc: 'seed of initialisation, batches and dropout' },
   maxMemory: { kind: 'number', min: 0, default: 0, doc: 'memory the run may use, GiB (0: the machine\'s total)' },
   sampleTokens: { kind: 'int', min: 0, max: 1e6, default: 0, doc: 'tokens of sample text printed at the end' },
+  snapshots: { kind: 'int', min: 0, max: 1000, default: 10, doc: 'embedding and attention-head snapshots after step 0, log-spaced (0: none)' },
+  probes: { kind: 'string', default: '', doc: "prompts scored at every evaluation: 'prompt|cand|cand', several joined by ';;'" },
   optimizer: { kind: 'enum', values: ['adamw', 'muon'], default: 'adamw', doc: 'adamw, or muon for the blocks\' 2-D weights (AdamW for the rest)' },
   muonLr: { kind: 'number', min: 0, default: 0.02, doc: 'Muon\'s peak learning rate (scheduled like lr)' },
   muonMomentum: { kind: 'number', min: 0, max: 1, maxExclusive: true, default: 0.95, doc: 'Muon\'s Nesterov momentum' },
@@ -83,6 +87,9 @@ const BABY = {
   beta1: 0.9, beta2: 0.99, weightDecay: 0.1, gradClip: 1.0, evalInterval: 250, evalIters: 20,
 };
 
+/** The main job's probes: what comes next, as the model learns it (see `probes`). */
+export const BROWN_PROBES = 'I drink coffee every| morning| elephant;;He opened the| door| sky;;The United| States| apples';
+
 /** Named settings; a run starts from one (default `baby`) and flags or a file override keys. */
 export const PRESETS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = Object.freeze({
   /** nanoGPT's CPU configuration on characters (train_shakespeare_char.py with its CPU flags). */
@@ -101,7 +108,7 @@ export const PRESETS: Readonly<Record<string, Readonly<Record<string, unknown>>>
     maxIters: 580, lrDecayIters: 580,
   }),
   /** The built-in Brown corpus run (the main job): about 5 minutes on 2 cores with the wasm kernels. */
-  brown: Object.freeze({ ...BABY, batchSize: 16, maxIters: 3000, lrDecayIters: 3000, logInterval: 10, sampleTokens: 400 }),
+  brown: Object.freeze({ ...BABY, batchSize: 16, maxIters: 3000, lrDecayIters: 3000, logInterval: 10, sampleTokens: 400, probes: BROWN_PROBES }),
 });
 
 export function presetNames(): string[] {
@@ -191,7 +198,7 @@ export function runSettings(c: RunConfig): Record<string, unknown> {
 }
 
 /** Keys that may change when a run is resumed (they do not change what the steps compute). */
-export const RESUMABLE_KEYS: readonly string[] = ['maxIters', 'evalInterval', 'evalIters', 'logInterval', 'maxMemory', 'sampleTokens'];
+export const RESUMABLE_KEYS: readonly string[] = ['maxIters', 'evalInterval', 'evalIters', 'logInterval', 'maxMemory', 'sampleTokens', 'snapshots', 'probes'];
 
 /**
  * nanoGPT's schedule: linear warm-up, cosine decay to minLr at lrDecayIters, then minLr. With

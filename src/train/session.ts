@@ -19,7 +19,7 @@ import { trainLoop, type EvalRecord, type StepRecord, type TrainData, type Train
 /** One line of metrics.jsonl: a logged step, or an evaluation (`eval: true`). */
 export interface RunMetrics {
   iter: number;
-  [key: string]: number | boolean | string;
+  [key: string]: number | boolean | string | readonly object[];
 }
 
 /** What a checkpoint records besides weights and optimizer moments (the JSON part). */
@@ -64,6 +64,12 @@ export interface RunHooks {
   onEval?(r: EvalRecord): void;
   /** A metrics record at each logged step and evaluation. */
   onMetrics?(r: RunMetrics): void;
+  /**
+   * More fields of an evaluation's metrics record (e.g. the probes' scores), computed before it
+   * is written. Whatever it computes must not draw from the run's generators or leave the model
+   * in eval mode, so that a run's losses are the same with it or without.
+   */
+  evalExtras?(iter: number): Record<string, readonly object[] | number | string | boolean> | null;
   /** Save now: at evaluations (best when val improved), at the end, and when stopped. */
   checkpoint?(reason: 'eval' | 'end' | 'stop', best: boolean): void;
   shouldStop?(): boolean;
@@ -151,7 +157,8 @@ export class RunSession {
       onEval: (r) => {
         this.lastVal = r.val;
         this.valPoints.push({ iter: r.iter, loss: r.val });
-        hooks.onMetrics?.({ iter: r.iter, eval: true, train_loss: r.train, val_loss: r.val, lr: learningRate(r.iter, t), ms: +r.ms.toFixed(2) });
+        const extras = hooks.evalExtras?.(r.iter) ?? {};
+        hooks.onMetrics?.({ iter: r.iter, eval: true, train_loss: r.train, val_loss: r.val, lr: learningRate(r.iter, t), ms: +r.ms.toFixed(2), ...extras });
         hooks.onEval?.(r);
       },
       checkpoint: hooks.checkpoint,
