@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CLI, REPO } from './paths.js';
-import { TokenFile, attentionMaps, loadRun, logitLens, nextTokens, noGrad, refBackend } from '../src/index.js';
+import { TokenFile, loadRun, noGrad, refBackend } from '../src/index.js';
 import { torchrunCommand } from './torch-python.js';
 
 const run = torchrunCommand();
@@ -90,14 +90,19 @@ test('export → torchrun DDP (2 processes, gloo) → back into scratchlm: hand-
   const ev = cli(['eval', '--run', 'hf-more', '--data', 'data', '--batches', '2']);
   assert.equal(ev.status, 0, ev.stderr);
   assert.match(ev.stdout, /val {3}loss \d+\.\d{4}/);
-  // ... and inspects it
-  const { model: back, tokenizer: tok } = loadRun(join(dir, 'hf-more'), { backend: refBackend, inference: true });
-  const next = nextTokens(back, tok, 'the king said to his');
+  // ... and inspects it (the inspection commands take a Hugging Face folder as --run)
+  const json = (args: string[]) => {
+    const r = cli([...args, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const next = json(['next', '--run', 'hf-more', '--prompt', 'the king said']) as { top: { prob: number }[] };
   assert.equal(next.top.length, 10);
-  const att = attentionMaps(back, tok, 'the king said');
+  for (let i = 1; i < next.top.length; i++) assert.ok(next.top[i]!.prob <= next.top[i - 1]!.prob);
+  const att = json(['attention', '--run', 'hf-more', '--prompt', 'the king said']) as { weights: number[][][][] };
   assert.equal(att.weights.length, 2); // layers
   assert.equal(att.weights[0]!.length, 2); // heads
   for (const row of att.weights[1]![1]!) assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
-  const lens = logitLens(back, tok, 'the king said');
+  const lens = json(['lens', '--run', 'hf-more', '--prompt', 'the king said']) as { layers: unknown[] };
   assert.equal(lens.layers.length, 3); // the embedding and after each block
 });
