@@ -209,7 +209,8 @@ export async function prepareSoak(dir: string, opts: { kills: number; text: stri
   const full = performance.now() - t0;
   const rng = new Rng(opts.seed);
   const files = ['train.bin', 'val.bin', 'tokenizer.json', 'meta.json'];
-  for (let k = 0; k < opts.kills; k++) {
+  // until `kills` kills have landed (a prepare that finishes first counts as a clean re-run)
+  for (let k = 0; res.kills < opts.kills && k < opts.kills * 3; k++) {
     const out = `prep-${k}`;
     const r = await runAndKill(dir, ['prepare', opts.text, '--out', out], 150 + rng.random() * full * 0.9);
     if (r.killed) res.kills++;
