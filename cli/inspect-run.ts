@@ -5,7 +5,7 @@ import { backendFromFlags, BACKEND_FLAGS } from './backend-flags.js';
 
 /** Flags of every inspection command (cli/args.ts specs). */
 export const RUN_FLAGS = {
-  run: { type: 'string', value: 'DIR', doc: "a run folder written by 'scratchlm train' (or a Hugging Face GPT-2 folder)" },
+  run: { type: 'string', value: 'DIR', doc: "a run folder written by 'npx scratchlm train' (or a Hugging Face GPT-2 folder)" },
   checkpoint: { type: 'string', choices: ['best', 'latest'], value: 'best|latest', doc: 'which checkpoint of the run (default: best when there is one)' },
   json: { type: 'boolean', doc: 'print one JSON value (notes go to stderr)' },
   // these models are small next to a training batch: the reference kernels start at once

@@ -29,6 +29,14 @@ export function webRoot(): string {
 
 /** Files of a run folder the page may read: checkpoints and the weights they name, configs, tokenizers. */
 const RUN_FILE = /^(best|latest)\.json$|^(best|latest)-\d+b?\.safetensors$|^model\.safetensors$|^config\.json$|^tokenizer\.json$|^metrics\.jsonl$/;
+/** ... and its embedding snapshots (snapshots/index.jsonl and the emb-<step>.bin it names). */
+const SNAPSHOT_FILE = /^index\.jsonl$|^emb-\d+\.bin$/;
+
+function runFile(file: string): boolean {
+  const parts = file.split(sep);
+  const name = parts.pop() ?? '';
+  return RUN_FILE.test(name) || (parts.at(-1) === 'snapshots' && SNAPSHOT_FILE.test(name));
+}
 
 function send(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { ...ISOLATION_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(text);
@@ -67,8 +75,8 @@ export function webHandler(opts: { root?: string; runsDir?: string } = {}): (req
     const head = req.method === 'HEAD';
     if (path.startsWith('/runs/')) {
       const file = inside(runsDir, path.slice('/runs/'.length));
-      if (!file || !RUN_FILE.test(file.split(sep).pop() ?? '')) {
-        send(res, 404, 'only the files of run folders (checkpoints, configs, tokenizers) are served under /runs/');
+      if (!file || !runFile(file)) {
+        send(res, 404, 'only the files of run folders (checkpoints, configs, tokenizers, metrics, snapshots) are served under /runs/');
         return true;
       }
       if (!existsSync(file) || !statSync(file).isFile()) send(res, 404, `${relative(runsDir, file)}: no such file`);

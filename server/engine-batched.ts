@@ -16,7 +16,9 @@ interface Seq {
   ended: boolean;
 }
 
+/** The library's batched KV-cache decoder behind the server's engine interface. */
 export class BatchedEngine implements DecodeEngine {
+  /** The engine's name, as /v1/models and the logs show it. */
   readonly name = 'batched';
   private readonly lib: LibEngine;
   private readonly seqs = new Map<number, Seq>();

@@ -14,7 +14,12 @@ interface Seq {
   counts: Map<number, number>;
 }
 
+/**
+ * A decoding engine that recomputes every window (no KV cache): the reference the batched engine is
+ * tested against.
+ */
 export class RecomputeEngine implements DecodeEngine {
+  /** The engine's name, as /v1/models and the logs show it. */
   readonly name = 'recompute';
   private readonly seqs = new Set<Seq>();
   constructor(private readonly model: GPT) {}

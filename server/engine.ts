@@ -22,6 +22,7 @@ export interface SamplingSettings {
   logprobs: number;
 }
 
+/** One new token of one sequence in a step. */
 export interface TokenOut {
   id: number;
   /** log-probability of the token under the model (log-softmax of the raw logits); NaN when not asked for. */
@@ -30,8 +31,10 @@ export interface TokenOut {
   top: { id: number; logprob: number }[];
 }
 
+/** An engine's handle of a sequence (opaque). */
 export type EngineSeq = { readonly __seq: unique symbol };
 
+/** What the scheduler needs from a decoding engine (see the file's header). */
 export interface DecodeEngine {
   readonly name: string;
   /**

@@ -19,6 +19,7 @@ import { Scheduler } from './scheduler.js';
 import { SIMPLE_ROUTES } from './simple-routes.js';
 import { serveStatic } from './static.js';
 
+/** Options of `startServer`: the model, its tokenizer, the port and host, limits, and an API key. */
 export interface ServeOptions {
   model: GPT;
   tokenizer: Tokenizer;
@@ -44,6 +45,7 @@ export interface ServeOptions {
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
+/** A started server: its address and how to close it. */
 export interface RunningServer {
   url: string;
   port: number;
@@ -62,6 +64,7 @@ const chat: Handler = () => {
 /** Routes open without the API key (load balancers and the playground's files). */
 const PUBLIC = new Set(['/health']);
 
+/** Starts the OpenAI-compatible HTTP server over one model (what `npx scratchlm serve` runs). */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const maxConcurrent = opts.maxConcurrent ?? 16;

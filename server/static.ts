@@ -24,6 +24,10 @@ const TYPES: Record<string, string> = {
   '.bin': 'application/octet-stream',
 };
 
+/**
+ * The cross-origin isolation headers (COOP same-origin, COEP require-corp) that SharedArrayBuffer
+ * needs in a browser.
+ */
 export const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',

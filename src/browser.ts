@@ -9,6 +9,10 @@ export * from './kernels/types.js';
 export { refKernels, refBackend } from './kernels/ref/index.js';
 export { dropoutHash } from './kernels/ref/dropout.js';
 export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
+/**
+ * The differentiable ops of a GPT (matmul, layerNorm, attention, gelu, crossEntropy, ...), each one
+ * kernel forward and one kernel backward.
+ */
 export * as ops from './tensor/ops.js';
 export { validateConfig, parseFieldValue, type Schema, type FieldSpec } from './core/config.js';
 export { gptConfig, countParams, mlpWidth, gpt2Incompatibility, GPT_CONFIG_SCHEMA, type GPTConfig } from './model/config.js';
@@ -19,6 +23,7 @@ export { ParamStore, paramSpecs, type ParamSpec, type ParamGroup } from './model
 export { MuonAdamW, createOptimizer, NS_COEFFS, NS_STEPS, type Optimizer, type MuonSettings, type MuonLayout, type MatrixSlot } from './train/muon.js';
 export { AdamW, ADAMW_DEFAULTS, clipGradNorm, type AdamWSettings, type AdamWState, type OptimGroup } from './train/adamw.js';
 export { generate, sampleFromLogits, argmax, validateSampleOptions, type SampleOptions } from './generate/sample.js';
+export { parseSnapshotIndex, decodeEmbeddingSnapshot, SNAPSHOT_MAGIC, type SnapshotEntry, type EmbeddingSnapshot, type SnapshotHeads } from './io/snapshot-decode.js';
 export { parseSafetensors, serializeSafetensors, type SafeTensor, type SafeArray, type SafeDType } from './io/safetensors.js';
 export { loadGpt2Weights, gpt2WeightEntries, gptConfigFromHf, hfConfigFromGpt, type HfGpt2Config } from './io/gpt2-weights.js';
 export { trainStep, type Trainable, type StepResult, type TrainStepOptions } from './train/step.js';

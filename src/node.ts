@@ -13,7 +13,8 @@ export { brownText, brownTextFile, brownCorpusDir, stripBrownTags, prepareBuilti
 export { saveCheckpoint, readCheckpointMeta, loadCheckpointWeights, hasCheckpoint, checkpointPath, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './io/checkpoint.js';
 export { readMetrics, appendMetrics, truncateMetrics, ensureRunFolder, metricsPath, writeRunFile, readRunConfigFile, pathExists, freshRunDir, type MetricsRecord } from './io/run-files.js';
 export { loadRun, evaluateRun, type LoadedRun, type SplitLoss } from './node/run-load.js';
-export { trainRun, type TrainRunOptions, type TrainRunResult } from './node/run.js';
+export { trainRun, tensorboardTags, type TrainRunOptions, type TrainRunResult } from './node/run.js';
+export { TensorBoardWriter, crc32c, maskedCrc32c, tfRecord, scalarEvent } from './io/tensorboard.js';
 export { gpt2Tokenizer, loadGpt2Files, loadTiktokenFile, loadTokenizer, saveTokenizer } from './io/tokenizer-files.js';
 export { writeRunReport, runEmbeddings, runHeadsOverTime, NO_SNAPSHOTS, type RunReportOptions } from './node/run-report.js';
 export { RunInspector, tokenCounts } from './node/run-inspector.js';

@@ -52,6 +52,40 @@ test('save → load → fit continues exactly: 3 + 3 steps give the losses of 6 
   assert.deepEqual([...a, ...b], straight);
 });
 
+test('toFiles({ checkpoint: true }) → fromFiles → fit continues exactly (3 + 3 = 6 straight), also from a run folder loaded and not yet fit; wrong files fail in one line', async () => {
+  const losses = async (m: GPT, steps: number) => {
+    const out: number[] = [];
+    await m.fit(TEXT, { steps, lrDecayIters: 6, warmupIters: 1, onStep: (s) => out.push(s.loss) });
+    return out;
+  };
+  const straight = await losses(await GPT.create({ text: TEXT, ...SMALL, dropout: 0.1 }), 6);
+  const first = await GPT.create({ text: TEXT, ...SMALL, dropout: 0.1 });
+  const a = await losses(first, 3);
+  // as a page keeps them: bytes copied out (IndexedDB, a download) and handed back
+  const stored = Object.fromEntries(Object.entries(first.toFiles({ checkpoint: true })).map(([k, v]) => [k, Uint8Array.from(v)]));
+  assert.deepEqual(Object.keys(stored).sort(), ['checkpoint.json', 'config.json', 'model.safetensors', 'optimizer.safetensors', 'settings.json', 'tokenizer.json']);
+  const again = await GPT.fromFiles(stored);
+  assert.equal(again.step, 3);
+  assert.deepEqual([...a, ...(await losses(again, 3))], straight);
+
+  // a run folder loaded but not fit yet: its checkpoint bytes continue it just the same
+  await first.save(join(dir, 'bytes-run'));
+  const fromDir = (await GPT.load(join(dir, 'bytes-run'))).toFiles({ checkpoint: true });
+  assert.ok(fromDir['optimizer.safetensors']);
+  assert.deepEqual([...a, ...(await losses(await GPT.fromFiles(fromDir), 3))], straight);
+
+  const { 'optimizer.safetensors': _o, ...noMoments } = stored;
+  void _o;
+  await assert.rejects(GPT.fromFiles(noMoments), /'optimizer.safetensors' is missing/);
+  await assert.rejects(GPT.fromFiles({ ...stored, 'checkpoint.json': new TextEncoder().encode('{"step": 3}') }), /checkpoint.json: not a scratchlm checkpoint \(format is not scratchlm-checkpoint-bytes\)/);
+  const other = (await GPT.create({ text: TEXT, ...SMALL, nEmbd: 32 })).toFiles();
+  await assert.rejects(GPT.fromFiles({ ...other, 'checkpoint.json': stored['checkpoint.json']!, 'optimizer.safetensors': stored['optimizer.safetensors']! }), /checkpoint.json is of a model with nEmbd 16, config.json says 32/);
+  // a fresh model's checkpoint: step 0, no moments to keep
+  const fresh = (await GPT.create({ text: TEXT, ...SMALL })).toFiles({ checkpoint: true });
+  assert.equal(fresh['optimizer.safetensors'], undefined);
+  assert.equal((await GPT.fromFiles(fresh)).step, 0);
+});
+
 test('toFiles / fromFiles: the same logits; files are a Hugging Face GPT-2 folder', async () => {
   const model = await GPT.create({ text: TEXT, ...SMALL, seed: 5 });
   const files = model.toFiles();

@@ -99,7 +99,7 @@ test('--resume with a damaged latest resumes from best and says so; with both da
   const both = cli(['train', '--out', 'runs/dmg', '--resume', '--max-iters', '30']);
   assert.equal(both.status, 1);
   oneLine(both.stderr);
-  assert.match(both.stderr, /^scratchlm: runs\/dmg: every checkpoint is damaged \(latest-000020\.optim\.safetensors does not match its SHA-256; best\.json: not valid JSON\); nothing sound is left to load: restore the folder from a backup, or start a new run \(scratchlm train --data <folder> --out <new folder>\)/);
+  assert.match(both.stderr, /^scratchlm: runs\/dmg: every checkpoint is damaged \(latest-000020\.optim\.safetensors does not match its SHA-256; best\.json: not valid JSON\); nothing sound is left to load: restore the folder from a backup, or start a new run \(npx scratchlm train --data <folder> --out <new folder>\)/);
   assert.doesNotMatch(both.stderr, /--init-from|--checkpoint/);
   // sample needs no optimizer moments: latest's weights are sound, so it samples from them
   const s = cli(['sample', '--run', 'runs/dmg', '--max-tokens', '5']);

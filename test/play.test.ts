@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { webHandler, webRoot } from '../cli/web-static.js';
-import { createBackend, loadRun, nextTokens } from '../src/index.js';
 import { CLI } from './paths.js';
 
 const CHROMIUM = process.env.SCRATCHLM_CHROMIUM ?? '/usr/bin/chromium';
@@ -100,11 +99,24 @@ async function configure(page: Page, s: Record<string, number>): Promise<void> {
   for (const [k, v] of Object.entries(s)) await page.fill(k === 'sampleEvery' ? '#sample-every' : `#set-${k}`, String(v));
 }
 
-/** Builds and trains until the run is done; returns the evaluations table. */
-async function trainToEnd(page: Page, timeout: number): Promise<{ iter: number; train: number; val: number }[]> {
+/** Builds and trains until the run is done (its last evaluation, at maxIters, in the table); returns the evaluations table. */
+async function trainToEnd(page: Page, timeout: number, maxIters: number): Promise<{ iter: number; train: number; val: number }[]> {
   await page.click('#build');
-  await page.waitForSelector('body[data-training="done"]', { timeout });
+  // the table of an earlier run in this page ends at another step, so it cannot be taken for this one's
+  await page.waitForFunction((n) => document.body.dataset.training === 'done' && (document.querySelector('#evals tbody tr:last-child') as HTMLElement | null)?.dataset.iter === String(n), maxIters, { timeout });
   return page.$$eval('#evals tbody tr', (rows) => rows.map((r) => ({ iter: Number((r as HTMLElement).dataset.iter), train: Number((r as HTMLElement).dataset.train), val: Number((r as HTMLElement).dataset.val) })));
+}
+
+/** Runs the command line; returns what it printed. */
+function cli(...args: string[]): string {
+  return execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The embedding view's snapshots: where they come from and [step, cohesion] per snapshot. */
+async function embeddingCurve(page: Page, source: 'page' | 'run'): Promise<[number, number][]> {
+  await page.click('#tab-embeddings');
+  await page.waitForSelector(`#emb-caption[data-source=${source}]`, { timeout: 20_000 });
+  return JSON.parse((await page.getAttribute('#emb-caption', 'data-curve')) ?? '[]') as [number, number][];
 }
 
 /** The next-token view's top tokens for `prompt` (id → probability). */
@@ -140,7 +152,7 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   assert.equal(await page.getAttribute('#engine', 'data-threads'), '2');
   assert.match((await page.getAttribute('#engine', 'data-backend')) ?? '', /^wasm/);
   await configure(page, { maxIters: 60, evalInterval: 20, sampleEvery: 30 });
-  const evals = await trainToEnd(page, 60_000);
+  const evals = await trainToEnd(page, 60_000, 60);
   assert.deepEqual(evals.map((e) => e.iter), [0, 20, 40, 60]);
   const first = evals[0]!, last = evals.at(-1)!;
   assert.ok(last.val < first.val - 0.5, `val loss should fall: ${first.val} → ${last.val}`);
@@ -164,9 +176,9 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   assert.match((await page.textContent('#attn-detail')) ?? '', /layer 0 head 0: .*previous token [\d.]+, first token [\d.]+, self [\d.]+, induction [\d.]+/);
   await shot(page, 'attention', '#views');
   await page.click('#tab-embeddings');
-  await page.waitForSelector('#emb-caption[data-cohesion]');
-  const snaps = Number(await page.getAttribute('#emb-step', 'max')) + 1;
-  assert.ok(snaps >= 4, `${snaps} embedding snapshots`);
+  const pageCurve = await embeddingCurve(page, 'page');
+  assert.equal(Number(await page.getAttribute('#emb-step', 'max')) + 1, pageCurve.length);
+  assert.ok(pageCurve.length >= 4 && pageCurve[0]![0] === 0 && pageCurve.at(-1)![0] === 60, `embedding snapshots over training: ${JSON.stringify(pageCurve)}`);
   assert.ok((await page.locator('#emb-map text').count()) > 50);
   await shot(page, 'embeddings', '#views');
   await page.click('#tab-lens');
@@ -179,6 +191,7 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   // generation streams into the page; greedy is repeatable
   const text = await greedy(page, 'The ', 40);
   assert.ok(text.startsWith('The ') && text.length > 30, text);
+  assert.equal(await page.getAttribute('#gen-info', 'data-tokens'), '40'); // tokens the decode engine generated
   assert.equal(await greedy(page, 'The ', 40), text);
   await shot(page, 'generate', '#views');
 
@@ -212,25 +225,51 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   assert.equal(await greedy(p2.page, 'The ', 40), text);
   await p2.page.close();
 
-  // a run trained by the CLI, opened from the server and from a picked folder
+  // the page trains through the library's RunSession: on the same text with the same settings,
+  // the same evaluations as `scratchlm prepare` + `scratchlm train`
   const textFile = join(work, 'corpus.txt');
   writeFileSync(textFile, readFileSync(join(webRoot(), 'corpus.txt'), 'utf8').slice(0, 200_000));
-  execFileSync(process.execPath, [CLI, 'prepare', textFile, '--out', join(work, 'data')], { stdio: 'pipe' });
-  execFileSync(process.execPath, [CLI, 'train', '--data', join(work, 'data'), '--out', join(work, 'run'), '--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '4', '--max-iters', '30', '--eval-interval', '30', '--eval-iters', '2', '--threads', '1'], { stdio: 'pipe' });
-  const cli = execFileSync(process.execPath, [CLI, 'sample', '--run', join(work, 'run'), '--prompt', 'The ', '--max-tokens', '40', '--temperature', '0', '--threads', '1'], { encoding: 'utf8' });
+  const run = join(work, 'run');
+  const settings = { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 16, batchSize: 4, maxIters: 30, evalInterval: 10, lr: 0.002, warmupIters: 10, dropout: 0, seed: 7 };
+  const wasm = ['--kernels', 'wasm', '--threads', '1'];
+  cli('prepare', textFile, '--out', join(work, 'data'));
+  cli('train', '--data', join(work, 'data'), '--out', run, '--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '4', '--max-iters', '30', '--eval-interval', '10', '--eval-iters', '4', '--lr', '0.002', '--warmup-iters', '10', '--dropout', '0', '--seed', '7', ...wasm);
+  const cliEvals = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { iter: number; eval?: boolean; train_loss: number; val_loss: number }).filter((r) => r.eval);
+  await page.check('input[name=data][value=file]');
+  await page.setInputFiles('#upload', textFile);
+  await configure(page, { ...settings, sampleEvery: 30 });
+  const pageEvals = await trainToEnd(page, 30_000, 30);
+  assert.deepEqual(pageEvals.map((e) => e.iter), cliEvals.map((r) => r.iter));
+  pageEvals.forEach((e, i) => {
+    const c = cliEvals[i]!;
+    assert.ok(Math.abs(e.train - c.train_loss) < 1e-4 && Math.abs(e.val - c.val_loss) < 1e-4, `step ${e.iter}: page ${e.train} / ${e.val}, CLI ${c.train_loss} / ${c.val_loss}`);
+  });
+
+  // that run, opened from the server: the same greedy text as `scratchlm sample`, the same
+  // next-token probabilities as `scratchlm next --json`, and its own embedding snapshots with the
+  // cohesion `scratchlm embeddings --json` gives
+  const sampled = cli('sample', '--run', run, '--prompt', 'The ', '--max-tokens', '40', '--temperature', '0', ...wasm).replace(/\n$/, '');
+  const next = JSON.parse(cli('next', '--run', run, '--prompt', 'The ', '--top', '10', '--json', ...wasm)) as { top: { id: number; prob: number }[] };
+  const emb = JSON.parse(cli('embeddings', '--run', run, '--json', ...wasm)) as { snapshots: { step: number; cohesion: number }[] };
+  assert.ok(emb.snapshots.length >= 4, `the CLI run took ${emb.snapshots.length} snapshots`);
+  const cliCurve = emb.snapshots.map((x) => [x.step, x.cohesion] as [number, number]);
+  const sameCurve = (got: [number, number][], what: string) => {
+    assert.deepEqual(got.map((x) => x[0]), cliCurve.map((x) => x[0]), `${what}: the run's snapshot steps`);
+    got.forEach(([step, c], i) => assert.ok(Math.abs(c - cliCurve[i]![1]) < 1e-9, `${what}: cohesion at step ${step}: ${c} vs ${cliCurve[i]![1]}`));
+  };
   await page.fill('#remote', 'run');
   await page.click('#remote-form button');
-  await page.waitForFunction(() => document.getElementById('model-info')?.textContent?.includes('run folder'));
-  assert.equal(await greedy(page, 'The ', 40), cli.replace(/\n$/, ''));
-  // the same next-token probabilities as the library gives in Node for that run (what `scratchlm next` prints)
-  const loaded = loadRun(join(work, 'run'), { backend: await createBackend({ kernels: 'wasm', threads: 1 }) });
-  const node = nextTokens(loaded.model, loaded.tokenizer, 'The ', { top: 10 });
-  sameProbs(await nextProbs(page, 'The ', 10), new Map(node.top.map((t) => [t.id, t.prob])), 1e-5, 'page vs Node on a CLI run');
-  // the run folder's files (its snapshots/ subfolder is not a file to pick)
-  const picked = readdirSync(join(work, 'run')).map((f) => join(work, 'run', f)).filter((p) => statSync(p).isFile());
-  await page.setInputFiles('#load-files', picked);
-  await page.waitForFunction(() => document.getElementById('model-info')?.textContent?.includes('picked files'));
-  assert.equal(await greedy(page, 'The ', 40), cli.replace(/\n$/, ''));
+  await page.waitForFunction(() => /run folder.*embedding snapshots/.test(document.getElementById('model-info')?.textContent ?? ''));
+  assert.equal(await greedy(page, 'The ', 40), sampled);
+  sameProbs(await nextProbs(page, 'The ', 10), new Map(next.top.map((t) => [t.id, t.prob])), 1e-5, 'page vs scratchlm next on a CLI run');
+  sameCurve(await embeddingCurve(page, 'run'), 'opened from the server');
+  await shot(page, 'embeddings-run', '#views');
+  // the run folder's files picked, with its snapshots/ files
+  const files = (dir: string) => readdirSync(dir).map((f) => join(dir, f)).filter((p) => statSync(p).isFile());
+  await page.setInputFiles('#load-files', [...files(run), ...files(join(run, 'snapshots'))]);
+  await page.waitForFunction(() => /picked files.*embedding snapshots/.test(document.getElementById('model-info')?.textContent ?? ''));
+  assert.equal(await greedy(page, 'The ', 40), sampled);
+  sameCurve(await embeddingCurve(page, 'run'), 'picked files');
   await page.close();
   assert.deepEqual(errors, []);
 });
@@ -241,7 +280,7 @@ test('a page that is not cross-origin-isolated still trains, on one thread, and 
   assert.equal(await page.getAttribute('#engine', 'data-threads'), '1');
   assert.match((await page.textContent('#engine')) ?? '', /not cross-origin-isolated.*one thread/);
   await configure(page, { maxIters: 20, evalInterval: 20, sampleEvery: 20 });
-  const evals = await trainToEnd(page, 45_000);
+  const evals = await trainToEnd(page, 45_000, 20);
   assert.ok(evals.at(-1)!.val < evals[0]!.val - 0.3, JSON.stringify(evals));
   await shot(page, 'not-isolated');
   await page.close();
@@ -291,6 +330,12 @@ test('scratchlm serve shows the playground at / and hands the page its run', { t
     assert.match(await r.text(), /scratchlm playground/);
     const meta = (await (await fetch(`${url}runs/run/latest.json`)).json()) as { files: { weights: string } };
     assert.equal((await fetch(`${url}runs/run/${meta.files.weights}`)).status, 200);
+    // its embedding snapshots, and nothing else of the folder
+    const index = await (await fetch(`${url}runs/run/snapshots/index.jsonl`)).text();
+    const firstSnap = (JSON.parse(index.split('\n')[0]!) as { file: string }).file;
+    assert.equal((await fetch(`${url}runs/run/snapshots/${firstSnap}`)).status, 200);
+    assert.equal((await fetch(`${url}runs/run/${firstSnap}`)).status, 404); // a snapshot's name outside snapshots/
+    assert.equal((await fetch(`${url}runs/run/train.log`)).status, 404);
     assert.equal((await fetch(`${url}v1/models`)).status, 200); // the API still answers
   } finally {
     child.kill('SIGTERM');

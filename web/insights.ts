@@ -5,16 +5,20 @@
  * snapshots and passes results on.
  */
 import {
-  alignedMaps, attentionMaps, cohesion, defaultGroups, logitLens, nextTokens, tokenText, type GPT, type Tokenizer,
+  alignedMaps, attentionMaps, embeddingsOverTraining, logitLens, nextTokens, tokenText, type EmbeddingRows, type GPTNetwork as GPT, type Tokenizer,
 } from 'scratchlm';
 import type { EmbeddingView, InspectRequest, Probe, ProbePoint } from './protocol.js';
 
 /** Rows in the embedding map: the most frequent tokens of the training text (readable labels). */
 const MAP_ROWS = 160;
+/** Labels the map shows at most (a run's snapshots may hold thousands of rows; cohesion uses them all). */
+const SHOWN = 300;
 
 export class Insights {
   private rows: number[] = [];
-  private snaps: { step: number; data: Float32Array }[] = [];
+  private snaps: EmbeddingRows[] = [];
+  /** The snapshots are the run's own (snapshots/ files), not taken here. */
+  private fromRun = false;
   private schedule = new Set<number>();
   probes: Probe[] = [];
 
@@ -33,30 +37,52 @@ export class Insights {
     this.schedule = new Set([0, maxIters]);
     for (let k = 1; k <= 10; k++) this.schedule.add(Math.round(Math.pow(Math.max(2, maxIters), k / 10)));
     this.snaps = [];
+    this.fromRun = false;
+  }
+
+  /** Shows these snapshots (a CLI run's, from its snapshots/ files) instead of taking them here. */
+  useRunSnapshots(snaps: EmbeddingRows[]): void {
+    this.snaps = snaps;
+    this.fromRun = true;
   }
 
   /** Keeps a copy of the embedding rows when `step` is on the schedule (or `force`). */
   snapshot(step: number, force = false): void {
-    if (!force && !this.schedule.has(step)) return;
+    if (this.fromRun || (!force && !this.schedule.has(step))) return;
     if (this.snaps.some((s) => s.step === step)) return;
     const C = this.model.config.nEmbd;
     const wte = this.model.params.get('wte.weight').data;
     const data = new Float32Array(this.rows.length * C);
     this.rows.forEach((r, i) => data.set(wte.subarray(r * C, (r + 1) * C), i * C));
-    this.snaps.push({ step, data });
+    this.snaps.push({ step, ids: this.rows, cols: C, data });
   }
 
+  /**
+   * The snapshots as aligned 2-D maps with their cohesion: the same computation as
+   * `scratchlm embeddings` (embeddingsOverTraining), over every row; the map shows up to SHOWN of
+   * them (those in a group first).
+   */
   embeddings(): EmbeddingView {
-    const C = this.model.config.nEmbd;
-    const labels = this.rows.map((id) => tokenText(this.tok, id));
-    const groups = defaultGroups(labels, this.tok.kind);
-    const groupOf = labels.map(() => '');
-    for (const g of groups) for (const r of g.rows) groupOf[r] = g.name;
-    const maps = alignedMaps(this.snaps.map((s) => s.data), this.rows.length, C);
+    const source = this.fromRun ? 'run' : 'page';
+    if (this.snaps.length === 0) return { source, rows: 0, labels: [], groups: [], snapshots: [] };
+    let e: ReturnType<typeof embeddingsOverTraining> | null = null;
+    try {
+      e = embeddingsOverTraining(this.snaps, this.tok);
+    } catch {
+      e = null; // fewer than two groups of alike tokens: maps without a cohesion score
+    }
+    const C = this.snaps[0]!.cols;
+    const tokens = e?.tokens ?? this.snaps[0]!.ids.map((id) => tokenText(this.tok, id));
+    const n = tokens.length;
+    const frames = e?.frames ?? alignedMaps(this.snaps.map((s) => Float32Array.from(s.data)), n, C).map((points, i) => ({ step: this.snaps[i]!.step, points, cohesion: NaN }));
+    const inGroup = (r: number) => (e ? e.groupOf[r] !== null : true);
+    const shown = n <= SHOWN ? tokens.map((_, r) => r) : [...tokens.keys()].filter(inGroup).concat([...tokens.keys()].filter((r) => !inGroup(r))).slice(0, SHOWN).sort((a, b) => a - b);
     return {
-      labels,
-      groups: groupOf,
-      snapshots: this.snaps.map((s, i) => ({ step: s.step, xy: Array.from(maps[i]!), cohesion: cohesion(s.data, C, groups).score })),
+      source,
+      rows: n,
+      labels: shown.map((r) => tokens[r]!),
+      groups: shown.map((r) => (e && e.groupOf[r] !== null ? e.groupNames[e.groupOf[r]!]! : '')),
+      snapshots: frames.map((f) => ({ step: f.step, cohesion: f.cohesion ?? NaN, xy: shown.flatMap((r) => [f.points[2 * r]!, f.points[2 * r + 1]!]) })),
     };
   }
 

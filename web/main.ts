@@ -3,7 +3,8 @@
  * Everything that computes runs in the training worker (worker.ts) through the library's public
  * API; this file only sends settings and draws what comes back.
  */
-import { MODEL_SETTINGS_SCHEMA, PRESETS, TRAIN_CONFIG_SCHEMA } from 'scratchlm';
+import { MODEL_SETTINGS_SCHEMA, PRESETS, TRAIN_CONFIG_SCHEMA, parseSnapshotIndex } from 'scratchlm';
+import { SNAPSHOT_INDEX, isSnapshotFile } from './model-files.js';
 import { LossChart } from './chart.js';
 import type { FromWorker, ModelFiles, ModelInfo, SampleSettings, Setup, ToWorker } from './protocol.js';
 import { keepLast, lastKept } from './store.js';
@@ -254,11 +255,13 @@ async function readPicked(list: FileList | null): Promise<{ files: ModelFiles; n
   for (const f of Array.from(list ?? [])) {
     const rel = (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
     const parts = rel.split('/');
-    if (parts.length > 2) continue; // only the folder's own files, not sub-folders
-    if (parts.length === 2) folder = parts[0]!;
+    // the folder's own files and its snapshots/ (embeddings over training); no other sub-folders
+    const snapshot = isSnapshotFile(f.name) && (parts.length === 1 || (parts.length === 3 && parts[1] === 'snapshots'));
+    if (parts.length > 2 && !snapshot) continue;
+    if (parts.length >= 2) folder = parts[0]!;
     // the optimizer's moments are not needed to use a model
     if (f.name.endsWith('.optim.safetensors')) continue;
-    files[f.name] = new Uint8Array(await f.arrayBuffer());
+    files[snapshot ? `snapshots/${f.name}` : f.name] = new Uint8Array(await f.arrayBuffer());
   }
   return { files, name: folder || 'picked files' };
 }
@@ -292,7 +295,7 @@ $<HTMLFormElement>('remote-form').addEventListener('submit', async (e) => {
   try {
     const files: ModelFiles = {};
     const get = async (name: string, required: boolean) => {
-      const r = await fetch(`/runs/${encodeURI(path)}/${encodeURIComponent(name)}`);
+      const r = await fetch(`/runs/${encodeURI(path)}/${name.split('/').map(encodeURIComponent).join('/')}`);
       if (r.ok) files[name] = new Uint8Array(await r.arrayBuffer());
       else if (required) throw new Error(`${path}/${name}: ${r.status} ${r.statusText}`);
       return r.ok;
@@ -301,6 +304,10 @@ $<HTMLFormElement>('remote-form').addEventListener('submit', async (e) => {
     if (meta) {
       const m = JSON.parse(new TextDecoder().decode(files[meta])) as { files?: { weights?: string } };
       if (m.files?.weights) await get(m.files.weights, true);
+      // the run's embedding snapshots over training, when it took them
+      if (await get(SNAPSHOT_INDEX, false)) {
+        for (const e of parseSnapshotIndex(new TextDecoder().decode(files[SNAPSHOT_INDEX]))) await get(`snapshots/${e.file}`, false);
+      }
     } else {
       for (const n of ['model.safetensors', 'config.json', 'tokenizer.json']) await get(n, n !== 'tokenizer.json');
     }

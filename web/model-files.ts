@@ -5,7 +5,7 @@
  */
 import {
   GPT, ScratchError, gpt2WeightEntries, gptConfigFromHf, hfConfigFromGpt, loadGpt2Weights, parseSafetensors, serializeSafetensors, tokenizerFromJSON,
-  formatTokenizerJSON, type Backend, type Tokenizer,
+  formatTokenizerJSON, decodeEmbeddingSnapshot, parseSnapshotIndex, type Backend, type GPTNetwork, type EmbeddingSnapshot, type Tokenizer,
 } from 'scratchlm';
 import type { ModelFiles } from './protocol.js';
 
@@ -28,7 +28,7 @@ async function sha256(bytes: Uint8Array): Promise<string> {
 }
 
 /** The three files of a model: the same a Hugging Face GPT-2 folder has, plus scratchlm's tokenizer. */
-export function modelFiles(model: GPT, tok: Tokenizer): ModelFiles {
+export function modelFiles(model: GPTNetwork, tok: Tokenizer): ModelFiles {
   return {
     'model.safetensors': serializeSafetensors(gpt2WeightEntries(model), { format: 'pt' }),
     'config.json': enc.encode(JSON.stringify(hfConfigFromGpt(model.config, model.eps), null, 2) + '\n'),
@@ -37,7 +37,7 @@ export function modelFiles(model: GPT, tok: Tokenizer): ModelFiles {
 }
 
 export interface Loaded {
-  model: GPT;
+  model: GPTNetwork;
   tokenizer: Tokenizer;
   /** Which files it was (for the status line). */
   kind: string;
@@ -74,5 +74,43 @@ export async function loadModelFiles(files: ModelFiles, backend: Backend): Promi
     loadGpt2Weights(model, parseSafetensors(bytes, wname).tensors, wname);
     return { model, tokenizer, kind: `run folder (${ckpt}, step ${meta.step})`, train: meta.config.train, step: meta.step };
   }
-  throw new ScratchError(`no model among ${names.join(', ') || 'no files'}: pick model.safetensors, config.json and tokenizer.json (saved by this page or 'scratchlm export'), or a run folder with best.json or latest.json`);
+  throw new ScratchError(`no model among ${names.join(', ') || 'no files'}: pick model.safetensors, config.json and tokenizer.json (saved by this page or 'npx scratchlm export'), or a run folder with best.json or latest.json`);
+}
+
+/** Where a run folder's snapshot files sit among the files (keys as the page gives them). */
+export const SNAPSHOT_INDEX = 'snapshots/index.jsonl';
+
+/** Whether a picked file's name is one of a run's snapshot files (snapshots/index.jsonl, snapshots/emb-<step>.bin). */
+export function isSnapshotFile(name: string): boolean {
+  return name === 'index.jsonl' || /^emb-\d+\.bin$/.test(name);
+}
+
+/**
+ * The run's embedding snapshots among `files` (snapshots/index.jsonl and the emb-<step>.bin files
+ * it names), oldest first; files the index names but that are missing or damaged are left out and
+ * said in `note`.
+ */
+export function runSnapshots(files: ModelFiles): { snapshots: EmbeddingSnapshot[]; note: string | null } {
+  const index = files[SNAPSHOT_INDEX];
+  if (!index) return { snapshots: [], note: null };
+  const entries = parseSnapshotIndex(utf8.decode(index));
+  const snapshots: EmbeddingSnapshot[] = [];
+  const missing: string[] = [];
+  const damaged: string[] = [];
+  for (const e of entries) {
+    const bytes = files[`snapshots/${e.file}`];
+    if (!bytes) missing.push(e.file);
+    else {
+      try {
+        snapshots.push(decodeEmbeddingSnapshot(bytes, `snapshots/${e.file}`));
+      } catch (err) {
+        damaged.push((err as Error).message);
+      }
+    }
+  }
+  const notes = [
+    missing.length ? `${missing.length} of the ${entries.length} snapshots named in snapshots/index.jsonl were not given (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}); pick them too` : '',
+    ...damaged,
+  ].filter(Boolean);
+  return { snapshots, note: notes.length ? notes.join('; ') : null };
 }

@@ -99,8 +99,13 @@ export class EmbeddingsPanel implements Panel {
       const y = Math.max(8, Math.min(H - 8, H / 2 - s.xy[2 * i + 1]! * sy));
       g.setAttribute('transform', `translate(${x.toFixed(1)} ${y.toFixed(1)})`);
     });
-    this.caption.textContent = `step ${s.step} (snapshot ${k + 1} of ${v.snapshots.length}): cohesion ${s.cohesion.toFixed(3)}; first snapshot ${v.snapshots[0]!.cohesion.toFixed(3)}`;
+    const from = v.source === 'run' ? "the run's own snapshots (its snapshots/ files)" : 'snapshots taken in this page';
+    const rows = v.rows > v.labels.length ? `; ${v.labels.length} of its ${v.rows} tokens shown, cohesion over all` : '';
+    this.caption.textContent = `step ${s.step} (snapshot ${k + 1} of ${v.snapshots.length}, ${from}${rows}): cohesion ${s.cohesion.toFixed(3)}; first snapshot ${v.snapshots[0]!.cohesion.toFixed(3)}`;
     this.caption.dataset.cohesion = String(s.cohesion);
+    this.caption.dataset.step = String(s.step);
+    this.caption.dataset.source = v.source;
+    this.caption.dataset.curve = JSON.stringify(v.snapshots.map((x) => [x.step, x.cohesion]));
     this.map.setAttribute('aria-label', `Map of ${v.labels.length} token embeddings at step ${s.step}, cohesion ${s.cohesion.toFixed(3)}`);
   }
 

@@ -52,7 +52,8 @@ export class GeneratePanel implements Panel {
       this.text += m.text;
       this.out.textContent = this.text;
     } else if (m.type === 'generated' && m.id === this.genId) {
-      this.info.textContent = `${m.tokens} tokens in ${(m.ms / 1000).toFixed(2)} s (${((m.tokens / m.ms) * 1000).toFixed(0)} tokens/s)`;
+      this.info.textContent = `${m.tokens} tokens in ${(m.ms / 1000).toFixed(2)} s (${((m.tokens / m.ms) * 1000).toFixed(0)} tokens/s; a ${m.promptTokens}-token prompt prefilled into the KV cache, then one cached decode step per token)`;
+      this.info.dataset.tokens = String(m.tokens);
       this.out.dataset.done = '1';
     }
   }

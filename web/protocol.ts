@@ -44,6 +44,10 @@ export interface ProbePoint {
 }
 
 export interface EmbeddingView {
+  /** Where the snapshots come from: taken in this page while it trained, or the run's own snapshots/ files. */
+  source: 'page' | 'run';
+  /** Token rows in each snapshot (the map may show fewer: at most a few hundred labels). */
+  rows: number;
   labels: string[];
   /** Each row's group name ('' for none). */
   groups: string[];
@@ -84,7 +88,7 @@ export type FromWorker =
   | { type: 'sample'; iter: number; text: string }
   | { type: 'state'; running: boolean; iter: number; done: boolean }
   | { type: 'piece'; id: number; text: string }
-  | { type: 'generated'; id: number; tokens: number; ms: number }
+  | { type: 'generated'; id: number; tokens: number; promptTokens: number; ms: number }
   | { type: 'inspected'; id: number; what: InspectRequest['what']; result: unknown }
   | { type: 'probe'; probes: Probe[]; point: ProbePoint }
   | { type: 'saved'; files: ModelFiles }

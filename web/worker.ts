@@ -1,15 +1,16 @@
 /**
  * The training worker: owns the kernels backend (wasm with threads when the page is
- * cross-origin-isolated), the tokenizer, the model and the training state. Training runs as the
- * library's trainLoop, yielding to this worker's message queue after every step, so pause,
- * generation and saving are answered between steps.
+ * cross-origin-isolated), the tokenizer, the model and its training run. Training is the
+ * library's RunSession (the same model, optimizer, seeds and loop as `scratchlm train`), yielding
+ * to this worker's message queue after every step, so pause, generation and saving are answered
+ * between steps. Generation is the library's DecodeEngine (KV-cache decode, as `scratchlm sample`).
  */
 import {
-  AdamW, CharTokenizer, GPT, Rng, ScratchError, buildRunConfig, createBackend, generateText, trainBpe, trainLoop,
-  type Backend, type RunConfig, type TokenSource, type Tokenizer, type TrainState,
+  CharTokenizer, DecodeEngine, RunSession, ScratchError, buildRunConfig, createBackend, promptIds, splitTokens, trainBpe,
+  type Backend, type RunConfig, type TrainData, type Tokenizer, type GPTNetwork as GPT,
 } from 'scratchlm';
 import { Insights } from './insights.js';
-import { loadModelFiles, modelFiles } from './model-files.js';
+import { loadModelFiles, modelFiles, runSnapshots } from './model-files.js';
 import type { FromWorker, ModelInfo, Probe, SampleSettings, Setup, ToWorker } from './protocol.js';
 
 const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
@@ -18,19 +19,16 @@ let backend: Backend | null = null;
 let tok: Tokenizer | null = null;
 let model: GPT | null = null;
 let config: RunConfig | null = null;
-let data: { train: TokenSource; val: TokenSource } | null = null;
-let state: TrainState | null = null;
+let data: TrainData | null = null;
+let session: RunSession | null = null;
+/** Bytes the kernels' WebAssembly memory holds (runs that would not fit split their batches). */
+let memoryBytes = 0;
 let name = 'model';
 let sampleEvery = 200;
 let insights: Insights | null = null;
 let probes: Probe[] = [];
 let running = false;
 let pauseAsked = false;
-
-/** A token array as the trainer's token source. */
-function source(ids: Int32Array, path: string): TokenSource {
-  return { path, count: ids.length, read: (start, n, out, off = 0) => out.set(ids.subarray(start, start + n), off) };
-}
 
 /** A macrotask's turn: lets queued messages (pause, generate) run between steps, without setTimeout's 4 ms clamp. */
 const channel = new MessageChannel();
@@ -51,28 +49,17 @@ function info(): ModelInfo {
     vocabSize: tok!.vocabSize,
     trainTokens: data?.train.count ?? 0,
     valTokens: data?.val.count ?? 0,
-    iter: state?.iter ?? 0,
+    iter: session?.state.iter ?? 0,
     maxIters: c.train.maxIters,
   };
 }
 
-/** The seeds of initialisation, batches and dropout from the run's one seed (as `scratchlm train`). */
-function seeds(seed: number) {
-  return { init: seed >>> 0, data: (seed + 0x68e31da4) >>> 0, dropout: (seed + 0xb5297a4d) >>> 0 };
-}
-
-function newState(c: RunConfig, m: GPT): TrainState {
-  const t = c.train;
-  const s = seeds(t.seed);
-  return { iter: 0, dataRng: new Rng(s.data), dropoutRng: new Rng(s.dropout), optimizer: new AdamW(m.params.groups, backend!, { beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay }), bestVal: Infinity };
-}
-
 /** Splits the text's ids 90 / 10 into train and val; both must hold a window of blockSize + 1. */
 function setData(ids: Int32Array, blockSize: number): void {
-  const cut = Math.floor(ids.length * 0.9);
-  const train = ids.subarray(0, cut), val = ids.subarray(cut);
-  if (val.length < blockSize + 1) throw new ScratchError(`the text is too short: ${ids.length} tokens give a validation part of ${val.length}, and block size ${blockSize} needs ${blockSize + 1}; paste more text or choose a smaller block size`);
-  data = { train: source(train, 'train'), val: source(val, 'val') };
+  const d = splitTokens(ids, 0.9); // nanoGPT's split, as `scratchlm prepare`
+  const val = d.val.count;
+  if (val < blockSize + 1) throw new ScratchError(`the text is too short: ${ids.length} tokens give a validation part of ${val}, and block size ${blockSize} needs ${blockSize + 1}; paste more text or choose a smaller block size`);
+  data = d;
 }
 
 function encode(text: string): Int32Array {
@@ -95,8 +82,8 @@ async function setup(s: Setup): Promise<void> {
   const ids = encode(s.text);
   setData(ids, c.model.blockSize);
   config = c;
-  model = new GPT(c.model, { backend: backend!, rng: new Rng(seeds(c.train.seed).init) });
-  state = newState(c, model);
+  session = new RunSession({ config: c, backend: backend!, data: data!, tokenizerJson: tok.toJSON(), availableMemory: memoryBytes, memoryLimit: `the page's WebAssembly memory (${memoryBytes / 2 ** 20} MiB)` });
+  model = session.model;
   insights = new Insights(model, tok);
   insights.probes = probes;
   insights.start(ids, c.train.maxIters);
@@ -106,15 +93,28 @@ async function setup(s: Setup): Promise<void> {
   post({ type: 'model', info: info() });
 }
 
-function sampleText(opts: SampleSettings, onPiece?: (s: string) => void): { text: string; tokens: number } {
+/**
+ * A continuation through the library's DecodeEngine: the prompt is prefilled into a KV cache
+ * once, then each token is one cached decode step (past the block size the window slides and
+ * the cache is rebuilt, as in `scratchlm sample`).
+ */
+function sampleText(opts: SampleSettings, onPiece?: (s: string) => void): { text: string; tokens: number; promptTokens: number } {
+  model!.train(null);
+  const engine = new DecodeEngine(model!, { tokenizer: tok!, maxSequences: 1 });
+  const prompt = promptIds(tok!, opts.prompt);
+  if (prompt.length === 0) throw new ScratchError('the prompt encodes to no tokens');
+  engine.add({ prompt, maxTokens: opts.maxTokens, sampling: { temperature: opts.temperature, topK: opts.topK || undefined, topP: opts.topP < 1 ? opts.topP : undefined, seed: opts.seed } });
   let text = '';
   let tokens = 0;
-  for (const piece of generateText(model!, tok!, { prompt: opts.prompt, maxTokens: opts.maxTokens, temperature: opts.temperature, topK: opts.topK || undefined, topP: opts.topP < 1 ? opts.topP : undefined, seed: opts.seed })) {
-    text += piece;
-    tokens++;
-    onPiece?.(piece);
+  while (engine.size > 0) {
+    for (const ev of engine.step()) {
+      if (ev.token >= 0) tokens++;
+      if (!ev.text) continue;
+      text += ev.text;
+      onPiece?.(ev.text);
+    }
   }
-  return { text, tokens };
+  return { text, tokens, promptTokens: prompt.length };
 }
 
 function postSample(iter: number): void {
@@ -125,16 +125,15 @@ function postSample(iter: number): void {
 async function train(): Promise<void> {
   if (!model || !config) throw new ScratchError('build a model first (Build and train)');
   if (running) return;
-  if (!data) throw new ScratchError('this model was loaded without text to train on: build a new model to train');
-  if (!state) state = newState(config, model);
+  if (!data || !session) throw new ScratchError('this model was loaded without text to train on: build a new model to train');
+  const state = session.state;
   if (state.iter >= config.train.maxIters) throw new ScratchError(`training is done (${config.train.maxIters} steps); raise the number of steps and build a new model`);
   running = true;
   pauseAsked = false;
   post({ type: 'state', running: true, iter: state.iter, done: false });
-  const T = config.model.blockSize;
   let status: 'done' | 'stopped' = 'stopped';
   try {
-    status = await trainLoop(model, data, config.train, T, state, {
+    status = await session.train({
       onStep: (r) => {
         post({ type: 'step', iter: r.iter, loss: r.loss, lr: r.lr, tokensPerSec: (r.tokens / r.ms) * 1000, ms: r.ms });
         if ((r.iter + 1) % sampleEvery === 0) postSample(r.iter + 1);
@@ -163,12 +162,15 @@ async function load(files: Record<string, Uint8Array>, label: string): Promise<v
   void _v;
   config = buildRunConfig({ ...modelSettings, ...(r.train ?? {}) }, r.model.config.vocabSize);
   data = null;
-  state = null;
+  session = null;
   insights = new Insights(model, tok);
   insights.probes = probes;
   insights.start(null, config.train.maxIters);
-  insights.snapshot(r.step ?? 0, true);
-  name = `${label} (${r.kind})`;
+  const snaps = runSnapshots(files);
+  if (snaps.snapshots.length) insights.useRunSnapshots(snaps.snapshots);
+  else insights.snapshot(r.step ?? 0, true);
+  if (snaps.note) post({ type: 'status', text: snaps.note });
+  name = `${label} (${r.kind}${snaps.snapshots.length ? `, ${snaps.snapshots.length} embedding snapshots` : ''})`;
   post({ type: 'model', info: info() });
 }
 
@@ -176,10 +178,13 @@ async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'init': {
       const isolated = globalThis.crossOriginIsolated === true;
-      backend = await createBackend({ kernels: 'auto', threads: isolated ? m.threads : 1 });
+      // the wasm kernels' memory: 1 GiB shared with its threads, or 512 MiB reserved on one thread
+      const mb = isolated ? 1024 : 512;
+      backend = await createBackend({ kernels: 'auto', threads: isolated ? m.threads : 1, maxMemoryMB: mb });
+      memoryBytes = mb * 2 ** 20;
       const note = isolated
         ? `${backend.name} kernels on ${backend.threads} thread${backend.threads > 1 ? 's' : ''}`
-        : `this page is not cross-origin-isolated (no COOP/COEP headers), so training runs on one thread with the ${backend.name} kernels; open it with 'scratchlm play' for threads`;
+        : `this page is not cross-origin-isolated (no COOP/COEP headers), so training runs on one thread with the ${backend.name} kernels; open it with 'npx scratchlm play' for threads`;
       post({ type: 'ready', backend: backend.name, threads: backend.threads, isolated, note });
       return;
     }
@@ -193,13 +198,13 @@ async function handle(m: ToWorker): Promise<void> {
     case 'generate': {
       if (!model) throw new ScratchError('build or load a model first');
       const t0 = performance.now();
-      const { tokens } = sampleText(m.opts, (text) => post({ type: 'piece', id: m.id, text }));
-      post({ type: 'generated', id: m.id, tokens, ms: performance.now() - t0 });
+      const { tokens, promptTokens } = sampleText(m.opts, (text) => post({ type: 'piece', id: m.id, text }));
+      post({ type: 'generated', id: m.id, tokens, promptTokens, ms: performance.now() - t0 });
       return;
     }
     case 'inspect': {
       if (!model || !tok) throw new ScratchError('build or load a model first');
-      if (m.request.what === 'embeddings') insights?.snapshot(state?.iter ?? 0, true); // where it is now
+      if (m.request.what === 'embeddings') insights?.snapshot(session?.state.iter ?? 0, true); // where it is now (a run's own snapshots stay as they are)
       post({ type: 'inspected', id: m.id, what: m.request.what, result: Insights.answer(model, tok, m.request, insights) });
       return;
     }

@@ -8,7 +8,7 @@ export const spec = defineCommand({
   summary: "Mean cross-entropy loss and perplexity of a model on N seeded batches of each split of a data folder.",
   flags: {
     run: { type: 'string', value: 'DIR', doc: 'a run folder (made by train --out) or a Hugging Face GPT-2 folder (config.json + model.safetensors)' },
-    data: { type: 'string', value: 'DIR', doc: "a data folder made by 'scratchlm prepare' with the model's tokenizer" },
+    data: { type: 'string', value: 'DIR', doc: "a data folder made by 'npx scratchlm prepare' with the model's tokenizer" },
     batches: { type: 'int', min: 1, value: 'N', doc: "batches per split (default: the run's evalIters)" },
     seed: { type: 'int', min: 0, max: 0xffffffff, value: 'S', doc: "seed of the batches (default: the run's seed)" },
     checkpoint: { type: 'string', choices: ['best', 'latest'], value: 'best|latest', doc: "which checkpoint of a run (default: best when there is one)" },

@@ -12,7 +12,7 @@ export const spec = defineCommand({
   summary: 'Write RUN/report.html: how a run learned, in one self-contained page.',
   flags: {
     prompt: { type: 'string', value: 'TEXT', doc: "the prompt of the heatmaps, logit lens and next-token table (default: the run's first probe)" },
-    groups: { type: 'string', value: 'SPEC', doc: 'token groups for the cohesion score (as in scratchlm embeddings)' },
+    groups: { type: 'string', value: 'SPEC', doc: 'token groups for the cohesion score (the syntax of --groups in npx scratchlm embeddings --help)' },
     'sample-tokens': { type: 'int', min: 1, max: 100000, value: 'N', default: 300, doc: 'tokens of the sample at the end of the page' },
     ...FLAGS,
   },

@@ -32,6 +32,7 @@ import { nextTokens, type NextOptions, type NextResult } from '../inspect/next.j
 import { gpt2WeightEntries, gptConfigFromHf, hfConfigFromGpt, loadGpt2Weights } from '../io/gpt2-weights.js';
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
 import { fileHost, type LoadedFolder } from './host.js';
+import { momentsFromBytes, momentsToBytes, stateFromJson, stateToJson, type MomentsHolder } from './checkpoint-bytes.js';
 
 /** Model settings (the GPT's shape) that GPT.create takes besides a preset. */
 export interface ModelShape {
@@ -46,6 +47,10 @@ export interface ModelShape {
 /** Training settings (TrainConfig's keys, e.g. lr, batchSize), all optional. */
 export type TrainSettings = Partial<Omit<TrainConfig, 'maxIters'>>;
 
+/**
+ * Options of `GPT.create`: a preset, a tokenizer (or text to build one, or a vocabulary size), a
+ * backend, and any model or training setting over the preset.
+ */
 export interface CreateOptions extends ModelShape, TrainSettings {
   /** Starting settings: 'baby' (default; nanoGPT's CPU shakespeare_char), 'shakespeare', 'brown'. */
   preset?: string;
@@ -74,6 +79,10 @@ export interface FitStep {
   tokensPerSec: number;
 }
 
+/**
+ * Options of `model.fit`: how many steps, callbacks, an abort signal, and training settings over the
+ * model's.
+ */
 export interface FitOptions extends TrainSettings {
   /** Steps to train in this call (default: the preset's maxIters). */
   steps?: number;
@@ -85,6 +94,7 @@ export interface FitOptions extends TrainSettings {
   signal?: AbortSignal;
 }
 
+/** What `model.fit` returns once its steps are done (or it was stopped). */
 export interface FitResult {
   /** Steps the model has been trained in all. */
   steps: number;
@@ -103,6 +113,10 @@ export type FitData =
   | { folder: string }
   | { train: TokenSource | ArrayLike<number>; val: TokenSource | ArrayLike<number>; tokenizerText?: string };
 
+/**
+ * Options of `model.generate` / `model.stream`: sampling (temperature, topK, topP, minP, seed, stop,
+ * ...) and how many tokens.
+ */
 export interface GenerateOptions extends Omit<TextSampleOptions, 'prompt' | 'maxTokens'> {
   /** Tokens to generate (default 200). */
   maxTokens?: number;
@@ -135,15 +149,23 @@ function env(name: string): string | undefined {
 
 /**
  * SCRATCHLM_TINY=1 (the test suite's example runner): every fit trains at most 3 steps with
- * 2 evaluation batches, so examples written with real step counts run in seconds.
+ * 2 evaluation batches and every generate/stream makes at most 20 tokens, so examples written
+ * with real step counts run in seconds. In a page, where bundlers replace process.env, set
+ * globalThis.SCRATCHLM_TINY = '1' instead.
  */
 function tiny(): boolean {
-  const v = env('SCRATCHLM_TINY');
+  // in a page, globalThis.SCRATCHLM_TINY (bundlers replace process.env with {})
+  const v = env('SCRATCHLM_TINY') ?? (globalThis as { SCRATCHLM_TINY?: string }).SCRATCHLM_TINY;
   return v !== undefined && v !== '' && v !== '0';
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
+/**
+ * The high-level model: the network with its tokenizer, backend and training settings. `await
+ * GPT.create({ text })`, `fit`, `generate`, `stream`, `next`, `neighbors`, `attention`, `lens`,
+ * `save`, `GPT.load`, `toFiles` / `GPT.fromFiles`.
+ */
 export class GPT extends GPTNetwork {
   /** The tokenizer text goes through (null: a model of token ids only). */
   tokenizer: Tokenizer | null = null;
@@ -151,7 +173,7 @@ export class GPT extends GPTNetwork {
   settings: Record<string, unknown> = trainKeys(PRESETS.baby!);
   private session: RunSession | null = null;
   /** A loaded run's state, until the first fit continues it. */
-  private saved: { state: RunCheckpointState; loadOptimizer: LoadedFolder['loadOptimizer'] } | null = null;
+  private saved: { state: RunCheckpointState; loadOptimizer: LoadedFolder['loadOptimizer']; optimizerBytes: (() => Uint8Array) | null } | null = null;
 
   /**
    * The network alone, on `opts.backend`. Without a backend it runs on the reference kernels
@@ -207,15 +229,19 @@ export class GPT extends GPTNetwork {
     const model = got.model as GPT;
     model.tokenizer = got.tokenizer;
     model.settings = trainKeys(got.settings);
-    if (got.state) model.saved = { state: got.state, loadOptimizer: got.loadOptimizer };
+    if (got.state) model.saved = { state: got.state, loadOptimizer: got.loadOptimizer, optimizerBytes: got.optimizerBytes ?? null };
     return model;
   }
 
-  /** A model from toFiles()' bytes (config.json, model.safetensors, tokenizer.json). */
+  /**
+   * A model from toFiles()' bytes (config.json, model.safetensors, tokenizer.json). With the
+   * checkpoint files of `toFiles({ checkpoint: true })` (checkpoint.json, optimizer.safetensors),
+   * fit() continues that run exactly, as after GPT.load(runFolder).
+   */
   static async fromFiles(files: ModelFiles, opts: { backend?: Backend | BackendOptions } = {}): Promise<GPT> {
     const need = (name: string) => {
       const b = files[name];
-      if (!b) throw new ScratchError(`GPT.fromFiles: '${name}' is missing (expected config.json, model.safetensors and tokenizer.json)`);
+      if (!b) throw new ScratchError(`GPT.fromFiles: '${name}' is missing (expected config.json, model.safetensors and tokenizer.json${name === 'optimizer.safetensors' ? ', and optimizer.safetensors beside checkpoint.json' : ''})`);
       return b;
     };
     const text = (name: string) => new TextDecoder().decode(need(name));
@@ -226,21 +252,45 @@ export class GPT extends GPTNetwork {
         throw new ScratchError(`GPT.fromFiles: ${name} is not valid JSON (${(e as Error).message})`);
       }
     };
-    const { config, eps } = gptConfigFromHf(json('config.json'), 'config.json');
+    const hf = gptConfigFromHf(json('config.json'), 'config.json');
+    const state = files['checkpoint.json'] ? stateFromJson(json('checkpoint.json')) : null;
+    let config = hf.config;
+    if (state) {
+      // the run's own model config (GPT-2 files always carry biases; a bias-free run has none)
+      const shape = state.config.model;
+      for (const k of ['vocabSize', 'nLayer', 'nHead', 'nEmbd', 'blockSize'] as const) {
+        if (shape[k] !== undefined && shape[k] !== config[k]) throw new ScratchError(`GPT.fromFiles: checkpoint.json is of a model with ${k} ${String(shape[k])}, config.json says ${config[k]}: the files are of two models`);
+      }
+      const { vocabSize: _v, ...modelSettings } = shape;
+      void _v;
+      config = buildRunConfig({ ...modelSettings, ...state.config.train }, config.vocabSize).model;
+    }
     const backend = await resolveBackend(opts.backend);
-    const model = new GPT(config, { backend, layerNormEps: eps });
+    const model = new GPT(config, { backend, layerNormEps: hf.eps });
     loadGpt2Weights(model, parseSafetensors(need('model.safetensors'), 'model.safetensors').tensors, 'model.safetensors');
     if (files['tokenizer.json']) model.tokenizer = tokenizerFromJSON(json('tokenizer.json'), 'tokenizer.json');
     if (files['settings.json']) model.settings = trainKeys(json('settings.json') as Record<string, unknown>);
+    if (state) {
+      model.settings = trainKeys(state.config.train);
+      const bytes = state.optimizerStep > 0 ? need('optimizer.safetensors') : null;
+      model.saved = {
+        state,
+        loadOptimizer: bytes ? (opt) => momentsFromBytes(bytes, opt as unknown as MomentsHolder, state.optimizerStep) : null,
+        optimizerBytes: bytes ? () => bytes : null,
+      };
+    }
     return model;
   }
 
   /**
    * The model's files as bytes, in the Hugging Face GPT-2 layout any GPT-2 tool reads
    * (config.json, model.safetensors) plus tokenizer.json and settings.json: for a browser to keep
-   * (IndexedDB, a download) and GPT.fromFiles / GPT.load to read back. Weights only: no optimizer.
+   * (IndexedDB, a download) and GPT.fromFiles / GPT.load to read back. With `checkpoint: true`
+   * also the run's state and optimizer moments (checkpoint.json, optimizer.safetensors; see
+   * api/checkpoint-bytes.ts), so that GPT.fromFiles(files).fit(...) continues exactly where this
+   * model stopped, as a run folder does.
    */
-  toFiles(): ModelFiles {
+  toFiles(opts: { checkpoint?: boolean } = {}): ModelFiles {
     const enc = new TextEncoder();
     const files: ModelFiles = {
       'config.json': enc.encode(JSON.stringify(hfConfigFromGpt(this.config, this.eps), null, 2) + '\n'),
@@ -248,6 +298,13 @@ export class GPT extends GPTNetwork {
       'settings.json': enc.encode(JSON.stringify(this.settings, null, 2) + '\n'),
     };
     if (this.tokenizer) files['tokenizer.json'] = enc.encode(formatTokenizerJSON(this.tokenizer));
+    if (opts.checkpoint) {
+      if (!this.tokenizer) throw new ScratchError("toFiles({ checkpoint: true }) needs the model's tokenizer (a checkpoint keeps it); this model has token ids only");
+      const state = this.session?.checkpointState() ?? this.saved?.state ?? this.freshState();
+      files['checkpoint.json'] = enc.encode(stateToJson(state));
+      const moments = this.session ? momentsToBytes(this.session.state.optimizer as unknown as MomentsHolder) : (this.saved?.optimizerBytes?.() ?? null);
+      if (moments && state.optimizerStep > 0) files['optimizer.safetensors'] = moments;
+    }
     return files;
   }
 
@@ -385,7 +442,8 @@ export class GPT extends GPTNetwork {
   /** The continuation as it is generated, piece by piece (for await ... of); yields to the event loop as it goes. */
   async *stream(prompt = '', opts: GenerateOptions = {}): AsyncGenerator<string> {
     const tok = this.needTokenizer('generate');
-    const gen = generateText(this, tok, { ...opts, prompt, maxTokens: opts.maxTokens ?? 200 });
+    const maxTokens = opts.maxTokens ?? 200;
+    const gen = generateText(this, tok, { ...opts, prompt, maxTokens: tiny() ? Math.min(maxTokens, 20) : maxTokens });
     let t0 = Date.now();
     for (const piece of gen) {
       yield piece;

@@ -21,6 +21,8 @@ export interface LoadedFolder {
   state: RunCheckpointState | null;
   /** Loads the run's optimizer moments (when it has any). */
   loadOptimizer: ((opt: { t: number; m: readonly unknown[]; v: readonly unknown[]; setState(s: { t: number; m: Float32Array[]; v: Float32Array[] }): void }) => void) | null;
+  /** The optimizer moments' file as bytes (checksum verified), for toFiles({ checkpoint: true }) before any fit. */
+  optimizerBytes?: (() => Uint8Array) | null;
 }
 
 export interface FileHost {

@@ -15,6 +15,7 @@ import type { GPT } from '../model/gpt.js';
 import { AdamW } from '../train/adamw.js';
 import { MuonAdamW, NS_COEFFS, NS_STEPS } from '../train/muon.js';
 
+/** One compared quantity of a fixture check, with its largest error and tolerance. */
 export interface CheckRow {
   /** What was compared: 'logits', 'grad.h.0.ln_1.weight', 'greedy', ... */
   name: string;
@@ -25,6 +26,7 @@ export interface CheckRow {
   ok: boolean;
 }
 
+/** The result of `runFixtureCheck`: one row per quantity, and whether all are within tolerance. */
 export interface CheckReport {
   rows: CheckRow[];
   ok: boolean;
@@ -65,6 +67,10 @@ function toModelLayout(model: GPT, name: string, t: SafeTensor): ArrayLike<numbe
   return out;
 }
 
+/**
+ * Runs forward, backward, the AdamW steps and greedy decoding that a PyTorch fixture folder describes
+ * (`npx scratchlm check`) and compares each with the recorded values.
+ */
 export function runFixtureCheck(dir: string, opts: { backend?: Backend } = {}): CheckReport {
   const backend = opts.backend ?? refBackend;
   if (!isFolder(dir)) throw new ScratchError(`${dir}: no such folder; expected a fixture folder with config.json, model.safetensors, expected.safetensors and expected.json`);

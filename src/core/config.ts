@@ -4,6 +4,10 @@
  */
 import { ScratchError } from './errors.js';
 
+/**
+ * One setting of a Schema: its kind (int, number, boolean, string or enum), bounds, default and a one-
+ * line doc.
+ */
 export type FieldSpec =
   | { kind: 'int'; min?: number; max?: number; default?: number; doc: string }
   | { kind: 'number'; min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean; default?: number; doc: string }
@@ -12,6 +16,7 @@ export type FieldSpec =
   | { kind: 'enum'; values: readonly string[]; default?: string; doc: string }
   | { kind: 'numbers'; length: number; default?: readonly number[]; doc: string };
 
+/** A config schema: each key's kind, bounds, default and documentation. */
 export type Schema = Record<string, FieldSpec>;
 
 /** Validates `raw` against `schema` (filling defaults) and returns a frozen copy. */

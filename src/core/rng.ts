@@ -16,6 +16,7 @@ function splitmix32(seed: number): () => number {
   };
 }
 
+/** A seeded random number generator (xoshiro128**) whose state can be saved and restored. */
 export class Rng {
   private s: Uint32Array = new Uint32Array(4);
 
@@ -59,10 +60,12 @@ export class Rng {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
+  /** The generator's state (four 32-bit words), to save. */
   getState(): RngState {
     return [this.s[0], this.s[1], this.s[2], this.s[3]];
   }
 
+  /** Restores a state from getState: the draws then continue as they would have. */
   setState(state: readonly number[]): void {
     if (state.length !== 4 || state.some((x) => !Number.isInteger(x) || x < 0 || x > 0xffffffff)) {
       throw new Error('rng state must be four unsigned 32-bit integers');
@@ -70,6 +73,7 @@ export class Rng {
     for (let i = 0; i < 4; i++) this.s[i] = state[i];
   }
 
+  /** A generator at a saved state. */
   static fromState(state: readonly number[]): Rng {
     const r = new Rng(0);
     r.setState(state);

@@ -10,6 +10,7 @@ import type { GPTConfig } from '../model/config.js';
 import { GPT } from '../model/gpt.js';
 import { DecodeEngine } from './engine.js';
 
+/** The model shapes `npx scratchlm bench generate` times, by preset name. */
 export const GENERATE_BENCH_SHAPES = {
   /** nanoGPT's baby model on characters. */
   baby: { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false, dropout: 0 },
@@ -17,8 +18,10 @@ export const GENERATE_BENCH_SHAPES = {
   gpt2: { vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768, bias: true, dropout: 0 },
 } as const satisfies Record<string, Partial<GPTConfig>>;
 
+/** A preset name of GENERATE_BENCH_SHAPES. */
 export type GenerateBenchShape = keyof typeof GENERATE_BENCH_SHAPES;
 
+/** What `benchGenerate` measured (the fields of `bench generate --json`). */
 export interface GenerateBenchResult {
   preset: string;
   kernels: string;
@@ -41,6 +44,7 @@ export interface GenerateBenchResult {
   weight_bytes: number;
 }
 
+/** Options of `benchGenerate`. */
 export interface GenerateBenchOptions {
   preset: GenerateBenchShape;
   backend: Backend;
@@ -53,6 +57,10 @@ export interface GenerateBenchOptions {
   cpuNow?: () => number;
 }
 
+/**
+ * Times generation through the KV cache on a randomly initialised model of a preset's shape: ms per
+ * token, prompt processing and peak memory.
+ */
 export function benchGenerate(o: GenerateBenchOptions): GenerateBenchResult {
   const cfg = GENERATE_BENCH_SHAPES[o.preset];
   const P = o.promptTokens ?? 16;

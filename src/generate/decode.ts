@@ -22,7 +22,9 @@ import { Tensor, noGrad } from '../tensor/tensor.js';
 
 /** One sequence's cached keys and values: per layer (blockSize, C) each, rows = positions. */
 export class KVCache {
+  /** Keys per layer. */
   readonly k: Buf[];
+  /** Values per layer. */
   readonly v: Buf[];
   /** Positions filled (0..blockSize). */
   length = 0;
@@ -60,6 +62,7 @@ export function kvCacheFloats(model: GPT): number {
  */
 const pools = new WeakMap<GPT, KVCache[]>();
 
+/** A KV cache for `model`, reused from the model's pool when one is free (give it back with releaseCache). */
 export function acquireCache(model: GPT): KVCache {
   const free = pools.get(model) ?? [];
   pools.set(model, free);
@@ -73,6 +76,7 @@ export function acquireCache(model: GPT): KVCache {
   return new KVCache(model, f64 ? new Float64Array(n) : model.backend.allocF32(n));
 }
 
+/** Returns a KV cache from acquireCache to its model's pool. */
 export function releaseCache(cache: KVCache): void {
   const free = pools.get(cache.model);
   if (free && !free.includes(cache)) free.push(cache);

@@ -29,6 +29,10 @@ export interface TokenChoice {
   top: TokenLogprob[];
 }
 
+/**
+ * Sampling options of one sequence in a BatchDecoder, and how many log-probability alternatives to
+ * report.
+ */
 export interface DecoderSeqOptions extends SamplingOptions {
   /** Log-probabilities of each token with this many alternatives (absent: none; 0: the token's only). */
   logprobs?: number;
@@ -44,6 +48,10 @@ interface Seq extends DecoderSeq {
   removed: boolean;
 }
 
+/**
+ * Decodes several sequences together: one batched forward per step over every live sequence, each with
+ * its own KV cache and sampler.
+ */
 export class BatchDecoder {
   private nextId = 0;
   private readonly live = new Set<Seq>();

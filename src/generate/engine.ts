@@ -33,6 +33,7 @@ export interface GenerationRequest {
   logprobs?: number;
 }
 
+/** Why a sequence ended: a stop string or token, its token limit, or cancel(). */
 export type FinishReason = 'stop' | 'length' | 'cancelled';
 
 /** What one step produced for one sequence. */
@@ -53,6 +54,7 @@ export interface TokenEvent {
   finishReason: FinishReason | null;
 }
 
+/** Options of a DecodeEngine. */
 export interface EngineOptions {
   /** Needed for text in events and for stop strings. */
   tokenizer?: Tokenizer;
@@ -71,7 +73,12 @@ interface Seq {
   stopTokens: Set<number>;
 }
 
+/**
+ * Continuous batching over a BatchDecoder: requests are added at any time, queued beyond maxSequences,
+ * and each step() returns the text deltas of every running sequence.
+ */
 export class DecodeEngine {
+  /** Sequences decoded together at most; more wait in the queue. */
   readonly maxSequences: number;
   private readonly decoder: BatchDecoder;
   private readonly queue: Seq[] = [];

@@ -9,11 +9,13 @@ import type { GPT } from '../model/gpt.js';
 import { DecodeEngine } from './engine.js';
 import { Sampler, argmaxOf, validateSampling, type SamplingOptions } from './sampler.js';
 
+/** Sampling options with the generator to draw from. */
 export interface SampleOptions extends SamplingOptions {
   /** Needed unless greedy (takes the place of `seed`). */
   rng?: Rng;
 }
 
+/** Throws a ScratchError naming the first sampling option out of range. */
 export function validateSampleOptions(o: SampleOptions): void {
   validateSampling(o);
 }

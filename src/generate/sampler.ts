@@ -10,6 +10,10 @@
 import { check } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 
+/**
+ * How the next token is drawn from the logits: temperature, top-k, top-p, min-p, repetition penalty,
+ * seed.
+ */
 export interface SamplingOptions {
   /** Softmax temperature; 0 is greedy (argmax). Default 1. */
   temperature?: number;
@@ -117,6 +121,7 @@ export function argmaxOf(values: ArrayLike<number>, n = values.length, off = 0):
   return best;
 }
 
+/** A token id and its log-probability (natural log). */
 export interface TokenLogprob {
   token: number;
   logprob: number;
@@ -138,6 +143,7 @@ export function logprobsOf(logits: ArrayLike<number>, chosen: number, topN: numb
 
 /** One sequence's sampler: its settings, its generator and the tokens it has seen. */
 export class Sampler {
+  /** The sampling settings, checked. */
   readonly opts: Readonly<SamplingOptions>;
   private readonly rng: Rng;
   private readonly z: Float64Array;

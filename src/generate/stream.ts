@@ -5,6 +5,7 @@
  */
 import type { Tokenizer } from '../tokenizer/types.js';
 
+/** What TextStream gives for one id: new text, and whether a stop string ended the stream. */
 export interface StreamPiece {
   /** New text, safe to show. */
   text: string;
@@ -12,6 +13,10 @@ export interface StreamPiece {
   stopped: boolean;
 }
 
+/**
+ * Turns generated ids into text that is safe to show: whole UTF-8 characters only, and text that could
+ * begin a stop string is held until settled.
+ */
 export class TextStream {
   private readonly dec;
   private held = '';
@@ -24,6 +29,7 @@ export class TextStream {
     this.dec = tok.streamDecoder();
   }
 
+  /** Whether a stop string was found (nothing more comes). */
   get stopped(): boolean {
     return this.done;
   }

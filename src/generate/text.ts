@@ -9,6 +9,7 @@ import type { Tokenizer } from '../tokenizer/types.js';
 import { DecodeEngine, type FinishReason, type TokenEvent } from './engine.js';
 import { validateSampling, type SamplingOptions } from './sampler.js';
 
+/** Options of `generateText`: a prompt, how many tokens, stop strings, and sampling. */
 export interface TextSampleOptions extends Omit<SamplingOptions, 'rng'> {
   /** Default: a newline for a character tokenizer, `<|endoftext|>` where the tokenizer has it. */
   prompt?: string;
@@ -60,6 +61,7 @@ function* stream(model: GPT, tok: Tokenizer, ids: number[], opts: TextSampleOpti
   }
 }
 
+/** One sample of `generateTexts`. */
 export interface TextSample {
   /** Which prompt (index into `prompts`) and which of its `n` samples. */
   prompt: number;
@@ -71,6 +73,7 @@ export interface TextSample {
   logprobs?: { token: number; logprob: number; top: { token: number; logprob: number }[] }[];
 }
 
+/** Options of `generateTexts`: several prompts, n samples each, decoded in one batch. */
 export interface TextBatchOptions extends Omit<TextSampleOptions, 'prompt'> {
   prompts: readonly string[];
   /** Samples per prompt (default 1); sample j of every prompt draws from seed + j. */

@@ -16,6 +16,7 @@ export function wordList(corpus: string): Set<string> {
   return new Set(letterWords(corpus));
 }
 
+/** How many of a sample's words are real words (the main job's quality measure). */
 export interface WordShare {
   /** Words of 4+ letters in the sample. */
   words: number;
@@ -25,6 +26,7 @@ export interface WordShare {
   share: number;
 }
 
+/** Counts the words of at least minLength letters in `sample` and how many of them are in `vocabulary`. */
 export function wordShare(sample: string, vocabulary: ReadonlySet<string>, minLength = 4): WordShare {
   const ws = letterWords(sample, minLength);
   const known = ws.filter((w) => vocabulary.has(w)).length;

@@ -8,12 +8,17 @@
 import { ScratchError } from '../core/errors.js';
 import { rowCosine } from './neighbors.js';
 
+/** A named group of tokens (rows of an embedding matrix), e.g. the digits or the vowels. */
 export interface TokenGroup {
   name: string;
   /** Row indices into the embedding matrix given to `cohesion`. */
   rows: number[];
 }
 
+/**
+ * How much closer a group's embeddings are to each other than to the rest: mean cosine within and
+ * between, and their difference.
+ */
 export interface CohesionResult {
   score: number;
   within: number;

@@ -25,6 +25,7 @@ export interface EmbeddingsResult {
   snapshots: { step: number; cohesion: number; within: number; between: number }[];
 }
 
+/** The embedding snapshots of a run as aligned 2-D maps, one frame per snapshot, with the groups coloured. */
 export interface EmbeddingsOverTraining {
   result: EmbeddingsResult;
   frames: MapFrame[];

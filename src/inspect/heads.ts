@@ -19,6 +19,10 @@ import { Rng } from '../core/rng.js';
 import type { GPT } from '../model/gpt.js';
 import { traceForward } from './trace.js';
 
+/**
+ * How much of a head's attention follows each pattern (0 to 1): previous token, first token, self,
+ * induction.
+ */
 export interface HeadScores {
   previous: number;
   first: number;
@@ -26,6 +30,7 @@ export interface HeadScores {
   induction: number;
 }
 
+/** One attention head's scores, entropy and the pattern it is labelled with. */
 export interface HeadReport {
   layer: number;
   head: number;
@@ -38,18 +43,21 @@ export interface HeadReport {
 /** (T, T) 0/1 detection pattern, lower triangular, row-major. */
 export type Pattern = Uint8Array;
 
+/** The T x T pattern of a previous-token head: each query attends to the position before it. */
 export function previousPattern(T: number): Pattern {
   const p = new Uint8Array(T * T);
   for (let q = 1; q < T; q++) p[q * T + q - 1] = 1;
   return p;
 }
 
+/** The T x T pattern of a first-token head: each query attends to position 0. */
 export function firstPattern(T: number): Pattern {
   const p = new Uint8Array(T * T);
   for (let q = 0; q < T; q++) p[q * T] = 1;
   return p;
 }
 
+/** The T x T pattern of a self head: each query attends to its own position. */
 export function selfPattern(T: number): Pattern {
   const p = new Uint8Array(T * T);
   for (let q = 0; q < T; q++) p[q * T + q] = 1;
@@ -138,6 +146,7 @@ function pct(x: number): string {
   return `${Math.round(Math.min(1, x) * 100)}%`;
 }
 
+/** Options of the head detector. */
 export interface HeadScoreOptions {
   /** Seed of the repeated random sequence for the induction score (default 0). */
   seed?: number;

@@ -8,6 +8,7 @@ import type { Tokenizer } from '../tokenizer/types.js';
 import { softmax, topK, traceForward, unembedRows } from './trace.js';
 import { encodePrompt, tokenText } from './vocab.js';
 
+/** The logit lens at one layer: what the model would predict if it stopped there. */
 export interface LensLayer {
   /** 0: the embedding; l: after block l (1-based, so the last is nLayer). */
   layer: number;

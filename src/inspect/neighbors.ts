@@ -5,6 +5,7 @@ import type { Tokenizer } from '../tokenizer/types.js';
 import { topK } from './trace.js';
 import { tokenId, tokenText } from './vocab.js';
 
+/** A token near another in embedding space, with the cosine of their embeddings. */
 export interface Neighbor {
   token: string;
   id: number;

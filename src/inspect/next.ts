@@ -10,12 +10,14 @@ import type { Tokenizer } from '../tokenizer/types.js';
 import { logProbAt, softmax, topK, traceForward } from './trace.js';
 import { encodePrompt, encodeText, tokenText } from './vocab.js';
 
+/** One of the most likely next tokens, with its probability. */
 export interface TopToken {
   token: string;
   id: number;
   prob: number;
 }
 
+/** One token of a scored candidate continuation. */
 export interface CandidateToken {
   token: string;
   id: number;
@@ -23,6 +25,7 @@ export interface CandidateToken {
   logprob: number;
 }
 
+/** A candidate continuation's probability, token by token. */
 export interface CandidateScore {
   text: string;
   /** Sum of the tokens' log-probabilities (natural log). */
@@ -46,6 +49,7 @@ export interface NextResult {
   notes: string[];
 }
 
+/** Options of `nextTokens` / `model.next`. */
 export interface NextOptions {
   /** How many most likely tokens (default 10; clamped to the vocabulary, with a note). */
   top?: number;

@@ -8,6 +8,7 @@ import type { Tokenizer } from '../tokenizer/types.js';
 import { nextTokens } from './next.js';
 import { encodeText } from './vocab.js';
 
+/** A prompt and the continuations whose probabilities are followed over training. */
 export interface Probe {
   prompt: string;
   candidates: string[];

@@ -13,6 +13,7 @@ import type { NextResult } from './next.js';
 import type { ProbeResult } from './probes.js';
 import { attentionSvg, esc, htmlPage, lineChart, PALETTE, showToken, type Series } from './svg.js';
 
+/** What the learning report is made from: the run's summary, metrics, snapshots and inspection results. */
 export interface ReportInput {
   title: string;
   /** One line about the model and the run (shape, tokenizer, steps). */

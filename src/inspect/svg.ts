@@ -6,6 +6,7 @@
 import type { AttentionResult } from './attention.js';
 import type { HeadReport } from './heads.js';
 
+/** Escapes text for SVG and HTML (exported as escapeXml). */
 export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
@@ -29,6 +30,7 @@ function niceStep(range: number, ticks: number): number {
   return (n < 1.5 ? 1 : n < 3 ? 2 : n < 7 ? 5 : 10) * mag;
 }
 
+/** One line of a chart: its name, colour, points and style. */
 export interface Series {
   name: string;
   color?: string;
@@ -37,6 +39,7 @@ export interface Series {
   dash?: boolean;
 }
 
+/** Options of `lineChart`: title, axis labels, size. */
 export interface ChartOptions {
   title: string;
   xLabel?: string;
@@ -167,6 +170,7 @@ export function attentionSvg(r: AttentionResult, title = `attention over ${JSON.
   return out.join('\n');
 }
 
+/** One frame of an embedding map: the step, the 2-D points and the cohesion score. */
 export interface MapFrame {
   step: number;
   /** (rows, 2) aligned coordinates. */

@@ -9,6 +9,7 @@ import type { GPT } from '../model/gpt.js';
 import { noGrad } from '../tensor/tensor.js';
 import { Tensor } from '../tensor/tensor.js';
 
+/** What a trace keeps besides the logits. */
 export interface TraceOptions {
   /** Keep the residual stream after the embedding and after every block (for the logit lens). */
   residuals?: boolean;
@@ -18,6 +19,10 @@ export interface TraceOptions {
   logits?: 'all' | 'last' | 'none';
 }
 
+/**
+ * One forward pass over a prompt with the internals kept (residual stream, attention), for the
+ * inspection functions.
+ */
 export interface Trace {
   /** The ids that ran (at most blockSize). */
   ids: number[];

@@ -51,6 +51,10 @@ export function encodeText(tok: Tokenizer, text: string, what: string): number[]
   return tok.encode(text, { allowedSpecial: 'all' });
 }
 
+/**
+ * A prompt as the model reads it: its ids and notes on what was changed (cut to the block size,
+ * unknown characters).
+ */
 export interface EncodedPrompt {
   /** The ids the model reads (at most `limit`). */
   ids: number[];

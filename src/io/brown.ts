@@ -74,6 +74,7 @@ export function brownTextFile(cacheDir: string): string {
   return path;
 }
 
+/** The built-in Brown corpus, prepared: its data folder, its text file, and whether this call prepared it. */
 export interface BuiltinData {
   dataDir: string;
   textPath: string;

@@ -37,9 +37,15 @@ export class DamagedCheckpointError extends ScratchError {
   }
 }
 
+/** The `format` field of a checkpoint's JSON. */
 export const CHECKPOINT_FORMAT = 'scratchlm-checkpoint';
+/** The checkpoint version this scratchlm writes (it reads 1 and 2). */
 export const CHECKPOINT_VERSION = 2;
 
+/**
+ * A checkpoint's JSON (`latest.json`, `best.json`): the run state, its weight and optimizer files and
+ * their checksums.
+ */
 export interface CheckpointMeta extends CheckpointState {
   format: string;
   version: number;
@@ -53,10 +59,12 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** The JSON file of checkpoint `name` in a run folder. */
 export function checkpointPath(runDir: string, name: string): string {
   return join(runDir, `${name}.json`);
 }
 
+/** Whether a run folder has checkpoint `name` (its JSON file exists). */
 export function hasCheckpoint(runDir: string, name = 'latest'): boolean {
   return existsSync(checkpointPath(runDir, name));
 }
@@ -107,7 +115,7 @@ function metaChecksum(m: CheckpointMeta): string {
 /** What to do about a damaged checkpoint `name` of `runDir`: the fixes that exist for this run. */
 function damagedAdvice(runDir: string, name: string): string {
   const other = name === 'best' ? 'latest' : 'best';
-  if (!hasCheckpoint(runDir, other)) return `the run has no other checkpoint: restore ${runDir} from a backup, or start a new run (scratchlm train --data <folder> --out <new folder>)`;
+  if (!hasCheckpoint(runDir, other)) return `the run has no other checkpoint: restore ${runDir} from a backup, or start a new run (npx scratchlm train --data <folder> --out <new folder>)`;
   return `sample and eval can use the other one (--checkpoint ${other}); train --resume continues from the newest sound one`;
 }
 
@@ -132,7 +140,7 @@ export function firstSoundCheckpoint<T>(runDir: string, order: readonly string[]
     return { value: load(name), name, skipped }; // throws: no checkpoint
   }
   if (skipped.length === 1) throw skipped[0]!;
-  throw new DamagedCheckpointError(`${runDir}: every checkpoint is damaged (${skipped.map((e) => e.reason).join('; ')}); nothing sound is left to load: restore the folder from a backup, or start a new run (scratchlm train --data <folder> --out <new folder>)`);
+  throw new DamagedCheckpointError(`${runDir}: every checkpoint is damaged (${skipped.map((e) => e.reason).join('; ')}); nothing sound is left to load: restore the folder from a backup, or start a new run (npx scratchlm train --data <folder> --out <new folder>)`);
 }
 
 function tryReadMeta(path: string): CheckpointMeta | null {
@@ -147,7 +155,7 @@ function tryReadMeta(path: string): CheckpointMeta | null {
 /** Reads and checks checkpoint `name`'s description (not yet its weights). */
 export function readCheckpointMeta(runDir: string, name = 'latest'): CheckpointMeta {
   const path = checkpointPath(runDir, name);
-  if (!existsSync(path)) throw new ScratchError(`${runDir}: no checkpoint '${name}' (${path} is missing); is this a run folder? start a run with 'scratchlm train --out ${runDir}'`);
+  if (!existsSync(path)) throw new ScratchError(`${runDir}: no checkpoint '${name}' (${path} is missing); is this a run folder? start a run with 'npx scratchlm train --out ${runDir}'`);
   const bad = (why: string) => new DamagedCheckpointError(`${path}: corrupt checkpoint (${why}); ${damagedAdvice(runDir, name)}`, `${name}.json: ${why}`);
   let m: CheckpointMeta;
   try {

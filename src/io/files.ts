@@ -3,6 +3,7 @@ import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, 
 import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 
+/** Reads a file whole; a missing or unreadable file is a one-line ScratchError naming it as `what`. */
 export function readBytes(path: string, what = 'file'): Uint8Array {
   try {
     return readFileSync(path);
@@ -29,6 +30,10 @@ export function decodeUtf8(bytes: Uint8Array, source: string): string {
   }
 }
 
+/**
+ * Reads and parses a JSON file; a missing, unreadable or invalid file is a one-line ScratchError
+ * naming it as `what`.
+ */
 export function readJson(path: string, what = 'file'): unknown {
   const text = readText(path, what);
   try {

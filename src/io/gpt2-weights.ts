@@ -62,6 +62,10 @@ export function scratchlmFolderConfig(c: GPTConfig, eps = 1e-5): HfGpt2Config {
   return { model_type: 'scratchlm', layer_norm_epsilon: eps, scratchlm: { ...c } } as unknown as HfGpt2Config;
 }
 
+/**
+ * A Hugging Face GPT-2 config.json for a model config (throws when the model is not GPT-2's
+ * architecture).
+ */
 export function hfConfigFromGpt(c: GPTConfig, eps = 1e-5): HfGpt2Config {
   const why = gpt2Incompatibility(c);
   if (why) {

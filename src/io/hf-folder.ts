@@ -9,6 +9,7 @@ import { isFolder, readBytes, readJson, writeAtomic } from './files.js';
 import { gpt2WeightEntries, gptConfigFromHf, hfConfigFromGpt, loadGpt2Weights } from './gpt2-weights.js';
 import { parseSafetensors, serializeSafetensors, type SafeTensor } from './safetensors.js';
 
+/** Reads a .safetensors file into its tensors by name. */
 export function readSafetensorsFile(path: string): Map<string, SafeTensor> {
   return parseSafetensors(readBytes(path, 'safetensors file'), path).tensors;
 }

@@ -14,10 +14,13 @@ import { TokenFile, TokenFileWriter } from './token-file.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
 import { loadTokenizer } from './tokenizer-files.js';
 
+/** The `format` field of a data folder's meta.json. */
 export const DATA_FORMAT = 'scratchlm-data';
+/** The data folder version this scratchlm reads and writes. */
 export const DATA_VERSION = 1;
 const CHUNK = 4 << 20;
 
+/** Options of `prepareData` (`npx scratchlm prepare`). */
 export interface PrepareOptions {
   /** 'char' (built from the inputs), 'gpt2', a tokenizer file, or a tokenizer already made. */
   tokenizer: string | Tokenizer;
@@ -39,6 +42,7 @@ export interface PrepareOptions {
 /** Thrown into a prepare that is stopped (Ctrl-C) between chunks; its files are removed. */
 export class PrepareInterrupted extends ScratchError {}
 
+/** A data folder's meta.json: its format, tokenizer, vocabulary size and token counts. */
 export interface DataMeta {
   format: string;
   version: number;
@@ -370,17 +374,21 @@ export interface DataFolder {
   val: TokenFile;
 }
 
+/**
+ * Opens a data folder made by `npx scratchlm prepare`: its tokenizer and its train and val token
+ * files, checked against each other.
+ */
 export function openDataFolder(dir: string): DataFolder {
   const metaPath = join(dir, 'meta.json');
-  if (!existsSync(metaPath)) throw new ScratchError(`${dir}: not a prepared data folder (no meta.json); make one with 'scratchlm prepare <text files> --tokenizer char --out ${dir}'`);
+  if (!existsSync(metaPath)) throw new ScratchError(`${dir}: not a prepared data folder (no meta.json); make one with 'npx scratchlm prepare <text files> --tokenizer char --out ${dir}'`);
   const meta = readJson(metaPath, 'data description') as DataMeta;
-  if (meta?.format !== DATA_FORMAT || meta.version !== DATA_VERSION) throw new ScratchError(`${metaPath}: not a scratchlm data folder of version ${DATA_VERSION}; run 'scratchlm prepare' again`);
+  if (meta?.format !== DATA_FORMAT || meta.version !== DATA_VERSION) throw new ScratchError(`${metaPath}: not a scratchlm data folder of version ${DATA_VERSION}; run 'npx scratchlm prepare' again`);
   const tokPath = join(dir, 'tokenizer.json');
   const tokenizer = tokenizerFromJSON(readJson(tokPath, 'tokenizer file'), tokPath);
   const train = TokenFile.open(join(dir, 'train.bin'));
   const val = TokenFile.open(join(dir, 'val.bin'));
   for (const f of [train, val]) {
-    if (f.vocabSize !== tokenizer.vocabSize) throw new ScratchError(`${f.path}: made for a vocabulary of ${f.vocabSize}, but ${tokPath} has ${tokenizer.vocabSize}; run 'scratchlm prepare' again`);
+    if (f.vocabSize !== tokenizer.vocabSize) throw new ScratchError(`${f.path}: made for a vocabulary of ${f.vocabSize}, but ${tokPath} has ${tokenizer.vocabSize}; run 'npx scratchlm prepare' again`);
   }
   return { dir, meta, tokenizer, tokenizerText: formatTokenizerJSON(tokenizer), train, val };
 }

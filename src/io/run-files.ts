@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import { fileErrorMessage, readJson, removeStaleTemps, writeAtomic } from './files.js';
 
+/** One line of metrics.jsonl: a logged step, or an evaluation (`eval: true`). */
 export interface MetricsRecord {
   iter: number;
   [key: string]: number | boolean | string | readonly object[];
@@ -44,6 +45,7 @@ export function writeRunFile(dir: string, name: string, text: string): void {
   writeAtomic(join(dir, name), text);
 }
 
+/** Whether a file or folder exists. */
 export function pathExists(path: string): boolean {
   return existsSync(path);
 }
@@ -54,10 +56,12 @@ export function freshRunDir(base: string): string {
   for (let i = 2; ; i++) if (!existsSync(`${base}-${i}`)) return `${base}-${i}`;
 }
 
+/** The metrics.jsonl file of a run folder. */
 export function metricsPath(dir: string): string {
   return join(dir, 'metrics.jsonl');
 }
 
+/** A run folder's metrics.jsonl records; lines that do not parse (cut by a crash) are skipped. */
 export function readMetrics(dir: string): MetricsRecord[] {
   const path = metricsPath(dir);
   if (!existsSync(path)) return [];
@@ -82,6 +86,7 @@ export function truncateMetrics(dir: string, iter: number): MetricsRecord[] {
   return kept;
 }
 
+/** Appends one record to a run folder's metrics.jsonl. */
 export function appendMetrics(dir: string, r: MetricsRecord): void {
   try {
     appendFileSync(metricsPath(dir), JSON.stringify(r) + '\n');

@@ -5,9 +5,12 @@
  */
 import { ScratchError } from '../core/errors.js';
 
+/** The safetensors dtypes scratchlm reads and writes. */
 export type SafeDType = 'F32' | 'I32' | 'F64';
+/** The typed array of a SafeTensor's data. */
 export type SafeArray = Float32Array | Int32Array | Float64Array;
 
+/** One tensor of a safetensors file: dtype, shape and data. */
 export interface SafeTensor {
   dtype: SafeDType;
   shape: number[];

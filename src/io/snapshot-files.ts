@@ -14,30 +14,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'no
 import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import { fileErrorMessage, readBytes, writeAtomic } from './files.js';
+import { SNAPSHOT_MAGIC, decodeEmbeddingSnapshot, parseSnapshotIndex, type EmbeddingSnapshot, type SnapshotEntry, type SnapshotHeads } from './snapshot-decode.js';
 
-const MAGIC = 'SLMEMB1\n';
+const MAGIC = SNAPSHOT_MAGIC;
 
-/** A snapshot's head scores, as `headScores` returns them (kept opaque here: io knows no inspection). */
-export type SnapshotHeads = readonly object[];
+export type { SnapshotHeads, SnapshotEntry, EmbeddingSnapshot };
 
-export interface SnapshotEntry {
-  step: number;
-  file: string;
-  rows: number;
-  cols: number;
-  heads: SnapshotHeads;
-}
-
-export interface EmbeddingSnapshot {
-  step: number;
-  /** Token ids of the rows (ascending). */
-  ids: number[];
-  rows: number;
-  cols: number;
-  /** (rows, cols), dequantized. */
-  data: Float32Array;
-}
-
+/** The snapshots folder of a run folder. */
 export function snapshotDir(runDir: string): string {
   return join(runDir, 'snapshots');
 }
@@ -80,42 +63,13 @@ export function writeSnapshot(runDir: string, step: number, emb: { ids: readonly
 export function readSnapshotIndex(runDir: string): SnapshotEntry[] {
   const path = join(snapshotDir(runDir), 'index.jsonl');
   if (!existsSync(path)) return [];
-  const out: SnapshotEntry[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const e = JSON.parse(line) as SnapshotEntry;
-      if (typeof e.step === 'number' && typeof e.file === 'string') out.push(e);
-    } catch {
-      // a cut line
-    }
-  }
-  return out.sort((a, b) => a.step - b.step);
+  return parseSnapshotIndex(readFileSync(path, 'utf8'));
 }
 
 /** Reads one snapshot's embedding rows. */
 export function readEmbeddingSnapshot(runDir: string, entry: SnapshotEntry): EmbeddingSnapshot {
   const path = join(snapshotDir(runDir), entry.file);
-  const bytes = readBytes(path, 'embedding snapshot');
-  const bad = (why: string) => new ScratchError(`${path}: ${why}; the snapshot is damaged (delete the run's snapshots/ folder to drop them)`);
-  if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) throw bad('not a scratchlm embedding snapshot');
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = dv.getUint32(MAGIC.length, true);
-  const start = MAGIC.length + 4 + n;
-  let h: { step: number; rows: number; cols: number; ids: number[] };
-  try {
-    h = JSON.parse(new TextDecoder().decode(bytes.subarray(MAGIC.length + 4, start)));
-  } catch {
-    throw bad('its header is not JSON');
-  }
-  const { rows, cols } = h;
-  if (bytes.length !== start + rows * 4 + rows * cols) throw bad(`it has ${bytes.length} bytes, its header needs ${start + rows * 4 + rows * cols}`);
-  const data = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const s = dv.getFloat32(start + r * 4, true);
-    for (let i = 0; i < cols; i++) data[r * cols + i] = s * ((bytes[start + rows * 4 + r * cols + i]! << 24) >> 24);
-  }
-  return { step: h.step, ids: h.ids, rows, cols, data };
+  return decodeEmbeddingSnapshot(readBytes(path, 'embedding snapshot'), path);
 }
 
 /** Drops snapshots from step `iter` on (a resumed run takes them again). */

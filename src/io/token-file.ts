@@ -14,12 +14,15 @@ import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlink
 import { ScratchError } from '../core/errors.js';
 import { fileErrorMessage } from './files.js';
 
+/** The first 8 bytes of a token file (train.bin, val.bin). */
 export const TOKEN_FILE_MAGIC = 'SLMTOKEN';
+/** The token file version this scratchlm reads and writes. */
 export const TOKEN_FILE_VERSION = 1;
 const HEADER = 32;
 /** Files up to this size are read into memory whole. */
 const IN_MEMORY_LIMIT = 256 * 1024 * 1024;
 
+/** Bytes per token id in a token file: 2 up to 65,536 ids, else 4. */
 export function bytesPerId(vocabSize: number): 2 | 4 {
   return vocabSize <= 65536 ? 2 : 4;
 }
@@ -44,6 +47,7 @@ export class TokenFileWriter {
   private buf: Uint8Array;
   private view: DataView;
   private fill = 0;
+  /** Ids appended so far. */
   count = 0;
 
   constructor(
@@ -62,6 +66,7 @@ export class TokenFileWriter {
     }
   }
 
+  /** Appends ids (each checked against the vocabulary). */
   append(ids: ArrayLike<number>): void {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
@@ -85,6 +90,7 @@ export class TokenFileWriter {
     this.fill = 0;
   }
 
+  /** Writes the header and renames the file into place. */
   finish(): void {
     this.flush();
     try {
@@ -124,16 +130,20 @@ export class TokenFile {
     private readonly fd: number | null,
   ) {}
 
+  /**
+   * Opens and checks a token file (magic, version, size); small files are read whole, large ones in
+   * windows.
+   */
   static open(path: string): TokenFile {
     let fd: number;
     try {
       fd = openSync(path, 'r');
     } catch (e) {
-      throw new ScratchError(fileErrorMessage(path, e, 'token file') + " (make one with 'scratchlm prepare')");
+      throw new ScratchError(fileErrorMessage(path, e, 'token file') + " (make one with 'npx scratchlm prepare')");
     }
     const bad = (why: string): never => {
       closeSync(fd);
-      throw new ScratchError(`${path}: not a usable token file (${why}); run 'scratchlm prepare' again`);
+      throw new ScratchError(`${path}: not a usable token file (${why}); run 'npx scratchlm prepare' again`);
     };
     const size = fstatSync(fd).size;
     const h = new Uint8Array(HEADER);
@@ -160,7 +170,7 @@ export class TokenFile {
     const ids = bpi === 2 ? new Uint16Array(bytes.buffer, 0, count) : new Uint32Array(bytes.buffer, 0, count);
     if (isBigEndian()) throw new ScratchError('token files are little-endian; this machine is big-endian');
     // an id past the vocabulary would index past the embedding table: a damaged file, caught here
-    for (let i = 0; i < count; i++) if (ids[i]! >= vocabSize) throw new ScratchError(`${path}: not a usable token file (id ${ids[i]} at position ${i} is outside the vocabulary of ${vocabSize}); run 'scratchlm prepare' again`);
+    for (let i = 0; i < count; i++) if (ids[i]! >= vocabSize) throw new ScratchError(`${path}: not a usable token file (id ${ids[i]} at position ${i} is outside the vocabulary of ${vocabSize}); run 'npx scratchlm prepare' again`);
     return new TokenFile(path, vocabSize, count, bpi as 2 | 4, ids, null);
   }
 
@@ -176,11 +186,12 @@ export class TokenFile {
     const dv = new DataView(bytes.buffer);
     for (let i = 0; i < n; i++) {
       const id = this.bpi === 2 ? dv.getUint16(i * 2, true) : dv.getUint32(i * 4, true);
-      if (id >= this.vocabSize) throw new ScratchError(`${this.path}: id ${id} at position ${start + i} is outside the vocabulary of ${this.vocabSize}; the file is damaged: run 'scratchlm prepare' again`);
+      if (id >= this.vocabSize) throw new ScratchError(`${this.path}: id ${id} at position ${start + i} is outside the vocabulary of ${this.vocabSize}; the file is damaged: run 'npx scratchlm prepare' again`);
       out[outOffset + i] = id;
     }
   }
 
+  /** Closes the file. */
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
   }

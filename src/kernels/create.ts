@@ -6,8 +6,10 @@ import { wasmFeatures } from './wasm/module.js';
 
 /** The kernel sets createBackend knows; 'native-<variant>' forces one instruction-set path of the native kernels. */
 export const KERNEL_KINDS = ['auto', 'ref', 'wasm', 'native', 'native-avx512', 'native-avx2', 'native-portable'] as const;
+/** A kernels choice of createBackend / `--kernels`. */
 export type KernelKind = (typeof KERNEL_KINDS)[number];
 
+/** Options of `createBackend`: which kernels, how many threads, how much memory. */
 export interface BackendOptions {
   /**
    * 'auto' (default): the fastest this engine runs (in Node the native kernels when their addon

@@ -13,6 +13,7 @@
  */
 export type Buf = Float32Array | Float64Array;
 
+/** Arguments of Kernels.encoderForward: token embeddings plus position embeddings. */
 export interface EncoderForwardArgs {
   out: Buf; // (B, T, C)
   inp: Int32Array; // (B, T) token ids
@@ -22,6 +23,7 @@ export interface EncoderForwardArgs {
   T: number;
   C: number;
 }
+/** Arguments of Kernels.encoderBackward: gradients of the token and position embeddings. */
 export interface EncoderBackwardArgs {
   dwte: Buf; // (V, C)
   dwpe: Buf | null; // (maxT, C), or null
@@ -31,6 +33,7 @@ export interface EncoderBackwardArgs {
   T: number;
   C: number;
 }
+/** Arguments of Kernels.matmulForward: out = inp @ weight^T + bias. */
 export interface MatmulForwardArgs {
   out: Buf; // (BT, OC) = inp @ weight^T + bias
   inp: Buf; // (BT, C)
@@ -40,6 +43,7 @@ export interface MatmulForwardArgs {
   C: number;
   OC: number;
 }
+/** Arguments of Kernels.matmulBackward: the gradients of inp, weight and bias (each may be skipped). */
 export interface MatmulBackwardArgs {
   dinp: Buf | null; // (BT, C)   += dout @ weight
   dweight: Buf | null; // (OC, C) += dout^T @ inp
@@ -51,6 +55,7 @@ export interface MatmulBackwardArgs {
   C: number;
   OC: number;
 }
+/** Arguments of Kernels.layernormForward. */
 export interface LayernormForwardArgs {
   out: Buf; // (N, C)
   mean: Buf; // (N) saved for backward
@@ -62,6 +67,7 @@ export interface LayernormForwardArgs {
   C: number;
   eps: number;
 }
+/** Arguments of Kernels.layernormBackward. */
 export interface LayernormBackwardArgs {
   dinp: Buf; // (N, C)
   dweight: Buf; // (C)
@@ -74,6 +80,7 @@ export interface LayernormBackwardArgs {
   N: number;
   C: number;
 }
+/** Arguments of Kernels.attentionForward: causal self-attention over packed q, k, v. */
 export interface AttentionForwardArgs {
   out: Buf; // (B, T, C)
   att: Buf; // (B, NH, T, T) softmax probabilities, saved for backward; zero above the diagonal
@@ -89,6 +96,7 @@ export interface AttentionForwardArgs {
   C: number;
   NH: number;
 }
+/** Arguments of Kernels.attentionBackward. */
 export interface AttentionBackwardArgs {
   dinp: Buf; // (B, T, 3C)
   scratch: Buf; // (B, NH, T, T) free working space, contents undefined afterwards
@@ -116,29 +124,34 @@ export interface AttentionDecodeArgs {
   C: number;
   NH: number;
 }
+/** Arguments of Kernels.geluForward: out = GELU(inp), tanh approximation. */
 export interface GeluForwardArgs {
   out: Buf;
   inp: Buf;
   N: number;
 }
+/** Arguments of Kernels.geluBackward: dinp += GELU'(inp) dout. */
 export interface GeluBackwardArgs {
   dinp: Buf;
   inp: Buf;
   dout: Buf;
   N: number;
 }
+/** Arguments of Kernels.residualForward: out = inp1 + inp2. */
 export interface ResidualForwardArgs {
   out: Buf;
   inp1: Buf;
   inp2: Buf;
   N: number;
 }
+/** Arguments of Kernels.residualBackward: dinp1 += dout, dinp2 += dout. */
 export interface ResidualBackwardArgs {
   dinp1: Buf;
   dinp2: Buf;
   dout: Buf;
   N: number;
 }
+/** Arguments of Kernels.crossEntropyForward: softmax of the logits and each position's loss. */
 export interface CrossEntropyForwardArgs {
   losses: Buf; // (BT) -log p(target); 0 where target < 0 (ignored position)
   probs: Buf; // (BT, V) softmax of logits, saved for backward
@@ -147,6 +160,7 @@ export interface CrossEntropyForwardArgs {
   BT: number;
   V: number;
 }
+/** Arguments of Kernels.crossEntropyBackward: the logits' gradient. */
 export interface CrossEntropyBackwardArgs {
   dlogits: Buf; // (BT, V) += scale * (probs - onehot(target)); rows with target < 0 get nothing
   probs: Buf; // (BT, V)
@@ -155,6 +169,7 @@ export interface CrossEntropyBackwardArgs {
   BT: number;
   V: number;
 }
+/** Arguments of Kernels.adamw: one AdamW step over a parameter range, in place. */
 export interface AdamWArgs {
   params: Buf;
   grads: Buf;
@@ -168,6 +183,7 @@ export interface AdamWArgs {
   weightDecay: number;
   t: number; // 1-based step, for bias correction
 }
+/** Arguments of Kernels.dropoutForward. */
 export interface DropoutForwardArgs {
   /** mask[i] = 0 with probability p, else 1/(1-p), from dropoutHash(seed, i); then out = inp * mask. */
   mask: Buf; // (N)
@@ -177,22 +193,26 @@ export interface DropoutForwardArgs {
   p: number; // in [0, 1)
   seed: number; // unsigned 32-bit, a fresh one from the caller's generator per call
 }
+/** Arguments of Kernels.dropoutBackward: dinp += dout * mask. */
 export interface DropoutBackwardArgs {
   dinp: Buf; // (N) += dout * mask
   dout: Buf; // (N)
   mask: Buf; // (N)
   N: number;
 }
+/** Arguments of Kernels.sumSquares: the sum of squares of a buffer (gradient norms). */
 export interface SumSquaresArgs {
   inp: Buf;
   N: number;
 }
+/** Arguments of Kernels.scale: inout *= s. */
 export interface ScaleArgs {
   inout: Buf;
   N: number;
   s: number;
 }
 
+/** Arguments of Kernels.rmsnormForward. */
 export interface RmsnormForwardArgs {
   out: Buf; // (N, C) = inp * rstd * weight
   rstd: Buf; // (N) 1 / sqrt(mean(inp^2) + eps), saved for backward
@@ -202,6 +222,7 @@ export interface RmsnormForwardArgs {
   C: number;
   eps: number;
 }
+/** Arguments of Kernels.rmsnormBackward. */
 export interface RmsnormBackwardArgs {
   dinp: Buf; // (N, C)
   dweight: Buf; // (C)
@@ -233,6 +254,7 @@ export interface QkForwardArgs {
   pos: Int32Array | null; // (B*T) each row's position, or null: row (b, t) is at t
   eps: number;
 }
+/** Arguments of Kernels.qkBackward: the gradient through the queries' and keys' norm and rotation. */
 export interface QkBackwardArgs {
   dinp: Buf; // (B, T, 3C)
   dout: Buf; // (B, T, 3C)
@@ -246,11 +268,13 @@ export interface QkBackwardArgs {
   NH: number;
   pos: Int32Array | null;
 }
+/** Arguments of Kernels.relu2Forward: out = max(0, x)^2. */
 export interface Relu2ForwardArgs {
   out: Buf; // max(0, x)^2
   inp: Buf;
   N: number;
 }
+/** Arguments of Kernels.relu2Backward. */
 export interface Relu2BackwardArgs {
   dinp: Buf; // += 2 max(0, x) dout
   inp: Buf;
@@ -264,6 +288,7 @@ export interface SwigluForwardArgs {
   N: number;
   H: number;
 }
+/** Arguments of Kernels.swigluBackward. */
 export interface SwigluBackwardArgs {
   dinp: Buf; // (N, 2H)
   inp: Buf; // (N, 2H)
@@ -278,6 +303,7 @@ export interface SoftcapForwardArgs {
   N: number;
   cap: number;
 }
+/** Arguments of Kernels.softcapBackward. */
 export interface SoftcapBackwardArgs {
   dinp: Buf; // += (1 - (out / cap)^2) dout
   out: Buf; // the forward's output
@@ -319,8 +345,13 @@ export const KERNEL_OPS = [
   'softcapForward',
   'softcapBackward',
 ] as const;
+/** The name of one kernel op (an entry of KERNEL_OPS). */
 export type KernelOp = (typeof KERNEL_OPS)[number];
 
+/**
+ * The kernel interface every backend implements (ref, wasm, native): each op writes into buffers it is
+ * given and allocates nothing.
+ */
 export interface Kernels {
   readonly name: string;
   encoderForward(a: EncoderForwardArgs): void;
@@ -363,6 +394,7 @@ type _Exact = Exclude<keyof Kernels, KernelOp | 'name'> extends never
     ? true
     : never
   : never;
+/** Always true; compiling it proves that Kernels has exactly the ops of KERNEL_OPS. */
 export const _kernelsMatchOps: _Exact = true;
 
 /**

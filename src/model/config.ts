@@ -2,6 +2,7 @@
 import { ScratchError } from '../core/errors.js';
 import { validateConfig, type Schema } from '../core/config.js';
 
+/** The shape and architecture of a GPT (GPT-2's by default; the modern recipe's options too). */
 export interface GPTConfig {
   readonly vocabSize: number;
   readonly blockSize: number;
@@ -32,6 +33,7 @@ export interface GPTConfig {
   readonly logitSoftcap: number;
 }
 
+/** The schema of a GPTConfig: every model setting with its bounds, default and doc. */
 export const GPT_CONFIG_SCHEMA: Schema = {
   vocabSize: { kind: 'int', min: 1, max: 2 ** 31 - 1, doc: 'number of token ids' },
   blockSize: { kind: 'int', min: 1, max: 1 << 20, doc: 'longest context in tokens' },
@@ -51,6 +53,10 @@ export const GPT_CONFIG_SCHEMA: Schema = {
   logitSoftcap: { kind: 'number', min: 0, default: 0, doc: 'logit soft-cap (0: off)' },
 };
 
+/**
+ * Checks a model config (filling defaults) and returns it frozen; a bad setting is a ScratchError
+ * naming it.
+ */
 export function gptConfig(raw: unknown): GPTConfig {
   const c = validateConfig<GPTConfig>(GPT_CONFIG_SCHEMA, raw, 'model config');
   if (c.nEmbd % c.nHead !== 0) {

@@ -23,6 +23,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { gptConfig, type GPTConfig } from './config.js';
 import { ParamStore, paramSpecs } from './params.js';
 
+/** Options of the GPT network's constructor. */
 export interface GPTOptions {
   backend?: Backend;
   /** Float64 parameters and activations on the reference kernels (gradient checks). */
@@ -38,6 +39,7 @@ export interface GPTOptions {
   inference?: boolean;
 }
 
+/** Options of `model.forward`. */
 export interface ForwardOptions {
   /** Targets (B, T); negative ids are ignored. With them, `loss` is the mean cross-entropy. */
   targets?: Int32Array;
@@ -55,10 +57,18 @@ export interface ForwardTrace {
   attention?(layer: number, probs: Buf): void;
 }
 
+/**
+ * The GPT network (exported as GPTNetwork): parameters in one block, forward with autograd on a
+ * backend's kernels.
+ */
 export class GPT {
+  /** The validated, frozen model config. */
   readonly config: GPTConfig;
+  /** Every parameter, in one buffer, by GPT-2's names. */
   readonly params: ParamStore;
+  /** The backend the model computes on. */
   readonly backend: Backend;
+  /** The norm layers' epsilon (1e-5 as GPT-2). */
   readonly eps: number;
   /** Training mode turns dropout on; it draws from this generator. */
   private dropoutRng: Rng | null = null;
@@ -89,6 +99,7 @@ export class GPT {
     this.dropoutRng = rng;
   }
 
+  /** Whether dropout is on (train mode); `train(null)` turns it off. */
   get training(): boolean {
     return this.dropoutRng !== null;
   }

@@ -10,6 +10,7 @@ import type { Backend, Buf } from '../kernels/types.js';
 import { Tensor } from '../tensor/tensor.js';
 import { mlpWidth, type GPTConfig } from './config.js';
 
+/** One parameter tensor of a GPT: name, shape and initialisation. */
 export interface ParamSpec {
   name: string;
   shape: number[];
@@ -19,6 +20,7 @@ export interface ParamSpec {
   conv1d: boolean;
 }
 
+/** The parameters of a GPT of config `c`, in storage order (GPT-2's names). */
 export function paramSpecs(c: GPTConfig): ParamSpec[] {
   const C = c.nEmbd;
   const H = mlpWidth(c);
@@ -61,12 +63,19 @@ export interface ParamGroup {
   readonly weightDecay: boolean;
 }
 
+/** All parameters of a model in one buffer, and their gradients in another of the same layout. */
 export class ParamStore {
+  /** The parameters' names, shapes and initialisation, in storage order. */
   readonly specs: ParamSpec[];
+  /** Each parameter as a Tensor viewing its range of `data`. */
   readonly tensors: Map<string, Tensor> = new Map();
+  /** All parameters in one buffer. */
   readonly data: Buf; // all parameters
+  /** Their gradients, in the same layout. */
   readonly grads: Buf; // their gradients, same layout
+  /** Contiguous ranges with and without weight decay (matrices / the rest), for the optimizer. */
   readonly groups: ParamGroup[];
+  /** Each parameter's offset into `data`. */
   readonly offsets: Map<string, number> = new Map();
 
   /** `withGrads` false: no gradient buffers (an inference-only model; `grads` is then empty). */
@@ -97,20 +106,27 @@ export class ParamStore {
     ].filter((g) => g.params.length > 0);
   }
 
+  /**
+   * The parameter called `name` (GPT-2's names: "wte", "h.0.attn.c_attn.weight", ...); throws for an
+   * unknown name.
+   */
   get(name: string): Tensor {
     const t = this.tensors.get(name);
     if (!t) throw new Error(`no parameter named ${name}`);
     return t;
   }
 
+  /** Whether the model has a parameter called `name`. */
   has(name: string): boolean {
     return this.tensors.has(name);
   }
 
+  /** Number of parameters (floats). */
   get count(): number {
     return this.data.length;
   }
 
+  /** Sets every gradient to zero. */
   zeroGrad(): void {
     this.grads.fill(0);
   }

@@ -3,6 +3,7 @@
  * folders for GPT.load and model.save, data folders for fit({ folder }), GPT-2's vocabulary.
  * Installed when src/node.ts is loaded.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { ScratchError } from '../core/errors.js';
 import type { Backend } from '../kernels/types.js';
 import type { GPT } from '../model/gpt.js';
 import { hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, saveCheckpoint, type MomentsHolder } from '../io/checkpoint.js';
-import { isFolder, readJson } from '../io/files.js';
+import { isFolder, readBytes, readJson } from '../io/files.js';
 import { gptConfigFromHf, loadGpt2Weights } from '../io/gpt2-weights.js';
 import { isHfGpt2Folder, readSafetensorsFile } from '../io/hf-folder.js';
 import { openDataFolder } from '../io/prepare.js';
@@ -21,7 +22,7 @@ import { buildRunConfig, PRESETS, runSettings } from '../train/config.js';
 import { setFileHost, type FileHost, type LoadedFolder } from '../api/host.js';
 
 function load(dir: string, make: (config: ReturnType<typeof buildRunConfig>['model'], eps: number) => GPT, which?: 'best' | 'latest'): LoadedFolder {
-  if (!isFolder(dir)) throw new ScratchError(`${dir}: no such folder; expected a run folder (npx scratchlm train --out, or model.save) or a Hugging Face GPT-2 folder`);
+  if (!isFolder(dir)) throw new ScratchError(`${dir}: no such folder; expected a run folder (from npx scratchlm train --out DIR, or model.save(DIR)) or a Hugging Face GPT-2 folder`);
   const isRun = hasCheckpoint(dir, 'latest') || hasCheckpoint(dir, 'best');
   if (!isRun && isHfGpt2Folder(dir)) {
     if (which) throw new ScratchError(`${dir} is a Hugging Face GPT-2 folder, which has no '${which}' checkpoint`);
@@ -44,7 +45,13 @@ function load(dir: string, make: (config: ReturnType<typeof buildRunConfig>['mod
   const model = make(config.model, 1e-5);
   loadCheckpointWeights(dir, meta, model, null, name);
   const loadOptimizer = meta.optimizerStep > 0 ? (opt: MomentsHolder) => loadCheckpointWeights(dir, meta, model, opt, name) : null;
-  return { model, tokenizer, settings: runSettings(config), state: meta, loadOptimizer: loadOptimizer as LoadedFolder['loadOptimizer'] };
+  const optimizerBytes = () => {
+    const path = join(dir, meta.files.optimizer);
+    const b = readBytes(path, 'optimizer moments');
+    if (createHash('sha256').update(b).digest('hex') !== meta.sha256.optimizer) throw new ScratchError(`${path} does not match its SHA-256 in ${name}.json (damaged or edited)`);
+    return b;
+  };
+  return { model, tokenizer, settings: runSettings(config), state: meta, loadOptimizer: loadOptimizer as LoadedFolder['loadOptimizer'], optimizerBytes: meta.optimizerStep > 0 ? optimizerBytes : null };
 }
 
 const host: FileHost = {

@@ -30,6 +30,7 @@ export function tokenCounts(src: TokenSource, V: number, budget = 1 << 22): Floa
   return counts;
 }
 
+/** Takes a run's inspection snapshots and probe scores as it trains (see the file's header). */
 export class RunInspector {
   private readonly schedule: Set<number>;
   private readonly taken = new Set<number>();

@@ -17,6 +17,7 @@ import { openDataFolder } from '../io/prepare.js';
 import { checkHfWeightsFit, isHfGpt2Folder, readSafetensorsFile } from '../io/hf-folder.js';
 import { hfFolderTokenizer } from '../io/tokenizer-files.js';
 
+/** A loaded run folder (or Hugging Face folder): the model, its tokenizer and its settings. */
 export interface LoadedRun {
   dir: string;
   model: GPT;
@@ -84,6 +85,7 @@ function loadOne(runDir: string, which: string, opts: { backend: Backend; infere
   return { dir: runDir, model, tokenizer, config, meta, checkpoint: which, step: meta.step };
 }
 
+/** Mean loss on one split and its perplexity (exp of the loss). */
 export interface SplitLoss {
   loss: number;
   perplexity: number;

@@ -17,6 +17,7 @@ import { readMetrics, writeRunFile } from '../io/run-files.js';
 import { readEmbeddingSnapshot, readSnapshotIndex } from '../io/snapshot-files.js';
 import { loadRun, type LoadedRun } from './run-load.js';
 
+/** Options of the run report (`npx scratchlm report`). */
 export interface RunReportOptions {
   backend: Backend;
   checkpoint?: 'best' | 'latest';

@@ -14,6 +14,7 @@ import { isHfGpt2Folder, loadHfGpt2 } from '../io/hf-folder.js';
 import { openDataFolder, type DataFolder } from '../io/prepare.js';
 import { appendMetrics, ensureRunFolder, readRunConfigFile, truncateMetrics, writeRunFile, type MetricsRecord } from '../io/run-files.js';
 import { gpt2Tokenizer } from '../io/tokenizer-files.js';
+import { TensorBoardWriter } from '../io/tensorboard.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
 import { buildRunConfig, flattenSettings, keyKind, resolveRunConfig, RESUMABLE_KEYS, runSettings, type RunConfig } from '../train/config.js';
 import { lossCurveSvg } from '../train/report.js';
@@ -21,6 +22,7 @@ import { RunSession, type RunSessionOptions } from '../train/session.js';
 import { NonFiniteLossError, type EvalRecord, type StepRecord } from '../train/trainer.js';
 import { RunInspector } from './run-inspector.js';
 
+/** Options of `trainRun`. */
 export interface TrainRunOptions {
   dataDir: string;
   outDir: string;
@@ -30,6 +32,8 @@ export interface TrainRunOptions {
   overrides?: Record<string, unknown>;
   initFrom?: string;
   resume?: boolean;
+  /** Also write the metrics as TensorBoard event files into this folder (tensorboardTags). */
+  tensorboard?: string;
   backend: Backend;
   /** Bytes the run may use when the config's maxMemory is 0. */
   availableMemory: number;
@@ -45,6 +49,7 @@ export interface TrainRunOptions {
   onCheckpoint?: (name: string, step: number) => void;
 }
 
+/** What `trainRun` returns: how it ended, the trained model and its losses. */
 export interface TrainRunResult {
   status: 'done' | 'stopped';
   config: RunConfig;
@@ -162,6 +167,10 @@ function readCheckpointSound(runDir: string, which: string): CheckpointMeta {
   return meta;
 }
 
+/**
+ * Trains into a run folder (what `npx scratchlm train` does): config.json, metrics.jsonl, loss.svg,
+ * checkpoints, and with `tensorboard` TensorBoard event files.
+ */
 export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   const data = openDataFolder(opts.dataDir);
   const fileSettings = opts.configFile ? flattenSettings(readJson(opts.configFile, 'config file'), opts.configFile) : undefined;
@@ -211,12 +220,14 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
     opts.onCheckpoint?.(name, state.iter);
   };
   let sinceCurve = 0;
+  const tb = opts.tensorboard === undefined ? null : new TensorBoardWriter(opts.tensorboard, { startStep: state.iter });
   const ticker = () => new Promise<void>((r) => setImmediate(r));
   let status: 'done' | 'stopped';
   try {
     status = await session.train({
       onMetrics: (r) => {
         appendMetrics(dir, r);
+        tb?.scalars(r.iter, tensorboardTags(r));
         if (r.eval) {
           writeCurve();
         } else if (++sinceCurve >= 50) {
@@ -247,7 +258,25 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
       throw new ScratchError(`${e.message}; ${where}; start a new run (another --out) with a lower --lr, e.g. with --init-from ${dir} to keep its best weights`);
     }
     throw e;
+  } finally {
+    tb?.close();
   }
   writeCurve();
   return { status, config, model, data, steps: state.iter, bestVal: state.bestVal, lastVal: session.lastVal };
+}
+
+/**
+ * A metrics.jsonl record as TensorBoard scalars: a logged step's under train/ (train/loss,
+ * train/lr, train/grad_norm, train/ms, train/tokens_per_s), an evaluation's under eval/
+ * (eval/train_loss, eval/val_loss: means over evalIters batches of each split).
+ */
+export function tensorboardTags(r: MetricsRecord): Record<string, number> {
+  const out: Record<string, number> = {};
+  const group = r.eval ? 'eval' : 'train';
+  for (const [k, v] of Object.entries(r)) {
+    if (k === 'iter' || k === 'eval' || typeof v !== 'number') continue;
+    if (r.eval && k !== 'train_loss' && k !== 'val_loss') continue; // lr and ms are the steps' business
+    out[`${group}/${!r.eval && k === 'train_loss' ? 'loss' : k}`] = v;
+  }
+  return out;
 }

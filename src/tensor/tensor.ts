@@ -25,19 +25,26 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Whether ops record the graph for backward (false inside noGrad). */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
+/** A tensor on a backend's memory, with its gradient and the op that made it (for backward). */
 export class Tensor {
+  /** The values, in the backend's memory (row-major). */
   readonly data: Buf;
+  /** The shape, outermost first. */
   readonly shape: readonly number[];
+  /** The backend whose memory holds the data and whose kernels the ops run. */
   readonly backend: Backend;
   /** Allocated on first use by backward (or given, for parameters laid out in one block). */
   grad: Buf | null;
+  /** Whether backward fills a gradient for this tensor. */
   requiresGrad: boolean;
   /** Set by ops: the inputs and the step that pushes this tensor's grad into theirs. */
   parents: readonly Tensor[] = [];
+  /** Propagates this tensor's gradient to its inputs (set by the op that made it; null for leaves). */
   backwardFn: (() => void) | null = null;
 
   constructor(data: Buf, shape: readonly number[], backend: Backend = refBackend, requiresGrad = false, grad: Buf | null = null) {
@@ -50,10 +57,12 @@ export class Tensor {
     this.grad = grad;
   }
 
+  /** Number of elements (the product of the shape). */
   get size(): number {
     return this.data.length;
   }
 
+  /** Whether the data is float64 (gradient checks) rather than float32. */
   get isF64(): boolean {
     return this.data instanceof Float64Array;
   }
@@ -74,11 +83,13 @@ export class Tensor {
     return this.grad;
   }
 
+  /** The value of a one-element tensor (a loss). */
   item(): number {
     if (this.size !== 1) throw new Error(`item() needs a tensor of one value, this one has ${this.size}`);
     return this.data[0];
   }
 
+  /** Sets the gradient to zero (if it has one). */
   zeroGrad(): void {
     this.grad?.fill(0);
   }

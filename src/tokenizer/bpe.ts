@@ -37,12 +37,16 @@ const CACHE_MAX_CHARS = 64;
 /** Chunks with more bytes than this merge through a heap (O(n log n)) instead of linear scans. */
 const HEAP_MIN_BYTES = 48;
 
+/** A byte-level BPE tokenizer (GPT-2's kind): a pre-tokenizer pattern, merges and special tokens. */
 export class BpeTokenizer implements Tokenizer {
   readonly kind = 'bpe';
   readonly vocabSize: number;
   readonly specialTokens: ReadonlyMap<string, number>;
+  /** The pre-tokenizer's regular expression source. */
   readonly pattern: string;
+  /** The id of each byte value 0..255. */
   readonly byteIds: readonly number[];
+  /** The merges in order: [left id, right id, merged id]. */
   readonly merges: ReadonlyArray<readonly [number, number, number]>;
   /** All tokens' bytes in one buffer: id's bytes are store[start[id], start[id] + len[id]); len -1: no such token. */
   private readonly store: Uint8Array;
@@ -166,6 +170,7 @@ export class BpeTokenizer implements Tokenizer {
     }
   }
 
+  /** The ids of `text` (special tokens as `options.allowedSpecial` says, tiktoken's rules). */
   encode(text: string, options: EncodeOptions = {}): number[] {
     const out: number[] = [];
     let pos = 0;
@@ -339,6 +344,7 @@ export class BpeTokenizer implements Tokenizer {
     return new TextDecoder('utf-8', { ignoreBOM: true }).decode(this.decodeBytes(ids));
   }
 
+  /** A decoder that turns ids into text one at a time, holding back incomplete UTF-8 characters. */
   streamDecoder(): StreamDecoder {
     const dec = new TextDecoder('utf-8', { ignoreBOM: true });
     return {

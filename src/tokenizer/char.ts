@@ -8,6 +8,7 @@ import { describeChar } from './bytes.js';
 import { FORMAT, FORMAT_VERSION } from './bpe.js';
 import type { EncodeOptions, StreamDecoder, Tokenizer } from './types.js';
 
+/** One id per character (Unicode code point) of a fixed alphabet, as nanoGPT's shakespeare_char. */
 export class CharTokenizer implements Tokenizer {
   readonly kind = 'char';
   readonly specialTokens: ReadonlyMap<string, number> = new Map();
@@ -38,6 +39,7 @@ export class CharTokenizer implements Tokenizer {
     return this.chars.length;
   }
 
+  /** The ids of `text`; a character outside the alphabet throws, naming it. */
   encode(text: string, _options: EncodeOptions = {}): number[] {
     const out: number[] = [];
     for (const ch of text) {
@@ -60,6 +62,7 @@ export class CharTokenizer implements Tokenizer {
     return c;
   }
 
+  /** A decoder that turns ids into text one at a time. */
   streamDecoder(): StreamDecoder {
     return { push: (id) => this.charOf(id), flush: () => '' };
   }

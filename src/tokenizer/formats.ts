@@ -12,6 +12,7 @@ import { CharTokenizer } from './char.js';
 import { GPT2_PATTERN, GPT4_PATTERN } from './pretokenize.js';
 import type { Tokenizer } from './types.js';
 
+/** GPT-2's end-of-text special token. */
 export const ENDOFTEXT = '<|endoftext|>';
 
 function fail(source: string | undefined, problem: string): never {

@@ -14,6 +14,7 @@
 
 import { ScratchError } from '../core/errors.js';
 
+/** GPT-2's pre-tokenizer pattern (r50k_base). */
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 /** cl100k_base's pattern (GPT-4), written without possessive quantifiers (equivalent here). */
 export const GPT4_PATTERN =

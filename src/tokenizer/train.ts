@@ -19,6 +19,7 @@ import { utf8Into } from './bytes.js';
 import { splitterFor } from './pretokenize.js';
 import { checkSpecialNames } from './special.js';
 
+/** Options of `trainBpe`. */
 export interface TrainBpeOptions {
   /** Pre-tokenizer: 'gpt2' (default), 'gpt4' or a regex source. */
   pattern?: 'gpt2' | 'gpt4' | (string & {});
@@ -26,6 +27,7 @@ export interface TrainBpeOptions {
   specialTokens?: readonly string[];
 }
 
+/** What `trainBpe` returns: the tokenizer and how many merges it learned. */
 export interface TrainBpeResult {
   tokenizer: BpeTokenizer;
   /** Merges learned (vocabSize - 256 - specials unless the corpus ran out of pairs). */

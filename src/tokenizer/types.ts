@@ -4,12 +4,14 @@
  */
 export type AllowedSpecial = 'all' | 'none' | 'none_raise' | ReadonlySet<string>;
 
+/** Options of `tokenizer.encode`. */
 export interface EncodeOptions {
   /** Special tokens in the text: 'none_raise' (default) throws, 'all' or a set encodes them as
    * their ids, 'none' encodes them as plain text. Follows tiktoken's rules. */
   allowedSpecial?: AllowedSpecial;
 }
 
+/** Decodes ids one at a time into text, holding back incomplete UTF-8 characters. */
 export interface StreamDecoder {
   /** Text that is complete after this id; an incomplete UTF-8 character is held back. */
   push(id: number): string;
@@ -17,6 +19,7 @@ export interface StreamDecoder {
   flush(): string;
 }
 
+/** What every tokenizer does: text to ids and back, with special tokens. */
 export interface Tokenizer {
   /** 'char' or 'bpe'. */
   readonly kind: string;

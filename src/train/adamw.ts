@@ -6,12 +6,14 @@ import { ScratchError } from '../core/errors.js';
 import { refKernels } from '../kernels/ref/index.js';
 import type { Backend, Buf } from '../kernels/types.js';
 
+/** A range of parameters with its gradients, and whether weight decay applies. */
 export interface OptimGroup {
   readonly params: Buf;
   readonly grads: Buf;
   readonly weightDecay: boolean;
 }
 
+/** AdamW's hyperparameters besides the learning rate. */
 export interface AdamWSettings {
   readonly beta1: number;
   readonly beta2: number;
@@ -24,6 +26,7 @@ export interface AdamWSettings {
 /** nanoGPT's train.py: learning_rate 6e-4, beta1 0.9, beta2 0.95, weight_decay 0.1 (eps: PyTorch's 1e-8). */
 export const ADAMW_DEFAULTS: AdamWSettings = Object.freeze({ lr: 6e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
 
+/** AdamW's state as plain arrays (for checkpoints). */
 export interface AdamWState {
   t: number;
   m: Float32Array[];
@@ -36,13 +39,22 @@ interface HasParams {
   readonly backend: Backend;
 }
 
+/**
+ * AdamW as PyTorch computes it, on the backend's kernels; weight decay only on matrices. `new
+ * AdamW(model)` takes nanoGPT's defaults.
+ */
 export class AdamW {
   /** Steps taken (PyTorch's bias correction uses t starting at 1). */
   t = 0;
+  /** First moments, one buffer per group. */
   readonly m: Buf[];
+  /** Second moments, one buffer per group. */
   readonly v: Buf[];
+  /** The parameter ranges it updates. */
   readonly groups: readonly OptimGroup[];
+  /** The backend whose adamw kernel runs the update. */
   readonly backend: Backend;
+  /** The hyperparameters besides the learning rate. */
   readonly settings: AdamWSettings;
 
   /**
@@ -79,10 +91,12 @@ export class AdamW {
     });
   }
 
+  /** The step count and moments as plain arrays (for a checkpoint). */
   getState(): AdamWState {
     return { t: this.t, m: this.m.map((x) => Float32Array.from(x)), v: this.v.map((x) => Float32Array.from(x)) };
   }
 
+  /** Restores a state from getState or a checkpoint. */
   setState(s: AdamWState): void {
     if (s.m.length !== this.m.length || s.m.some((x, i) => x.length !== this.m[i].length)) throw new Error('optimizer state does not match the parameters');
     this.t = s.t;

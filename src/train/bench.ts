@@ -16,8 +16,10 @@ export const BENCH_SHAPES = {
   shakespeare: { model: { vocabSize: 65, blockSize: 256, nLayer: 6, nHead: 6, nEmbd: 384, bias: false, dropout: 0 }, batchSize: 12 },
 } as const satisfies Record<string, { model: Partial<GPTConfig>; batchSize: number }>;
 
+/** A preset name `npx scratchlm bench train` knows. */
 export type BenchShape = keyof typeof BENCH_SHAPES;
 
+/** What `benchTrain` measured (the fields of `bench train --json`). */
 export interface BenchResult {
   preset: string;
   dropout: number;

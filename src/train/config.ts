@@ -7,6 +7,7 @@ import { ScratchError } from '../core/errors.js';
 import { parseFieldValue, validateConfig, type Schema } from '../core/config.js';
 import { GPT_CONFIG_SCHEMA, gptConfig, type GPTConfig } from '../model/config.js';
 
+/** Training settings: batch, steps, learning rate schedule, evaluation, optimizer, seed. */
 export interface TrainConfig {
   readonly batchSize: number;
   readonly gradAccum: number;
@@ -36,6 +37,7 @@ export interface TrainConfig {
   readonly probes: string;
 }
 
+/** The schema of a TrainConfig: every training setting with its bounds, default and doc. */
 export const TRAIN_CONFIG_SCHEMA: Schema = {
   batchSize: { kind: 'int', min: 1, max: 1 << 16, default: 12, doc: 'sequences per micro-batch (B)' },
   gradAccum: { kind: 'int', min: 1, max: 1 << 16, default: 1, doc: 'micro-batches whose gradients add up to one step' },
@@ -71,8 +73,10 @@ export const MODEL_KEYS = [
   'positions', 'ropeBase', 'norm', 'qkNorm', 'mlp', 'mlpHidden', 'tieEmbeddings', 'zeroInitProj', 'logitSoftcap',
 ] as const;
 type ModelKey = (typeof MODEL_KEYS)[number];
+/** The model settings a run may set (the GPTConfig keys besides the vocabulary size). */
 export type ModelSettings = Pick<GPTConfig, ModelKey>;
 
+/** The schema of ModelSettings. */
 export const MODEL_SETTINGS_SCHEMA: Schema = Object.fromEntries(MODEL_KEYS.map((k) => [k, GPT_CONFIG_SCHEMA[k]]));
 
 /** Both configs, as saved in config.json and every checkpoint. */
@@ -115,6 +119,7 @@ export const PRESETS: Readonly<Record<string, Readonly<Record<string, unknown>>>
   brown: Object.freeze({ ...BABY, batchSize: 16, maxIters: 2000, lrDecayIters: 2000, lr: 2e-3, minLr: 2e-4, logInterval: 10, sampleTokens: 120, probes: BROWN_PROBES }),
 });
 
+/** The names of the presets. */
 export function presetNames(): string[] {
   return Object.keys(PRESETS);
 }
@@ -163,6 +168,10 @@ export function resolveRunConfig(opts: { preset?: string; file?: unknown; fileNa
   return buildRunConfig(merged, opts.vocabSize);
 }
 
+/**
+ * A settings object as one flat level of keys (a config file may group them as {"model": {...},
+ * "train": {...}}).
+ */
 export function flattenSettings(raw: unknown, what: string): Record<string, unknown> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ScratchError(`${what}: expected a JSON object of settings`);
   const out: Record<string, unknown> = {};

@@ -5,6 +5,7 @@
 import { ScratchError } from '../core/errors.js';
 import { countParams, mlpWidth, type GPTConfig } from '../model/config.js';
 
+/** The bytes a run needs, by part. */
 export interface MemoryEstimate {
   params: number;
   grads: number;
@@ -17,6 +18,7 @@ export interface MemoryEstimate {
 
 const GiB = 1024 ** 3;
 
+/** Bytes as GiB for messages ("0.153 GiB"). */
 export function gib(bytes: number): string {
   return `${(bytes / GiB).toFixed(bytes < GiB / 10 ? 3 : 2)} GiB`;
 }

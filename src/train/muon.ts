@@ -20,7 +20,9 @@ import type { Backend, Buf, Kernels } from '../kernels/types.js';
 import { AdamW, type AdamWSettings, type OptimGroup } from './adamw.js';
 import type { TrainConfig } from './config.js';
 
+/** The quintic Newton-Schulz coefficients of Muon's orthogonalisation (Keller Jordan's). */
 export const NS_COEFFS = [3.4445, -4.775, 2.0315] as const;
+/** Newton-Schulz iterations per Muon step. */
 export const NS_STEPS = 5;
 
 /** What an optimizer is to the training loop and to checkpoints. */
@@ -42,6 +44,7 @@ export interface MatrixSlot {
   readonly offset: number;
 }
 
+/** Muon's settings. */
 export interface MuonSettings {
   /** Muon's rate relative to the scheduled AdamW rate (muonLr / lr). */
   readonly lrRatio: number;
@@ -59,7 +62,9 @@ export interface MuonLayout {
   readonly matrices: readonly MatrixSlot[];
 }
 
+/** Muon on the hidden matrices, AdamW on the rest (embeddings, head, norms, biases). */
 export class MuonAdamW implements Optimizer {
+  /** The AdamW that updates the parameters Muon does not (embeddings, head, norms, biases). */
   readonly adam: AdamW;
   /** Momentum of the hidden range. */
   readonly buf: Buf;
@@ -106,6 +111,7 @@ export class MuonAdamW implements Optimizer {
     this.AA = alloc(r2);
   }
 
+  /** Steps taken. */
   get t(): number {
     return this.adam.t;
   }
@@ -114,6 +120,7 @@ export class MuonAdamW implements Optimizer {
     return [...this.adam.m, this.buf];
   }
 
+  /** Second moments of the AdamW part (checkpoints). */
   get v(): readonly Buf[] {
     return this.adam.v;
   }
@@ -177,6 +184,7 @@ export class MuonAdamW implements Optimizer {
     return X;
   }
 
+  /** Restores a state saved from a checkpoint. */
   setState(st: { t: number; m: Float32Array[]; v: Float32Array[] }): void {
     const na = this.adam.m.length;
     if (st.m.length !== na + 1 || st.m[na]!.length !== this.buf.length) throw new Error('optimizer state does not match the parameters (Muon momentum)');

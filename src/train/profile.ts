@@ -4,6 +4,7 @@
  */
 import { KERNEL_OPS, type Backend, type Kernels, type KernelOp } from '../kernels/types.js';
 
+/** Calls and milliseconds per kernel op. */
 export type KernelProfile = Record<KernelOp, { calls: number; ms: number }>;
 
 /** A backend whose kernels record calls and milliseconds per op into `profile`. */
@@ -36,6 +37,7 @@ export function profiledBackend(backend: Backend): { backend: Backend; profile: 
   return { backend: b, profile, reset };
 }
 
+/** The median of `xs` (NaN when empty). */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const n = s.length;

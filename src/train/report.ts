@@ -16,6 +16,7 @@ export interface ProgressInfo {
   valIter?: number;
 }
 
+/** Seconds as "4m52s" / "1h02m". */
 export function formatDuration(s: number): string {
   if (!Number.isFinite(s) || s < 0) return '?';
   s = Math.round(s);
@@ -44,6 +45,7 @@ export function progressLine(p: ProgressInfo): string {
   return `step ${p.iter}/${p.maxIters} ${stats(p)}`;
 }
 
+/** One point of a loss curve. */
 export interface CurvePoint {
   iter: number;
   loss: number;

@@ -38,6 +38,7 @@ export function copyWeights(src: GPT, dst: GPT): void {
   }
 }
 
+/** Options of a RunSession. */
 export interface RunSessionOptions {
   config: RunConfig;
   backend: Backend;
@@ -59,6 +60,7 @@ export interface RunSessionOptions {
   make?: (config: RunConfig['model'], opts: GPTOptions) => GPT;
 }
 
+/** What a RunSession calls as it trains. */
 export interface RunHooks {
   onStep?(r: StepRecord): void;
   onEval?(r: EvalRecord): void;
@@ -95,15 +97,23 @@ export function runPieces(config: RunConfig, data: TrainData, mem: { availableMe
 
 /** A run in memory: build it, train it (again, with a larger maxIters), checkpoint it. */
 export class RunSession {
+  /** The model being trained. */
   readonly model: GPT;
+  /** The step, generators and optimizer the training loop carries. */
   readonly state: TrainState;
+  /** How many equal pieces each batch runs as to fit in memory (1: whole). */
   pieces: number;
+  /** The tokenizer's JSON, kept in checkpoints. */
   readonly tokenizerJson: object;
+  /** The run's config (reconfigure may raise maxIters and change evaluation settings). */
   config: RunConfig;
+  /** The train and val token sources. */
   data: TrainData;
   /** Train-loss and val-loss points so far (for a loss curve). */
   readonly trainPoints: CurvePoint[] = [];
+  /** Val losses at each evaluation so far (for the loss curve). */
   readonly valPoints: CurvePoint[] = [];
+  /** The last evaluation's val loss (null before the first). */
   lastVal: number | null = null;
 
   constructor(opts: RunSessionOptions) {
@@ -185,6 +195,7 @@ export class RunSession {
 
 /** A source of tokens held in memory (an Int32Array or plain ids), for in-memory runs. */
 export class MemoryTokens implements TokenSource {
+  /** The tokens. */
   readonly ids: Int32Array;
   constructor(
     ids: ArrayLike<number>,
@@ -193,10 +204,12 @@ export class MemoryTokens implements TokenSource {
     this.ids = ids instanceof Int32Array ? ids : Int32Array.from(ids);
   }
 
+  /** Number of tokens. */
   get count(): number {
     return this.ids.length;
   }
 
+  /** Copies tokens start .. start + n into out at outOffset. */
   read(start: number, n: number, out: Int32Array, outOffset = 0): void {
     if (start < 0 || start + n > this.ids.length) throw new RangeError(`read ${start}..${start + n} of ${this.ids.length} tokens`);
     out.set(this.ids.subarray(start, start + n), outOffset);

@@ -16,6 +16,7 @@ export interface Trainable {
   forward(idx: Int32Array, B: number, T: number, opts: { targets: Int32Array }): { loss: Tensor | null };
 }
 
+/** What one training step returns. */
 export interface StepResult {
   loss: number;
   /** Gradient norm before clipping. */

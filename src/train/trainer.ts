@@ -24,6 +24,7 @@ export interface TrainableModel {
   forward(idx: Int32Array, B: number, T: number, opts: { targets?: Int32Array }): { loss: Tensor | null };
 }
 
+/** The state a training loop carries between steps (saved in checkpoints). */
 export interface TrainState {
   /** The next step to take (steps taken so far). */
   iter: number;
@@ -34,6 +35,7 @@ export interface TrainState {
   bestVal: number;
 }
 
+/** What the training loop reports after each step. */
 export interface StepRecord {
   iter: number;
   loss: number;
@@ -43,6 +45,7 @@ export interface StepRecord {
   tokens: number;
 }
 
+/** What the training loop reports after each evaluation: mean losses over evalIters batches of each split. */
 export interface EvalRecord {
   iter: number;
   train: number;
@@ -51,6 +54,7 @@ export interface EvalRecord {
   best: boolean;
 }
 
+/** What the training loop calls as it goes. */
 export interface TrainHooks {
   onStep?(r: StepRecord): void;
   onEval?(r: EvalRecord): void;
@@ -62,6 +66,7 @@ export interface TrainHooks {
   tick?(): Promise<void>;
 }
 
+/** Token sources of the train and val splits. */
 export interface TrainData {
   train: TokenSource;
   val: TokenSource;

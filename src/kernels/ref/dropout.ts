@@ -14,6 +14,10 @@ export function lowbias32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
+/**
+ * The counter-based hash dropout draws element i's keep-or-drop from, so every backend drops the same
+ * elements for a seed.
+ */
 export function dropoutHash(seed: number, i: number): number {
   return lowbias32((lowbias32(i) ^ seed) >>> 0);
 }
