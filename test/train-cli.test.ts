@@ -310,13 +310,13 @@ test('the main job, shortened: `scratchlm train` with no data prepares the Brown
   assert.match(r.stdout, /learning report: runs\/brown\/report\.html/);
   assert.ok(readFileSync(join(work, 'runs/brown/report.html'), 'utf8').includes('I drink coffee every'), 'the Brown probes in the report');
   assert.match(r.stdout, /learning its BPE vocabulary: /);
-  assert.match(r.stdout, /bpe tokenizer \(4096 ids\)/);
+  assert.match(r.stdout, /bpe tokenizer \(16384 ids\)/);
   assert.ok(existsSync(join(work, 'data/brown/brown.txt')));
-  assert.ok(existsSync(join(work, 'data/brown/bpe4096/train.bin')));
-  const meta = JSON.parse(readFileSync(join(work, 'data/brown/bpe4096/meta.json'), 'utf8'));
-  // 5.4 M characters of train text at ~3.5 characters a token
-  assert.deepEqual([meta.tokenizer, meta.vocabSize], ['bpe', 4096]);
-  assert.ok(meta.train > 1_300_000 && meta.train < 2_000_000, String(meta.train));
+  assert.ok(existsSync(join(work, 'data/brown/bpe16384/train.bin')));
+  const meta = JSON.parse(readFileSync(join(work, 'data/brown/bpe16384/meta.json'), 'utf8'));
+  // 5.4 M characters of train text at ~4.3 characters a token
+  assert.deepEqual([meta.tokenizer, meta.vocabSize], ['bpe', 16384]);
+  assert.ok(meta.train > 1_100_000 && meta.train < 1_500_000, String(meta.train));
   const again = cli(['train', '--max-iters', '1', '--eval-interval', '1', '--eval-iters', '1', '--sample-tokens', '0'], work);
   assert.equal(again.status, 0, again.stderr);
   assert.doesNotMatch(again.stdout, /prepared the Brown corpus/);
