@@ -1,6 +1,6 @@
 /** What the inspection commands share: --run / --checkpoint / --kernels / --json flags, notes on stderr. */
 import { loadRun, ScratchError, type LoadedRun } from '../src/index.js';
-import type { Flag } from './args.js';
+import { parseCommand, type CommandSpec, type Flag, type Values } from './args.js';
 import { backendFromFlags, BACKEND_FLAGS } from './backend-flags.js';
 
 /** Flags of every inspection command (cli/args.ts specs). */
@@ -19,6 +19,18 @@ export async function openRun(values: { run?: string; checkpoint?: string; kerne
   const run = loadRun(values.run, { backend, checkpoint: values.checkpoint as 'best' | 'latest' | undefined });
   if (run.notice) printNotes([run.notice]);
   return run;
+}
+
+/**
+ * An inspection command's start: its flags parsed (null when --help was printed), the flag it
+ * cannot do without (`need`: its text), and its run opened.
+ */
+export async function openCommand<S extends CommandSpec>(spec: S, args: string[], need?: string): Promise<{ v: Values<S>; r: LoadedRun; text: string } | null> {
+  const p = parseCommand(spec, args);
+  if (!p) return null;
+  const v = p.values;
+  const text = need ? required((v as Record<string, unknown>)[need] as string | undefined, `${need} ${spec.flags[need]?.value ?? ''}`, spec.examples?.[0] ?? '') : '';
+  return { v, r: await openRun(v as Parameters<typeof openRun>[0], spec.name), text };
 }
 
 /** A flag the command cannot do without: a one-line error with an example. */

@@ -86,6 +86,30 @@ test('toFiles({ checkpoint: true }) → fromFiles → fit continues exactly (3 +
   assert.equal((await GPT.fromFiles(fresh)).step, 0);
 });
 
+test('toFiles of a modern-recipe model (rotary, RMSNorm, untied head, Muon): no config.json, checkpoint.json holds the config; same logits; fit continues exactly', async () => {
+  const opts = { preset: 'baby-fast', text: TEXT, ...SMALL, dropout: 0 } as const;
+  const losses = async (m: GPT, steps: number) => {
+    const out: number[] = [];
+    await m.fit(TEXT, { steps, lrDecayIters: 6, warmupIters: 1, onStep: (s) => out.push(s.loss) });
+    return out;
+  };
+  const straight = await losses(await GPT.create(opts), 4);
+  const model = await GPT.create(opts);
+  const a = await losses(model, 2);
+  const files = model.toFiles();
+  assert.deepEqual(Object.keys(files).sort(), ['checkpoint.json', 'model.safetensors', 'optimizer.safetensors', 'settings.json', 'tokenizer.json']);
+  const back = await GPT.fromFiles(files, { backend: model.backend });
+  assert.deepEqual({ ...back.config }, { ...model.config });
+  const idx = Int32Array.from(model.tokenizer!.encode('ROMEO: hello'));
+  const l1 = model.backend.scope(() => Array.from(model.forward(idx, 1, idx.length).logits.data));
+  const l2 = back.backend.scope(() => Array.from(back.forward(idx, 1, idx.length).logits.data));
+  assert.deepEqual(l2, l1);
+  assert.deepEqual([...a, ...(await losses(back, 2))], straight);
+  const { 'checkpoint.json': _c, ...weightsOnly } = files;
+  void _c;
+  await assert.rejects(GPT.fromFiles(weightsOnly), /'config.json' is missing/);
+});
+
 test('toFiles / fromFiles: the same logits; files are a Hugging Face GPT-2 folder', async () => {
   const model = await GPT.create({ text: TEXT, ...SMALL, seed: 5 });
   const files = model.toFiles();

@@ -1,7 +1,7 @@
 /** scratchlm attention --run RUN --prompt TEXT --out attn.svg|.html [--json] */
 import { attentionMaps, attentionSvg, htmlPage, runHeadsOverTime, writeAtomic, escapeXml, lineChart, type HeadReport } from '../../src/index.js';
-import { defineCommand, parseCommand } from '../args.js';
-import { checkOut, json, openRun, printNotes, q, required, RUN_FLAGS } from '../inspect-run.js';
+import { defineCommand } from '../args.js';
+import { checkOut, json, openCommand, printNotes, q, RUN_FLAGS } from '../inspect-run.js';
 
 export const spec = defineCommand({
   name: 'attention',
@@ -18,12 +18,10 @@ export const spec = defineCommand({
 export const specs = [spec];
 
 export async function run(args: string[]): Promise<number> {
-  const p = parseCommand(spec, args);
-  if (!p) return 0;
-  const values = p.values;
-  const prompt = required(values.prompt, 'prompt TEXT', spec.examples[0]);
+  const o = await openCommand(spec, args, 'prompt');
+  if (!o) return 0;
+  const { v: values, r, text: prompt } = o;
   const kind = checkOut(values.out);
-  const r = await openRun(values, 'attention');
   const res = attentionMaps(r.model, r.tokenizer, prompt, { seed: values.seed });
   printNotes(res.notes);
   const over = runHeadsOverTime(r.dir);

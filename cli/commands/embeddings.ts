@@ -1,7 +1,7 @@
 /** scratchlm embeddings --run RUN --out map.svg|.html [--groups SPEC] [--json] */
 import { embeddingsSvg, escapeXml, htmlPage, lineChart, NO_SNAPSHOTS, runEmbeddings, ScratchError, writeAtomic } from '../../src/index.js';
-import { defineCommand, parseCommand } from '../args.js';
-import { checkOut, json, openRun, RUN_FLAGS } from '../inspect-run.js';
+import { defineCommand } from '../args.js';
+import { checkOut, json, openCommand, RUN_FLAGS } from '../inspect-run.js';
 
 export const spec = defineCommand({
   name: 'embeddings',
@@ -17,11 +17,10 @@ export const spec = defineCommand({
 export const specs = [spec];
 
 export async function run(args: string[]): Promise<number> {
-  const p = parseCommand(spec, args);
-  if (!p) return 0;
-  const values = p.values;
+  const o = await openCommand(spec, args);
+  if (!o) return 0;
+  const { v: values, r } = o;
   const kind = checkOut(values.out);
-  const r = await openRun(values, 'embeddings');
   const e = runEmbeddings(r, values.groups);
   if (!e) throw new ScratchError(`${r.dir}: ${NO_SNAPSHOTS}`);
   if (values.out) {

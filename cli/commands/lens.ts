@@ -1,7 +1,7 @@
 /** scratchlm lens --run RUN --prompt TEXT [--json] */
 import { logitLens } from '../../src/index.js';
-import { defineCommand, parseCommand } from '../args.js';
-import { json, openRun, printNotes, q, required, RUN_FLAGS } from '../inspect-run.js';
+import { defineCommand } from '../args.js';
+import { json, openCommand, printNotes, q, RUN_FLAGS } from '../inspect-run.js';
 
 export const spec = defineCommand({
   name: 'lens',
@@ -17,11 +17,9 @@ export const spec = defineCommand({
 export const specs = [spec];
 
 export async function run(args: string[]): Promise<number> {
-  const p = parseCommand(spec, args);
-  if (!p) return 0;
-  const v = p.values;
-  const prompt = required(v.prompt, 'prompt TEXT', spec.examples[0]);
-  const r = await openRun(v, 'lens');
+  const o = await openCommand(spec, args, 'prompt');
+  if (!o) return 0;
+  const { v, r, text: prompt } = o;
   const res = logitLens(r.model, r.tokenizer, prompt, { top: v.top });
   printNotes(res.notes);
   if (v.json) return json(res), 0;

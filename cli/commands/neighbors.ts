@@ -1,7 +1,7 @@
 /** scratchlm neighbors --run RUN --token TEXT [--top N] [--json] */
 import { nearestTokens } from '../../src/index.js';
-import { defineCommand, parseCommand } from '../args.js';
-import { json, openRun, printNotes, q, required, RUN_FLAGS } from '../inspect-run.js';
+import { defineCommand } from '../args.js';
+import { json, openCommand, printNotes, q, RUN_FLAGS } from '../inspect-run.js';
 
 export const spec = defineCommand({
   name: 'neighbors',
@@ -17,11 +17,9 @@ export const spec = defineCommand({
 export const specs = [spec];
 
 export async function run(args: string[]): Promise<number> {
-  const p = parseCommand(spec, args);
-  if (!p) return 0;
-  const v = p.values;
-  const token = required(v.token, 'token TEXT', spec.examples[0]);
-  const r = await openRun(v, 'neighbors');
+  const o = await openCommand(spec, args, 'token');
+  if (!o) return 0;
+  const { v, r, text: token } = o;
   const res = nearestTokens(r.model, r.tokenizer, token, { top: v.top });
   printNotes(res.notes);
   if (v.json) return json(res), 0;

@@ -1,7 +1,7 @@
 /** scratchlm next --run RUN --prompt TEXT [--top N] [--candidates " morning| elephant"] [--json] */
 import { nextTokens, parseCandidates } from '../../src/index.js';
-import { defineCommand, parseCommand } from '../args.js';
-import { json, openRun, printNotes, q, required, RUN_FLAGS } from '../inspect-run.js';
+import { defineCommand } from '../args.js';
+import { json, openCommand, printNotes, q, RUN_FLAGS } from '../inspect-run.js';
 
 export const spec = defineCommand({
   name: 'next',
@@ -18,11 +18,9 @@ export const spec = defineCommand({
 export const specs = [spec];
 
 export async function run(args: string[]): Promise<number> {
-  const p = parseCommand(spec, args);
-  if (!p) return 0;
-  const v = p.values;
-  const prompt = required(v.prompt, 'prompt TEXT', spec.examples[0]);
-  const r = await openRun(v, 'next');
+  const o = await openCommand(spec, args, 'prompt');
+  if (!o) return 0;
+  const { v, r, text: prompt } = o;
   const res = nextTokens(r.model, r.tokenizer, prompt, { top: v.top, candidates: v.candidates !== undefined ? parseCandidates(v.candidates) : [] });
   printNotes(res.notes);
   if (v.json) return json(res), 0;

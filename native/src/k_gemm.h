@@ -200,12 +200,20 @@ static void gemm_mt(int M, int N, int K, const float *A, ptrdiff_t rsa, ptrdiff_
   pool_run(gemm_chunk, &g, nch, nth);
 }
 
+/*
+ * Products with at most this many rows (decode steps of up to this many sequences) skip GEMM's
+ * packing: packing W costs a pass over all of it for only a few rows of work.
+ */
+#ifndef MATVEC_MAX_ROWS
+#define MATVEC_MAX_ROWS 32
+#endif
+
 /* out (BT, OC) = inp (BT, C) weight (OC, C)^T + bias */
 static void matvec(float *out, const float *inp, const float *w, const float *bias, int BT, int C, int OC, int nth);
 
 static double k_matmul_fwd(const double *a, char *base, int nth) {
   int BT = a[4], C = a[5], OC = a[6];
-  if (BT <= 8 && C > 0) { /* decoding: read W's rows directly (k_decode.h) */
+  if (BT <= MATVEC_MAX_ROWS && C > 0) { /* decoding: read W's rows directly (k_decode.h) */
     matvec(F(0), F(1), F(2), FN(3), BT, C, OC, nth);
     return 0;
   }

@@ -41,7 +41,7 @@ export function momentsFromBytes(bytes: Uint8Array, opt: MomentsHolder, step: nu
     if (x.data.length !== want) throw new ScratchError(`${what}: optimizer moment '${name}' holds ${x.data.length} values, the model's optimizer needs ${want} (a checkpoint of another model or optimizer?)`);
     return x.data;
   };
-  const expected = 2 * opt.m.length;
+  const expected = opt.m.length + opt.v.length; // Muon keeps one moment where AdamW keeps two
   if (tensors.size !== expected) throw new ScratchError(`${what}: ${tensors.size} optimizer moments, the model's optimizer has ${expected}`);
   opt.setState({ t: step, m: opt.m.map((m, i) => get(`m.${i}`, m.length)), v: opt.v.map((v, i) => get(`v.${i}`, v.length)) });
 }

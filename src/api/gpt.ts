@@ -16,7 +16,7 @@ import { Rng } from '../core/rng.js';
 import { createBackend, type BackendOptions } from '../kernels/create.js';
 import type { Backend } from '../kernels/types.js';
 import { GPT as GPTNetwork, type GPTOptions } from '../model/gpt.js';
-import type { GPTConfig } from '../model/config.js';
+import { gpt2Incompatibility, type GPTConfig } from '../model/config.js';
 import { CharTokenizer } from '../tokenizer/char.js';
 import { formatTokenizerJSON, tokenizerFromJSON } from '../tokenizer/formats.js';
 import type { Tokenizer } from '../tokenizer/types.js';
@@ -252,21 +252,23 @@ export class GPT extends GPTNetwork {
         throw new ScratchError(`GPT.fromFiles: ${name} is not valid JSON (${(e as Error).message})`);
       }
     };
-    const hf = gptConfigFromHf(json('config.json'), 'config.json');
     const state = files['checkpoint.json'] ? stateFromJson(json('checkpoint.json')) : null;
-    let config = hf.config;
+    // config.json is absent for a model that is not GPT-2's architecture (checkpoint.json has its config)
+    const hf = files['config.json'] || !state ? gptConfigFromHf(json('config.json'), 'config.json') : null;
+    let config = hf?.config;
     if (state) {
       // the run's own model config (GPT-2 files always carry biases; a bias-free run has none)
       const shape = state.config.model;
       for (const k of ['vocabSize', 'nLayer', 'nHead', 'nEmbd', 'blockSize'] as const) {
-        if (shape[k] !== undefined && shape[k] !== config[k]) throw new ScratchError(`GPT.fromFiles: checkpoint.json is of a model with ${k} ${String(shape[k])}, config.json says ${config[k]}: the files are of two models`);
+        if (hf && shape[k] !== undefined && shape[k] !== hf.config[k]) throw new ScratchError(`GPT.fromFiles: checkpoint.json is of a model with ${k} ${String(shape[k])}, config.json says ${hf.config[k]}: the files are of two models`);
       }
-      const { vocabSize: _v, ...modelSettings } = shape;
-      void _v;
-      config = buildRunConfig({ ...modelSettings, ...state.config.train }, config.vocabSize).model;
+      const { vocabSize, ...modelSettings } = shape;
+      const V = hf?.config.vocabSize ?? vocabSize;
+      if (typeof V !== 'number') throw new ScratchError('GPT.fromFiles: checkpoint.json has no vocabSize and there is no config.json');
+      config = buildRunConfig({ ...modelSettings, ...state.config.train }, V).model;
     }
     const backend = await resolveBackend(opts.backend);
-    const model = new GPT(config, { backend, layerNormEps: hf.eps });
+    const model = new GPT(config!, { backend, layerNormEps: hf?.eps ?? 1e-5 });
     loadGpt2Weights(model, parseSafetensors(need('model.safetensors'), 'model.safetensors').tensors, 'model.safetensors');
     if (files['tokenizer.json']) model.tokenizer = tokenizerFromJSON(json('tokenizer.json'), 'tokenizer.json');
     if (files['settings.json']) model.settings = trainKeys(json('settings.json') as Record<string, unknown>);
@@ -288,18 +290,20 @@ export class GPT extends GPTNetwork {
    * (IndexedDB, a download) and GPT.fromFiles / GPT.load to read back. With `checkpoint: true`
    * also the run's state and optimizer moments (checkpoint.json, optimizer.safetensors; see
    * api/checkpoint-bytes.ts), so that GPT.fromFiles(files).fit(...) continues exactly where this
-   * model stopped, as a run folder does.
+   * model stopped, as a run folder does. A model that is not GPT-2's architecture (the modern
+   * recipe's rotary positions, RMSNorm, untied head, ...) gets no config.json, which GPT-2 tools
+   * could not read, and always gets checkpoint.json, which holds its config.
    */
   toFiles(opts: { checkpoint?: boolean } = {}): ModelFiles {
     const enc = new TextEncoder();
-    const files: ModelFiles = {
-      'config.json': enc.encode(JSON.stringify(hfConfigFromGpt(this.config, this.eps), null, 2) + '\n'),
-      'model.safetensors': serializeSafetensors(gpt2WeightEntries(this), { format: 'pt' }),
-      'settings.json': enc.encode(JSON.stringify(this.settings, null, 2) + '\n'),
-    };
+    const gpt2 = gpt2Incompatibility(this.config) === null;
+    const files: ModelFiles = {};
+    if (gpt2) files['config.json'] = enc.encode(JSON.stringify(hfConfigFromGpt(this.config, this.eps), null, 2) + '\n');
+    files['model.safetensors'] = serializeSafetensors(gpt2WeightEntries(this), { format: 'pt' });
+    files['settings.json'] = enc.encode(JSON.stringify(this.settings, null, 2) + '\n');
     if (this.tokenizer) files['tokenizer.json'] = enc.encode(formatTokenizerJSON(this.tokenizer));
-    if (opts.checkpoint) {
-      if (!this.tokenizer) throw new ScratchError("toFiles({ checkpoint: true }) needs the model's tokenizer (a checkpoint keeps it); this model has token ids only");
+    if (opts.checkpoint || !gpt2) {
+      if (!this.tokenizer) throw new ScratchError(`toFiles${gpt2 ? '({ checkpoint: true })' : ' of a model that is not GPT-2\'s architecture (its checkpoint.json holds the config)'} needs the model's tokenizer; this model has token ids only`);
       const state = this.session?.checkpointState() ?? this.saved?.state ?? this.freshState();
       files['checkpoint.json'] = enc.encode(stateToJson(state));
       const moments = this.session ? momentsToBytes(this.session.state.optimizer as unknown as MomentsHolder) : (this.saved?.optimizerBytes?.() ?? null);

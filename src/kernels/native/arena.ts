@@ -1,4 +1,5 @@
 import { ScratchError } from '../../core/errors.js';
+import { BumpArena } from '../bump-arena.js';
 
 /** The addon's view of its memory region (see native/src/addon.c). */
 export interface RegionWindows {
@@ -11,29 +12,19 @@ export interface RegionWindows {
 
 /** Node 20 caps an ArrayBuffer at 4 GiB, so the region is seen through 4 GiB windows. */
 export const WINDOW = 2 ** 32;
-const ALIGN = 64;
-/** Bytes left unused after every buffer (vector loads never reach past a row's end, but keep slack as wasm does). */
-const SLACK = 64;
 /** The start of the region: the float64 argument block and the region's header. */
 export const RESERVED_BYTES = 4096;
 
 /**
- * The wasm backend's allocator over the native region: persistent buffers grow up from the
- * bottom; `scope` hands out buffers above them and resets on return, so the next scope gets the
- * same offsets (and the same view objects) again, and a steady-state training step allocates
- * nothing. A buffer never straddles two windows. Kernels get region offsets (`offset`).
+ * The native backend's buffers: a BumpArena over the addon's region, where a buffer never
+ * straddles two windows. Kernels get region offsets (`offset`).
  */
-export class NativeArena {
-  private persistTop = RESERVED_BYTES;
-  private arenaTop = 0;
-  private depth = 0;
-  private seq = 0;
-  private readonly views: (Float32Array | Int32Array)[] = [];
+export class NativeArena extends BumpArena {
   private readonly windows: ArrayBuffer[] = [];
   private readonly windowIndex = new WeakMap<ArrayBuffer, number>();
-  bytesPeak = RESERVED_BYTES;
 
   constructor(private readonly region: RegionWindows) {
+    super(RESERVED_BYTES);
     this.windows.push(region.first);
     this.windowIndex.set(region.first, 0);
   }
@@ -49,67 +40,25 @@ export class NativeArena {
     return this.offset(a) >= 0;
   }
 
-  alloc(n: number, int: boolean): Float32Array | Int32Array {
-    if (!Number.isInteger(n) || n < 0) throw new ScratchError(`cannot allocate ${n} floats: need a whole number >= 0`);
-    const bytes = Math.ceil((n * 4 + SLACK) / ALIGN) * ALIGN;
-    if (bytes > WINDOW) throw new ScratchError(`cannot allocate ${n} floats in one buffer: the most is ${(WINDOW - SLACK) / 4}`);
-    if (this.depth === 0) {
-      const off = this.place(this.persistTop, bytes);
-      this.persistTop = off + bytes;
-      this.grew(this.persistTop);
-      const v = this.view(off, n, int);
-      v.fill(0); // an earlier scope may have used these bytes
-      return v;
-    }
-    const off = this.place(this.arenaTop, bytes);
-    this.arenaTop = off + bytes;
-    this.grew(this.arenaTop);
-    const i = this.seq++;
-    const old = this.views[i];
-    if (old && this.offset(old) === off && old.length === n && old instanceof Int32Array === int) {
-      old.fill(0);
-      return old;
-    }
-    const v = this.view(off, n, int);
-    v.fill(0);
-    this.views[i] = v;
-    return v;
-  }
-
-  scope<T>(fn: () => T): T {
-    const savedTop = this.arenaTop;
-    const savedSeq = this.seq;
-    if (this.depth === 0) {
-      this.arenaTop = this.persistTop;
-      this.seq = 0;
-    }
-    this.depth++;
-    try {
-      return fn();
-    } finally {
-      this.depth--;
-      if (this.depth > 0) {
-        this.arenaTop = savedTop;
-        this.seq = savedSeq;
-      }
-    }
+  protected offsetOf(v: Float32Array | Int32Array): number {
+    return this.offset(v);
   }
 
   /** off, or the start of the next window when `bytes` would cross into it. */
-  private place(off: number, bytes: number): number {
+  protected place(off: number, bytes: number): number {
+    if (bytes > WINDOW) throw new ScratchError(`cannot allocate ${Math.floor(bytes / 4)} floats in one buffer: the most is ${(WINDOW - 64) / 4}`);
     const w = Math.floor(off / WINDOW);
-    const end = off + bytes;
-    const placed = end > (w + 1) * WINDOW ? (w + 1) * WINDOW : off;
+    const placed = off + bytes > (w + 1) * WINDOW ? (w + 1) * WINDOW : off;
     if (placed + bytes > this.region.size)
       throw new ScratchError(`out of native kernel memory: need ${Math.ceil((placed + bytes) / 2 ** 20)} MiB, reserved ${Math.floor(this.region.size / 2 ** 20)} MiB; pass a larger maxMemoryMB to createBackend`);
     return placed;
   }
 
-  private grew(top: number): void {
-    if (top > this.bytesPeak) this.bytesPeak = top;
+  protected reserve(): void {
+    // the region is reserved whole at creation (mmap, pages backed on first touch)
   }
 
-  private view(off: number, n: number, int: boolean): Float32Array | Int32Array {
+  protected view(off: number, n: number, int: boolean): Float32Array | Int32Array {
     const w = Math.floor(off / WINDOW);
     while (this.windows.length <= w) {
       const ab = this.region.window(this.windows.length);

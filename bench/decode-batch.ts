@@ -1,0 +1,40 @@
+/**
+ * Batched decoding without the server around it: one decode step (one new token for each of N
+ * sequences, each with a 16-token KV cache) on the `gpt2` shape, N = 1, 4, 8, 16, alternating
+ * round by round so every N sees the same load. Prints the median step and the tokens/s of N
+ * against N = 1: what `scratchlm serve` can reach at N streams once the prompts are prefilled.
+ *
+ *   node dist/bench/decode-batch.js [--preset gpt2|baby] [--threads 1] [--rounds 7] [--kernels auto]
+ */
+import { parseArgs } from 'node:util';
+import { acquireCache, createBackend, decodeStep, GENERATE_BENCH_SHAPES, GPT, prefill, Rng, type KernelKind } from '../src/index.js';
+
+const { values } = parseArgs({ options: { preset: { type: 'string', default: 'gpt2' }, threads: { type: 'string', default: '1' }, rounds: { type: 'string', default: '7' }, kernels: { type: 'string', default: 'auto' } } });
+const shape = GENERATE_BENCH_SHAPES[values.preset as keyof typeof GENERATE_BENCH_SHAPES];
+if (!shape) throw new Error(`--preset must be one of ${Object.keys(GENERATE_BENCH_SHAPES).join(', ')}`);
+const backend = await createBackend({ kernels: values.kernels as KernelKind, threads: Number(values.threads) });
+const model = new GPT({ ...shape }, { backend, rng: new Rng(1), inference: true });
+const V = shape.vocabSize;
+const NS = [1, 4, 8, 16];
+const caches = Array.from({ length: 16 }, (_, k) => {
+  const c = acquireCache(model);
+  prefill(model, c, Array.from({ length: 16 }, (_, i) => (i * 37 + k * 101) % V));
+  return c;
+});
+const times = new Map<number, number[]>(NS.map((n) => [n, []]));
+for (let r = 0; r < Number(values.rounds); r++) {
+  for (const n of NS) {
+    const cs = caches.slice(0, n);
+    const t = performance.now();
+    decodeStep(model, cs, cs.map((_, i) => (i * 7 + 5) % V));
+    times.get(n)!.push(performance.now() - t);
+    for (const c of cs) c.length = 16; // the same positions every round
+  }
+}
+const median = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1]!;
+const one = median(times.get(1)!);
+console.log(`${values.preset}, ${backend.name}, ${values.threads} thread(s), ${values.rounds} rounds`);
+for (const n of NS) {
+  const m = median(times.get(n)!);
+  console.log(`N=${String(n).padStart(2)}: median step ${m.toFixed(1)} ms, ${((n * 1000) / m).toFixed(1)} tok/s, ${((n * one) / m).toFixed(2)}x one sequence`);
+}
