@@ -2,7 +2,8 @@
  * Training speed in the playground: the page (dist/web) in headless Chromium trains the `baby`
  * preset on the built-in corpus with 1 and then 2 threads, alternating, and reports tokens/s as
  * the page shows it (mean of the last 10 steps); beside it, `benchTrain` on the same shape in
- * Node (what `scratchlm bench train --preset baby` measures). The machine may be shared: the runs
+ * Node (what `scratchlm bench train --preset baby` measures), on the wasm kernels and, when the
+ * native addon is built, on the native ones (the CLI's default). The machine may be shared: the runs
  * alternate, and medians are printed.
  *
  *   npm run build && node dist/bench/playground.js [--steps 40] [--rounds 3]
@@ -54,8 +55,8 @@ async function page(threads: number): Promise<number> {
   return tps;
 }
 
-async function cli(threads: number): Promise<number> {
-  const be = await createBackend({ kernels: 'wasm', threads });
+async function cli(threads: number, kernels: 'wasm' | 'native' = 'wasm'): Promise<number> {
+  const be = await createBackend({ kernels, threads });
   const r = benchTrain({ preset: 'baby', backend: be, iters: Math.min(steps, 20) });
   (be as { close?: () => void }).close?.();
   return r.tokens_per_s;
@@ -91,15 +92,18 @@ if (values.shots) {
   process.exit(0);
 }
 
-const res: Record<string, number[]> = { 'page 1': [], 'page 2': [], 'node 1': [], 'node 2': [] };
+// the CLI's default kernels on this machine: native (AVX-512/AVX2) when the addon is built
+const native = await createBackend({ kernels: 'native', threads: 1 }).then((b) => ((b as { close?: () => void }).close?.(), true), () => false);
+const res: Record<string, number[]> = { 'page 1': [], 'page 2': [], 'node 1': [], 'node 2': [], ...(native ? { 'native 1': [], 'native 2': [] } : {}) };
 for (let r = 0; r < rounds; r++) {
   for (const t of [1, 2]) {
     res[`page ${t}`]!.push(await page(t));
     res[`node ${t}`]!.push(await cli(t));
+    if (native) res[`native ${t}`]!.push(await cli(t, 'native'));
   }
   console.log(`round ${r + 1}: ${Object.entries(res).map(([k, v]) => `${k} ${Math.round(v.at(-1)!)}`).join(', ')}`);
 }
-console.log(`baby preset (4 layers, 128 wide, block 64, batch 12), tokens/s, median of ${rounds}:`);
+console.log(`baby preset (4 layers, 128 wide, block 64, batch 12), tokens/s, median of ${rounds} (page: Chromium, wasm; node: benchTrain, wasm; native: benchTrain, native kernels):`);
 for (const [k, v] of Object.entries(res)) console.log(`  ${k.padEnd(7)} thread(s): ${Math.round(median(v))}`);
 await ctx.close();
 server.close();

@@ -4,6 +4,9 @@
     torchrun --nproc_per_node 2 examples/torch_ddp_continue.py \
         --hf hf/x --data data/x --out hf/x-more --steps 50
 
+(Debian 12's PyTorch 1.13 on Python 3.11: `python3 -m torch.distributed.run --redirects 1:1
+--tee 1:1 --nproc_per_node 2 ...`, since that launcher cannot parse its own default --redirects 0.)
+
 Needs only PyTorch (no transformers, no safetensors package): the Hugging Face GPT-2 folder
 (config.json + model.safetensors) and scratchlm's token files (32-byte header, then uint16 or
 uint32 ids) are read here. Each rank trains on its own seeded batches (gloo backend, CPU);
@@ -195,7 +198,11 @@ def main():
     model.eval()
     with torch.no_grad():
         after = model(hx, hy).item()
+    # DDP keeps the replicas equal (each rank saw other batches; the gradients were averaged)
+    each = [torch.zeros(1, dtype=torch.float64) for _ in range(world)]
+    dist.all_gather(each, torch.tensor([after], dtype=torch.float64))
     if rank == 0:
+        print(json.dumps({"rank_losses": [t.item() for t in each]}), flush=True)
         os.makedirs(args.out, exist_ok=True)
         write_safetensors(os.path.join(args.out, "model.safetensors"), {k: v for k, v in model.hf_state().items()})
         with open(os.path.join(args.out, "config.json"), "w") as f:

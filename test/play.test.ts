@@ -8,7 +8,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { webHandler, webRoot } from '../cli/web-static.js';
 import { CLI } from './paths.js';
 
+const execFileAsync = promisify(execFile);
 const CHROMIUM = process.env.SCRATCHLM_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = process.env.SCRATCHLM_ARTIFACTS ?? join(tmpdir(), 'scratchlm-play-artifacts');
 const work = mkdtempSync(join(tmpdir(), 'scratchlm-play-'));
@@ -107,9 +109,33 @@ async function trainToEnd(page: Page, timeout: number, maxIters: number): Promis
   return page.$$eval('#evals tbody tr', (rows) => rows.map((r) => ({ iter: Number((r as HTMLElement).dataset.iter), train: Number((r as HTMLElement).dataset.train), val: Number((r as HTMLElement).dataset.val) })));
 }
 
-/** Runs the command line; returns what it printed. */
-function cli(...args: string[]): string {
-  return execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the command line; resolves to what it printed. */
+async function cli(...args: string[]): Promise<string> {
+  return (await execFileAsync(process.execPath, [CLI, ...args], { encoding: 'utf8' })).stdout;
+}
+
+const wasm = ['--kernels', 'wasm', '--threads', '1'];
+const runSettings = { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 16, batchSize: 4, maxIters: 30, evalInterval: 10, lr: 0.002, warmupIters: 10, dropout: 0, seed: 7 };
+
+/**
+ * A run of `scratchlm prepare` + `scratchlm train` on `textFile` with runSettings, and what
+ * `sample`, `next --json` and `embeddings --json` print for it (started early: it runs while the
+ * page trains).
+ */
+async function cliRun(textFile: string, run: string) {
+  await cli('prepare', textFile, '--out', join(work, 'data'));
+  await cli('train', '--data', join(work, 'data'), '--out', run, '--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '4', '--max-iters', '30', '--eval-interval', '10', '--eval-iters', '4', '--lr', '0.002', '--warmup-iters', '10', '--dropout', '0', '--seed', '7', ...wasm);
+  const [sample, next, emb] = await Promise.all([
+    cli('sample', '--run', run, '--prompt', 'The ', '--max-tokens', '40', '--temperature', '0', ...wasm),
+    cli('next', '--run', run, '--prompt', 'The ', '--top', '10', '--json', ...wasm),
+    cli('embeddings', '--run', run, '--json', ...wasm),
+  ]);
+  return {
+    sample: sample.replace(/\n$/, ''),
+    next: JSON.parse(next) as { top: { id: number; prob: number }[] },
+    emb: JSON.parse(emb) as { snapshots: { step: number; cohesion: number }[] },
+    evals: readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { iter: number; eval?: boolean; train_loss: number; val_loss: number }).filter((r) => r.eval),
+  };
 }
 
 /** The embedding view's snapshots: where they come from and [step, cohesion] per snapshot. */
@@ -147,6 +173,13 @@ async function greedy(page: Page, prompt: string, tokens: number): Promise<strin
 }
 
 test('the playground trains on the built-in corpus with wasm threads; save, load and a CLI run give the same text', { timeout: 120_000 }, async () => {
+  // a run of the command line, on part of the built-in corpus: it trains while the page does
+  const textFile = join(work, 'corpus.txt');
+  writeFileSync(textFile, readFileSync(join(webRoot(), 'corpus.txt'), 'utf8').slice(0, 200_000));
+  const runDir = join(work, 'run');
+  const fromCli = cliRun(textFile, runDir);
+  fromCli.catch(() => {}); // awaited below; a failure is reported there
+
   const { page, errors } = await open(`${isolated}?threads=2`);
   assert.equal(await page.evaluate(() => crossOriginIsolated), true);
   assert.equal(await page.getAttribute('#engine', 'data-threads'), '2');
@@ -210,6 +243,9 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   await Promise.all(downloads);
   assert.deepEqual(readdirSync(saved).sort(), ['config.json', 'model.safetensors', 'tokenizer.json']);
   assert.equal(JSON.parse(readFileSync(join(saved, 'config.json'), 'utf8')).n_layer, 2);
+  // the files the CLI reads: `scratchlm sample` on the downloaded folder continues as the page did
+  const savedSample = cli('sample', '--run', saved, '--prompt', 'The ', '--max-tokens', '40', '--temperature', '0', ...wasm);
+  savedSample.catch(() => {}); // awaited below
 
   // load it back in a fresh page: the same greedy text
   const p2 = await open(isolated);
@@ -224,21 +260,15 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   await p2.page.waitForFunction(() => document.getElementById('model-info')?.textContent?.includes('loaded'));
   assert.equal(await greedy(p2.page, 'The ', 40), text);
   await p2.page.close();
+  assert.equal((await savedSample).replace(/\n$/, ''), text);
 
   // the page trains through the library's RunSession: on the same text with the same settings,
   // the same evaluations as `scratchlm prepare` + `scratchlm train`
-  const textFile = join(work, 'corpus.txt');
-  writeFileSync(textFile, readFileSync(join(webRoot(), 'corpus.txt'), 'utf8').slice(0, 200_000));
-  const run = join(work, 'run');
-  const settings = { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 16, batchSize: 4, maxIters: 30, evalInterval: 10, lr: 0.002, warmupIters: 10, dropout: 0, seed: 7 };
-  const wasm = ['--kernels', 'wasm', '--threads', '1'];
-  cli('prepare', textFile, '--out', join(work, 'data'));
-  cli('train', '--data', join(work, 'data'), '--out', run, '--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '4', '--max-iters', '30', '--eval-interval', '10', '--eval-iters', '4', '--lr', '0.002', '--warmup-iters', '10', '--dropout', '0', '--seed', '7', ...wasm);
-  const cliEvals = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { iter: number; eval?: boolean; train_loss: number; val_loss: number }).filter((r) => r.eval);
   await page.check('input[name=data][value=file]');
   await page.setInputFiles('#upload', textFile);
-  await configure(page, { ...settings, sampleEvery: 30 });
+  await configure(page, { ...runSettings, sampleEvery: 30 });
   const pageEvals = await trainToEnd(page, 30_000, 30);
+  const { sample: sampled, next, emb, evals: cliEvals } = await fromCli;
   assert.deepEqual(pageEvals.map((e) => e.iter), cliEvals.map((r) => r.iter));
   pageEvals.forEach((e, i) => {
     const c = cliEvals[i]!;
@@ -248,9 +278,6 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   // that run, opened from the server: the same greedy text as `scratchlm sample`, the same
   // next-token probabilities as `scratchlm next --json`, and its own embedding snapshots with the
   // cohesion `scratchlm embeddings --json` gives
-  const sampled = cli('sample', '--run', run, '--prompt', 'The ', '--max-tokens', '40', '--temperature', '0', ...wasm).replace(/\n$/, '');
-  const next = JSON.parse(cli('next', '--run', run, '--prompt', 'The ', '--top', '10', '--json', ...wasm)) as { top: { id: number; prob: number }[] };
-  const emb = JSON.parse(cli('embeddings', '--run', run, '--json', ...wasm)) as { snapshots: { step: number; cohesion: number }[] };
   assert.ok(emb.snapshots.length >= 4, `the CLI run took ${emb.snapshots.length} snapshots`);
   const cliCurve = emb.snapshots.map((x) => [x.step, x.cohesion] as [number, number]);
   const sameCurve = (got: [number, number][], what: string) => {
@@ -266,7 +293,7 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   await shot(page, 'embeddings-run', '#views');
   // the run folder's files picked, with its snapshots/ files
   const files = (dir: string) => readdirSync(dir).map((f) => join(dir, f)).filter((p) => statSync(p).isFile());
-  await page.setInputFiles('#load-files', [...files(run), ...files(join(run, 'snapshots'))]);
+  await page.setInputFiles('#load-files', [...files(runDir), ...files(join(runDir, 'snapshots'))]);
   await page.waitForFunction(() => /picked files.*embedding snapshots/.test(document.getElementById('model-info')?.textContent ?? ''));
   assert.equal(await greedy(page, 'The ', 40), sampled);
   sameCurve(await embeddingCurve(page, 'run'), 'picked files');

@@ -26,7 +26,7 @@ test('kill -9 during training (3 kills) and prepare (3 kills): nothing lost, the
   const p = await prepareSoak(dir, { kills: 3, text: 'big.txt', seed: 2 });
   assert.deepEqual(p.problems, []);
   assert.deepEqual(p.leftovers, []);
-  console.log(`# soak: ${t.kills} training kills (${t.midWrite} mid-write, ${t.checkpointsChecked} checkpoints loaded), ${p.kills} prepare kills (${p.midWrite} mid-write)`);
+  console.log(`# soak: ${t.kills} training kills (${JSON.stringify(t.phases)}, ${t.midWrite} mid-write, ${t.checkpointsChecked} checkpoints loaded), ${p.kills} prepare kills (${p.midWrite} mid-write)`);
 });
 
 test('a checkpoint write that fails (disk full, permission denied: injected) keeps the previous checkpoint and stops with one line', () => {

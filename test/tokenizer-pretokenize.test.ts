@@ -23,6 +23,13 @@ test("GPT-2's pattern: worked examples", () => {
   assert.deepEqual(pretokenize('  '), ['  ']);
 });
 
+test('a pattern that can match the empty string steps over whole characters (found by the fuzzer: pattern "" hung on an emoji)', () => {
+  // before the fix the empty match at the emoji's second half went back to its first, forever
+  assert.deepEqual(pretokenize('a😀b', ''), []);
+  assert.deepEqual(pretokenize('😀x😀y', '\\p{L}*'), ['x', 'y']);
+  assert.deepEqual(pretokenize('😀😀 ab', '[a-z]*'), ['ab']);
+});
+
 test('the GPT-2 scanner equals the GPT-2 pattern run as a RegExp, on 5,000 generated strings', () => {
   const re = toJsRegExp(GPT2_PATTERN);
   fc.assert(

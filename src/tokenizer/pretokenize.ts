@@ -210,7 +210,11 @@ export function splitterFor(pattern: string): Splitter {
     re.lastIndex = 0;
     for (let m = re.exec(seg); m !== null; m = re.exec(seg)) {
       if (m[0].length === 0) {
-        re.lastIndex++;
+        // step over the whole character: a unicode regex put back inside a surrogate pair matches
+        // the same empty string again at the pair's start (a pattern like '' looped forever on '😀')
+        const i = re.lastIndex;
+        const pair = (seg.charCodeAt(i) & 0xfc00) === 0xd800 && (seg.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+        re.lastIndex = i + (pair ? 2 : 1);
         continue;
       }
       emit(start + m.index, start + m.index + m[0].length);

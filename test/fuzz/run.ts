@@ -2,6 +2,7 @@
  * npm run fuzz: every reader fuzzed with 100,000+ cases (truncation at every length of each
  * file, then seeded fast-check mutations), then the tokenizer fuzz; prints the counts per reader
  * and exits 1 when any case failed. FUZZ_RUNS changes the mutations per reader; FUZZ_SEED the seed.
+ * An argument picks readers by part of their name (several, comma-separated), 'readers' or 'tokenizers'.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ const only = process.argv[2];
 let failed = 0;
 const work = mkdtempSync(join(tmpdir(), 'scratchlm-fuzz-'));
 for (const reader of makeReaders()) {
-  if (only && !reader.name.includes(only) && only !== 'readers') continue;
+  if (only && only !== 'readers' && !only.split(',').some((o) => reader.name.includes(o))) continue;
   const c: ReaderCounts = { reader: reader.name, cases: 0, loaded: 0, rejected: 0, failures: [] };
   const t0 = performance.now();
   truncations(reader, join(work, 'case'), c);
