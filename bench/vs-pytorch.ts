@@ -32,8 +32,11 @@ const { values } = parseArgs({
   },
 });
 
-function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv): { ms_per_iter: number; tokens_per_s: number } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+/** Runs a benchmark process; `unset` names variables of this environment it must not see. */
+function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv, unset: string[] = []): { ms_per_iter: number; tokens_per_s: number; openblas_core?: string } {
+  const full: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const k of unset) delete full[k];
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: full });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
@@ -75,6 +78,7 @@ function generate(): void {
 
 const ours: number[] = [];
 const torch: number[] = [];
+let core = '?';
 const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 if (values.generate) {
   generate();
@@ -84,7 +88,8 @@ for (let round = 0; round < Number(values.rounds); round++) {
   const t = runJson('/usr/bin/python3', [join(repo, 'bench', 'pytorch_step.py'), '--preset', values.preset!, '--iters', values.iters!, '--threads', values.threads!], {
     OMP_NUM_THREADS: values.threads,
     LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-openmp',
-  });
+  }, ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']); // OpenBLAS picks its own (AVX-512) kernels
+  core = (t as { blas_core?: string }).blas_core ?? core;
   const s = runJson(process.execPath, [join(repo, 'dist', 'cli', 'main.js'), 'bench', 'train', '--preset', values.preset!, '--iters', values.iters!, '--threads', values.threads!, '--kernels', values.kernels!, '--json'], {});
   torch.push(t.ms_per_iter);
   ours.push(s.ms_per_iter);
@@ -92,4 +97,4 @@ for (let round = 0; round < Number(values.rounds); round++) {
 }
 const a = med(ours);
 const b = med(torch);
-console.log(`${values.preset}, ${values.threads} thread(s): scratchlm ${a.toFixed(1)} ms/step, PyTorch ${b.toFixed(1)} ms/step, ratio ${(a / b).toFixed(2)}`);
+console.log(`${values.preset}, ${values.threads} thread(s): scratchlm ${a.toFixed(1)} ms/step, PyTorch ${b.toFixed(1)} ms/step, ratio ${(a / b).toFixed(2)}; OpenBLAS core ${core}`);
