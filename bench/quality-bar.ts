@@ -16,6 +16,8 @@
  *   node dist/bench/quality-bar.js --preset baby --set positions=rope --label rope --seeds 1,2,3 --out abl.jsonl
  *   node dist/bench/quality-bar.js --time "baby=;rope=positions=rope;fast=@baby-fast" --rounds 5
  *     (each entry label=settings; @NAME starts from preset NAME instead of baby)
+ *   node dist/bench/quality-bar.js --ablate "baby=;rope=positions=rope" --budget 168000 --seeds 1,2,3 --out abl.jsonl
+ *     (equal compute: each rung runs budget / its measured CPU ms per step steps; --kernels wasm|native|ref)
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -44,6 +46,9 @@ const { values, positionals } = parseArgs({
     time: { type: 'string' },
     rounds: { type: 'string', default: '5' },
     steps: { type: 'string', default: '10' },
+    kernels: { type: 'string', default: 'wasm' },
+    ablate: { type: 'string' },
+    budget: { type: 'string' },
   },
 });
 
@@ -72,7 +77,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
 function scratchlm(seed: number, data: string, work: string): Result {
   const out = join(work, `seed-${seed}`);
   const t0 = Date.now();
-  run(process.execPath, [cli, 'train', '--data', data, '--out', out, '--preset', values.preset!, '--threads', values.threads!, '--seed', String(seed), ...settingFlags(values.set!)]);
+  run(process.execPath, [cli, 'train', '--data', data, '--out', out, '--preset', values.preset!, '--threads', values.threads!, '--kernels', values.kernels!, '--seed', String(seed), ...settingFlags(values.set!)]);
   const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const evals = rows.filter((r) => typeof r.val_loss === 'number');
   const last = evals[evals.length - 1];
@@ -102,11 +107,11 @@ function summarise(results: Result[]): void {
 }
 
 /** Median ms per training step of each configuration, measured alternating in this process. */
-async function timeConfigs(spec: string): Promise<void> {
+async function timeConfigs(spec: string, print = true): Promise<{ label: string; settings: string; preset: string; ms: number }[]> {
   const lib = await import('../src/index.js');
   const { resolveRunConfig } = await import('../src/train/config.js');
   const { createOptimizer } = await import('../src/train/muon.js');
-  const backend = await lib.createBackend({ kernels: 'wasm', threads: Number(values.threads) });
+  const backend = await lib.createBackend({ kernels: values.kernels as 'wasm', threads: Number(values.threads) });
   const entries = spec.split(';').filter(Boolean).map((e) => {
     const [label, rest = ''] = e.split('=', 1).concat(e.slice(e.indexOf('=') + 1));
     let preset = values.preset!;
@@ -118,17 +123,20 @@ async function timeConfigs(spec: string): Promise<void> {
       const [k, v] = kv.split('=');
       overrides[k!] = v === 'true' ? true : v === 'false' ? false : Number.isFinite(Number(v)) ? Number(v) : v;
     }
-    const cfg = resolveRunConfig({ preset, overrides, vocabSize: 65 });
+    // vocab=N: the vocabulary size (default 65, Tiny Shakespeare's characters)
+    const V = Number(overrides.vocab ?? 65);
+    delete overrides.vocab;
+    const cfg = resolveRunConfig({ preset, overrides, vocabSize: V });
     const model = new lib.GPT(cfg.model, { backend, rng: new lib.Rng(1) });
     const opt = createOptimizer(model.params, backend, cfg.train);
     const B = cfg.train.batchSize, T = cfg.model.blockSize, rng = new lib.Rng(2);
     const batches = Array.from({ length: cfg.train.gradAccum }, () => {
       const idx = backend.allocI32(B * T), targets = backend.allocI32(B * T);
-      for (let i = 0; i < B * T; i++) [idx[i], targets[i]] = [rng.int(65), rng.int(65)];
+      for (let i = 0; i < B * T; i++) [idx[i], targets[i]] = [rng.int(V), rng.int(V)];
       return { idx, targets };
     });
     const step = () => lib.trainStep(model, opt, batches, B, T, 1e-4, cfg.train.gradClip);
-    return { label: label!, step, ms: [] as number[], tokens: B * T * cfg.train.gradAccum };
+    return { label: label!, preset, settings, step, ms: [] as number[], tokens: B * T * cfg.train.gradAccum };
   });
   for (const e of entries) for (let i = 0; i < 3; i++) e.step(); // warm-up
   const n = Number(values.steps);
@@ -145,13 +153,49 @@ async function timeConfigs(spec: string): Promise<void> {
   const base = lib.median(entries[0]!.ms);
   for (const e of entries) {
     const med = lib.median(e.ms);
-    console.log(JSON.stringify({ label: e.label, cpu_ms_per_step: +med.toFixed(2), ratio: +(med / base).toFixed(3), tokens_per_step: e.tokens, rounds: e.ms.map((x) => +x.toFixed(1)) }));
+    if (print) console.log(JSON.stringify({ label: e.label, cpu_ms_per_step: +med.toFixed(2), ratio: +(med / base).toFixed(3), tokens_per_step: e.tokens, rounds: e.ms.map((x) => +x.toFixed(1)) }));
   }
   (backend as { close?: () => void }).close?.();
+  return entries.map((e) => ({ label: e.label, settings: e.settings, preset: e.preset, ms: lib.median(e.ms) }));
+}
+
+/**
+ * Ablation at equal compute: each rung's CPU ms per step is measured as --time does (alternating,
+ * this process), then each rung trains for budget / (its ms per step) steps (its schedule spans
+ * those steps) for every seed, and the table gives the last val loss's mean and spread per rung.
+ * CPU time, not wall time, sets the step counts: on a shared machine the wall clock measures the
+ * neighbours.
+ */
+async function ablate(spec: string, budgetMs: number, seeds: number[], data: string, work: string): Promise<void> {
+  const rungs = await timeConfigs(spec, false);
+  const results: Result[] = [];
+  for (const r of rungs) {
+    const steps = Math.max(1, Math.round(budgetMs / r.ms));
+    const settings = [r.settings, `maxIters=${steps}`, `lrDecayIters=${steps}`, `evalInterval=${steps}`].filter(Boolean).join(',');
+    for (const seed of seeds) {
+      Object.assign(values, { preset: r.preset, set: settings, label: r.label });
+      const res = scratchlm(seed, data, work);
+      results.push(res);
+      const line = { ...res, cpu_ms_per_step: +r.ms.toFixed(2), budget_ms: budgetMs, settings, preset: r.preset, kernels: values.kernels, threads: Number(values.threads) };
+      console.log(JSON.stringify(line));
+      if (values.out) appendFileSync(values.out, JSON.stringify(line) + '\n');
+      rmSync(join(work, `seed-${seed}`), { recursive: true, force: true });
+    }
+  }
+  summarise(results);
 }
 
 if (values.time) {
   await timeConfigs(values.time);
+} else if (values.ablate) {
+  if (!values.budget) throw new Error('--ablate needs --budget MS (CPU ms of training per run, e.g. 2000 baby steps x their ms)');
+  const work = mkdtempSync(join(tmpdir(), 'scratchlm-qbar-'));
+  try {
+    run(process.execPath, [cli, 'prepare', corpus, '--tokenizer', 'char', '--out', join(work, 'data')]);
+    await ablate(values.ablate, Number(values.budget), values.seeds!.split(',').map(Number), join(work, 'data'), work);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 } else if (values.summary) {
   const results = positionals.flatMap((f) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Result));
   summarise(results);

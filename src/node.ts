@@ -9,7 +9,7 @@ export { readBytes, readText, readJson, writeAtomic, decodeUtf8 } from './io/fil
 export { runFixtureCheck, type CheckReport, type CheckRow } from './check/fixture.js';
 export { TokenFile, TokenFileWriter, bytesPerId, TOKEN_FILE_MAGIC, TOKEN_FILE_VERSION } from './io/token-file.js';
 export { prepareData, prepareDataAsync, PrepareInterrupted, openDataFolder, DATA_FORMAT, DATA_VERSION, type PrepareOptions, type DataMeta, type DataFolder } from './io/prepare.js';
-export { brownText, brownTextFile, brownCorpusDir, stripBrownTags, prepareBuiltinCorpus, type BuiltinData } from './io/brown.js';
+export { brownText, brownTextFile, brownCorpusDir, stripBrownTags, prepareBuiltinCorpus, BROWN_VOCAB, type BuiltinData } from './io/brown.js';
 export { saveCheckpoint, readCheckpointMeta, loadCheckpointWeights, hasCheckpoint, checkpointPath, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './io/checkpoint.js';
 export { readMetrics, appendMetrics, truncateMetrics, ensureRunFolder, metricsPath, writeRunFile, readRunConfigFile, pathExists, freshRunDir, type MetricsRecord } from './io/run-files.js';
 export { loadRun, evaluateRun, type LoadedRun, type SplitLoss } from './node/run-load.js';

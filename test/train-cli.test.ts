@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, SHARED } from './paths.js';
-import { GPT, Rng, estimateMemory, gptConfig, openDataFolder, saveHfGpt2 } from '../src/index.js';
+import { GPT, Rng, createBackend, estimateMemory, gptConfig, loadRun, openDataFolder, saveHfGpt2 } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'scratchlm-cli-'));
 const cli = (args: string[], cwd = dir) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
@@ -162,6 +162,28 @@ test('--init-from a run folder starts from its weights', () => {
   assert.ok(first.val_loss < fresh.val_loss - 0.05, `${first.val_loss} vs ${fresh.val_loss}`);
 });
 
+test('--init-from a recipe run takes its architecture (positions, norm, qkNorm, mlp, head, soft-cap) and refuses to change it', async () => {
+  const recipe = ['--positions', 'rope', '--norm', 'rmsnorm', '--qk-norm', '--mlp', 'relu2', '--no-tie-embeddings', '--logit-softcap', '15', '--mlp-hidden', '24'];
+  const src = cli(['train', '--data', 'data', '--out', 'runs/recipe-src', ...TINY, ...recipe, '--lr', '1e-2', '--max-iters', '6', '--eval-interval', '6']);
+  assert.equal(src.status, 0, src.stderr);
+  // no recipe flags (a plain baby run would be GPT-2 style: learned positions, layernorm, gelu, tied), no steps
+  const r = cli(['train', '--data', 'data', '--out', 'runs/recipe-tuned', '--init-from', 'runs/recipe-src', ...TINY, '--max-iters', '0']);
+  assert.equal(r.status, 0, r.stderr);
+  const cfg = JSON.parse(readFileSync(join(dir, 'runs/recipe-tuned/config.json'), 'utf8'));
+  assert.deepEqual([cfg.positions, cfg.norm, cfg.qkNorm, cfg.mlp, cfg.mlpHidden, cfg.tieEmbeddings, cfg.logitSoftcap], ['rope', 'rmsnorm', true, 'relu2', 24, false, 15]);
+  // the source's best weights, every tensor (the untied head and the norm gains too), in a model of the same config
+  const backend = await createBackend({ kernels: 'ref' });
+  const [a, b] = [loadRun(join(dir, 'runs/recipe-src'), { backend }), loadRun(join(dir, 'runs/recipe-tuned'), { backend })];
+  assert.deepEqual(b.model.config, a.model.config);
+  assert.deepEqual(b.model.params.specs.map((s) => s.name), a.model.params.specs.map((s) => s.name));
+  for (const s of a.model.params.specs) assert.deepEqual(b.model.params.get(s.name).data, a.model.params.get(s.name).data, s.name);
+  assert.ok(b.model.params.specs.some((s) => s.name === 'lm_head.weight'));
+  const bad = cli(['train', '--data', 'data', '--out', 'runs/recipe-bad', '--init-from', 'runs/recipe-src', ...TINY, '--mlp', 'gelu']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /'mlp' is relu2 in that model; it cannot be changed to gelu/);
+  assert.ok(!existsSync(join(dir, 'runs/recipe-bad')), 'nothing written');
+});
+
 test('--init-from a Hugging Face GPT-2 folder: its shape, the gpt2 tokenizer, a shorter block size', () => {
   const hf = join(dir, 'hf-gpt2');
   saveHfGpt2(new GPT({ vocabSize: 50257, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 8, bias: true }, { rng: new Rng(3) }), hf);
@@ -287,9 +309,14 @@ test('the main job, shortened: `scratchlm train` with no data prepares the Brown
   assert.match(r.stdout, /English words: \d+ %/);
   assert.match(r.stdout, /learning report: runs\/brown\/report\.html/);
   assert.ok(readFileSync(join(work, 'runs/brown/report.html'), 'utf8').includes('I drink coffee every'), 'the Brown probes in the report');
-  assert.ok(existsSync(join(work, 'data/brown/train.bin')));
-  const meta = JSON.parse(readFileSync(join(work, 'data/brown/meta.json'), 'utf8'));
-  assert.ok(meta.train > 5_000_000, String(meta.train));
+  assert.match(r.stdout, /learning its BPE vocabulary: /);
+  assert.match(r.stdout, /bpe tokenizer \(16384 ids\)/);
+  assert.ok(existsSync(join(work, 'data/brown/brown.txt')));
+  assert.ok(existsSync(join(work, 'data/brown/bpe16384/train.bin')));
+  const meta = JSON.parse(readFileSync(join(work, 'data/brown/bpe16384/meta.json'), 'utf8'));
+  // 5.4 M characters of train text at ~4.3 characters a token
+  assert.deepEqual([meta.tokenizer, meta.vocabSize], ['bpe', 16384]);
+  assert.ok(meta.train > 1_100_000 && meta.train < 1_500_000, String(meta.train));
   const again = cli(['train', '--max-iters', '1', '--eval-interval', '1', '--eval-iters', '1', '--sample-tokens', '0'], work);
   assert.equal(again.status, 0, again.stderr);
   assert.doesNotMatch(again.stdout, /prepared the Brown corpus/);

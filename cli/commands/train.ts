@@ -36,7 +36,7 @@ const SETTING_FLAGS: Record<string, Flag> = Object.fromEntries(allKeys().map((k)
 export const spec = defineCommand({
   name: 'train',
   args: '[--data DIR --out DIR]',
-  summary: 'Trains a GPT. With no --data: the brown preset on the built-in Brown corpus (cleaned and prepared once into data/brown/ under the current folder) into runs/brown (or runs/brown-2, ...), then prints a sample. With --data (a folder made by npx scratchlm prepare): the preset (default baby) into --out. Ctrl-C or SIGTERM saves a checkpoint and stops; --resume continues exactly where it stopped.',
+  summary: 'Trains a GPT. With no --data: the brown preset on the built-in Brown corpus (cleaned into data/brown/ under the current folder and tokenized once with a 16384-id BPE learned from it into data/brown/bpe16384/) into runs/brown (or runs/brown-2, ...), then prints a sample. With --data (a folder made by npx scratchlm prepare): the preset (default baby) into --out. Ctrl-C or SIGTERM saves a checkpoint and stops; --resume continues exactly where it stopped.',
   flags: {
     data: { type: 'string', value: 'DIR', doc: "a data folder made by 'npx scratchlm prepare'" },
     out: { type: 'string', value: 'DIR', doc: 'the run folder (config.json, metrics.jsonl, loss.svg, checkpoints)' },
@@ -73,7 +73,7 @@ export async function run(args: string[]): Promise<number> {
     const prep = new ProgressOut(process.stderr);
     const b = prepareBuiltinCorpus('data/brown', (p, d, t) => prep.bytes(p, d, t));
     prep.end();
-    if (b.prepared) out.line(`prepared the Brown corpus (${b.textPath}) into ${b.dataDir} in ${formatDuration((performance.now() - t0) / 1000)}`);
+    if (b.prepared) out.line(`prepared the Brown corpus (${b.textPath}) into ${b.dataDir} in ${formatDuration((performance.now() - t0) / 1000)} (learning its BPE vocabulary: ${formatDuration((b.bpeMs ?? 0) / 1000)})`);
     dataDir = b.dataDir;
     corpusPath = b.textPath;
     if (!values.resume && !preset && !values.config) preset = 'brown';

@@ -22,8 +22,8 @@ const CHUNK = 4 << 20;
 
 /** Options of `prepareData` (`npx scratchlm prepare`). */
 export interface PrepareOptions {
-  /** 'char' (built from the inputs), 'gpt2', or a tokenizer file. */
-  tokenizer: string;
+  /** 'char' (built from the inputs), 'gpt2', a tokenizer file, or a tokenizer already made. */
+  tokenizer: string | Tokenizer;
   /** Share of the tokens, from the start, that go to train (nanoGPT: 0.9). */
   trainFraction?: number;
   /** Called as text is read: phase, bytes done, bytes in all. */
@@ -274,7 +274,7 @@ function* prepareInto(paths: readonly string[], outDir: string, opts: PrepareOpt
     if (seen.size === 0) throw new ScratchError(`${paths.join(', ')}: no text to build a character tokenizer from`);
     tok = CharTokenizer.fromText([...seen].join(''));
   } else {
-    tok = loadTokenizer(opts.tokenizer);
+    tok = typeof opts.tokenizer === 'string' ? loadTokenizer(opts.tokenizer) : opts.tokenizer;
   }
 
   // all tokens into one temporary file, then split it (the count is known only at the end)

@@ -85,6 +85,9 @@ function loadRunWeights(p: string, data: DataFolder, backend: Backend): GPT {
   }).value;
 }
 
+/** Model keys --init-from takes from its source (blockSize may shrink; dropout and zeroInitProj are the new run's). */
+const ARCHITECTURE_KEYS = ['nLayer', 'nHead', 'nEmbd', 'bias', 'positions', 'ropeBase', 'norm', 'qkNorm', 'mlp', 'mlpHidden', 'tieEmbeddings', 'logitSoftcap'] as const;
+
 type Built = Pick<RunSessionOptions, 'config' | 'initFrom' | 'resume' | 'tokenizerJson'> & {
   /** Set when --resume skipped a damaged checkpoint: which, and the one it resumed from. */
   note?: string;
@@ -117,7 +120,8 @@ function buildFresh(opts: TrainRunOptions, data: DataFolder, fileSettings: Recor
     }
     const sc = source.config;
     if (sc.vocabSize !== data.tokenizer.vocabSize) throw new ScratchError(`--init-from ${p}: the model has ${sc.vocabSize} token ids, the data's tokenizer ${data.tokenizer.vocabSize}`);
-    const shape: Record<string, unknown> = { nLayer: sc.nLayer, nHead: sc.nHead, nEmbd: sc.nEmbd, bias: sc.bias };
+    // the source's architecture: its shape and every recipe key that decides which weights there are and what they compute
+    const shape: Record<string, unknown> = Object.fromEntries(ARCHITECTURE_KEYS.map((k) => [k, sc[k]]));
     for (const k of Object.keys(shape)) {
       const given = overrides[k] ?? fileSettings?.[k];
       if (given !== undefined && given !== shape[k]) throw new ScratchError(`--init-from ${p}: '${k}' is ${shape[k]} in that model; it cannot be changed to ${given}`);
