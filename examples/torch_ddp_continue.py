@@ -15,11 +15,13 @@ came, on the fixed first batch of val.bin) and the loss on that batch after trai
 a Hugging Face GPT-2 folder back, which scratchlm loads (--init-from, sample, eval, inspect).
 """
 import argparse
+import datetime
 import json
 import math
 import os
 import shutil
 import struct
+import sys
 
 import torch
 import torch.distributed as dist
@@ -165,7 +167,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1337)
     args = ap.parse_args()
 
-    dist.init_process_group("gloo")
+    # a collective that waits longer than this fails instead of hanging the launcher forever
+    dist.init_process_group("gloo", timeout=datetime.timedelta(minutes=5))
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(args.seed)
     torch.set_num_threads(1)
@@ -211,8 +214,13 @@ def main():
         if os.path.exists(tok):
             shutil.copy(tok, os.path.join(args.out, "tokenizer.json"))
         print(json.dumps({"final_loss": after, "steps": args.steps, "out": args.out}), flush=True)
-    dist.barrier()
-    dist.destroy_process_group()
+    dist.barrier()  # every rank is past its last collective, and rank 0 has written the folder
+    # destroy_process_group() is known to hang now and then at exit (pytorch/pytorch#75097; seen
+    # here with Debian's torch 1.13 under load: all output printed, the launcher never returned).
+    # After the barrier nothing is left to send, so each rank flushes and leaves at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -55,13 +55,17 @@ test('export → torchrun DDP (2 processes, gloo) → back into scratchlm: hand-
 
   const port = String(29500 + (process.pid % 1000));
   const script = resolve(REPO, 'examples/torch_ddp_continue.py');
-  const r = spawnSync(torchrun[0]!, [...torchrun.slice(1), '--nproc_per_node', '2', '--master_port', port, script, '--hf', 'hf', '--data', 'data', '--out', 'hf-more', '--steps', '40', '--batch-size', String(B), '--lr', '1e-3'], {
+  const started = Date.now();
+  // --monitor_interval 1: the launcher notices the workers' exit within a second (default 5)
+  const r = spawnSync(torchrun[0]!, [...torchrun.slice(1), '--nproc_per_node', '2', '--master_port', port, '--monitor_interval', '1', script, '--hf', 'hf', '--data', 'data', '--out', 'hf-more', '--steps', '40', '--batch-size', String(B), '--lr', '1e-3'], {
     cwd: dir,
     encoding: 'utf8',
     env: { ...process.env, OMP_NUM_THREADS: '1' },
     timeout: 240_000,
   });
-  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const took = `${((Date.now() - started) / 1000).toFixed(0)} s${r.error ? ` (${r.error.message})` : ''}`;
+  assert.equal(r.status, 0, `torchrun exited with ${r.status} after ${took}\n${r.stdout}\n${r.stderr}`);
+  t.diagnostic(`torchrun took ${took}`);
   const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, number>);
   const start = lines.find((l) => 'handover_loss' in l);
   const end = lines.find((l) => 'final_loss' in l);
