@@ -24,6 +24,7 @@ export { MuonAdamW, createOptimizer, NS_COEFFS, NS_STEPS, type Optimizer, type M
 export { AdamW, ADAMW_DEFAULTS, clipGradNorm, type AdamWSettings, type AdamWState, type OptimGroup } from './train/adamw.js';
 export { generate, sampleFromLogits, argmax, validateSampleOptions, type SampleOptions } from './generate/sample.js';
 export { parseSnapshotIndex, decodeEmbeddingSnapshot, SNAPSHOT_MAGIC, type SnapshotEntry, type EmbeddingSnapshot, type SnapshotHeads } from './io/snapshot-decode.js';
+export { parseMetrics, learningCurves, type MetricsRecord, type LearningCurves } from './io/metrics-text.js';
 export { parseSafetensors, serializeSafetensors, type SafeTensor, type SafeArray, type SafeDType } from './io/safetensors.js';
 export { loadGpt2Weights, gpt2WeightEntries, gptConfigFromHf, hfConfigFromGpt, type HfGpt2Config } from './io/gpt2-weights.js';
 export { trainStep, type Trainable, type StepResult, type TrainStepOptions } from './train/step.js';

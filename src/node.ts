@@ -11,7 +11,7 @@ export { TokenFile, TokenFileWriter, bytesPerId, TOKEN_FILE_MAGIC, TOKEN_FILE_VE
 export { prepareData, prepareDataAsync, PrepareInterrupted, openDataFolder, DATA_FORMAT, DATA_VERSION, type PrepareOptions, type DataMeta, type DataFolder } from './io/prepare.js';
 export { brownText, brownTextFile, brownCorpusDir, stripBrownTags, prepareBuiltinCorpus, BROWN_VOCAB, type BuiltinData } from './io/brown.js';
 export { saveCheckpoint, readCheckpointMeta, loadCheckpointWeights, hasCheckpoint, checkpointPath, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './io/checkpoint.js';
-export { readMetrics, appendMetrics, truncateMetrics, ensureRunFolder, metricsPath, writeRunFile, readRunConfigFile, pathExists, freshRunDir, type MetricsRecord } from './io/run-files.js';
+export { readMetrics, appendMetrics, truncateMetrics, ensureRunFolder, metricsPath, writeRunFile, readRunConfigFile, pathExists, freshRunDir } from './io/run-files.js';
 export { loadRun, evaluateRun, type LoadedRun, type SplitLoss } from './node/run-load.js';
 export { trainRun, tensorboardTags, type TrainRunOptions, type TrainRunResult } from './node/run.js';
 export { TensorBoardWriter, crc32c, maskedCrc32c, tfRecord, scalarEvent } from './io/tensorboard.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GPT, Rng, ScratchError, loadHfGpt2, noGrad, parseSafetensors, saveHfGpt2, serializeSafetensors } from '../src/index.js';
+import { GPT, Rng, ScratchError, learningCurves, loadHfGpt2, noGrad, parseMetrics, parseSafetensors, saveHfGpt2, serializeSafetensors } from '../src/index.js';
 
 test('safetensors: F32, I32 and F64 round trip, 8-byte aligned data', () => {
   const f = Float32Array.from([1.5, -2, 3e-38, Infinity]);
@@ -87,4 +87,23 @@ test('Hugging Face folder: transformer. prefix, causal-mask buffers and lm_head.
   mkdirSync(dir, { recursive: true });
   writeFileSync(p, serializeSafetensors(entries));
   assert.deepEqual(loadHfGpt2(dir).params.data, m.params.data);
+});
+
+test('learningCurves reads a metrics.jsonl text: logged steps, evaluations and probes; a cut line is skipped', () => {
+  const text = [
+    '{"iter":0,"eval":true,"train_loss":4.2,"val_loss":4.25,"probes":[{"prompt":"The k","candidates":[{"text":"i","prob":0.01},{"text":"z","prob":0.02}]}]}',
+    '{"iter":0,"train_loss":4.1,"lr":0.001}',
+    '{"iter":10,"train_loss":3.0}',
+    '{"iter":20,"eval":true,"train_loss":2.5,"val_loss":2.75,"probes":[{"prompt":"The k","candidates":[{"text":"i","prob":0.5}]}]}',
+    '{"iter":20,"train_lo', // cut by a crash
+    '[1,2]',
+    '',
+  ].join('\n');
+  const records = parseMetrics(text);
+  assert.equal(records.length, 4);
+  const c = learningCurves(records);
+  assert.deepEqual(c.train, [[0, 4.1], [10, 3.0]]);
+  assert.deepEqual(c.evals, [{ iter: 0, train: 4.2, val: 4.25 }, { iter: 20, train: 2.5, val: 2.75 }]);
+  assert.deepEqual(c.probes, [{ prompt: 'The k', candidates: ['i', 'z'] }]);
+  assert.deepEqual(c.probePoints, [{ step: 0, values: [[0.01, 0.02]] }, { step: 20, values: [[0.5, NaN]] }]);
 });

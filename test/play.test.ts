@@ -124,7 +124,7 @@ const runSettings = { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 16, batchSize: 
  */
 async function cliRun(textFile: string, run: string) {
   await cli('prepare', textFile, '--out', join(work, 'data'));
-  await cli('train', '--data', join(work, 'data'), '--out', run, '--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '4', '--max-iters', '30', '--eval-interval', '10', '--eval-iters', '4', '--lr', '0.002', '--warmup-iters', '10', '--dropout', '0', '--seed', '7', ...wasm);
+  await cli('train', '--data', join(work, 'data'), '--out', run, '--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '4', '--max-iters', '30', '--eval-interval', '10', '--eval-iters', '4', '--lr', '0.002', '--warmup-iters', '10', '--dropout', '0', '--seed', '7', '--probes', 'The k|i|z', ...wasm);
   const [sample, next, emb] = await Promise.all([
     cli('sample', '--run', run, '--prompt', 'The ', '--max-tokens', '40', '--temperature', '0', ...wasm),
     cli('next', '--run', run, '--prompt', 'The ', '--top', '10', '--json', ...wasm),
@@ -134,7 +134,7 @@ async function cliRun(textFile: string, run: string) {
     sample: sample.replace(/\n$/, ''),
     next: JSON.parse(next) as { top: { id: number; prob: number }[] },
     emb: JSON.parse(emb) as { snapshots: { step: number; cohesion: number }[] },
-    evals: readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { iter: number; eval?: boolean; train_loss: number; val_loss: number }).filter((r) => r.eval),
+    evals: readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { iter: number; eval?: boolean; train_loss: number; val_loss: number; probes?: { prompt: string; candidates: { text: string; prob: number }[] }[] }).filter((r) => r.eval),
   };
 }
 
@@ -291,12 +291,27 @@ test('the playground trains on the built-in corpus with wasm threads; save, load
   sameProbs(await nextProbs(page, 'The ', 10), new Map(next.top.map((t) => [t.id, t.prob])), 1e-5, 'page vs scratchlm next on a CLI run');
   sameCurve(await embeddingCurve(page, 'run'), 'opened from the server');
   await shot(page, 'embeddings-run', '#views');
+  // ... and its own learning curves: the evaluations of its metrics.jsonl in the table and the
+  // chart, and its probe's probabilities at the last evaluation in the Probes view
+  assert.equal(await page.getAttribute('#chart', 'data-source'), 'run');
+  const shownEvals = await page.$$eval('#evals tbody tr', (rows) => rows.map((r) => [Number((r as HTMLElement).dataset.iter), Number((r as HTMLElement).dataset.train), Number((r as HTMLElement).dataset.val)]));
+  assert.deepEqual(shownEvals, cliEvals.map((r) => [r.iter, r.train_loss, r.val_loss]));
+  assert.match((await page.textContent('#curves-note')) ?? '', /the run's own \(its metrics\.jsonl\): \d+ logged steps, 4 evaluations, 1 probes/);
+  await page.click('#tab-probes');
+  await page.waitForSelector('#probe-last');
+  const shownProbe = await page.$$eval('#probe-last tr', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.prob)));
+  const lastProbe = cliEvals.at(-1)!.probes![0]!.candidates.map((c) => c.prob);
+  assert.equal(lastProbe.length, 2);
+  assert.deepEqual(shownProbe, lastProbe);
+  assert.match((await page.textContent('#probe-last caption')) ?? '', new RegExp(`at step ${cliEvals.at(-1)!.iter} \\(the run's own`));
+  await shot(page, 'probes-run', '#views');
   // the run folder's files picked, with its snapshots/ files
   const files = (dir: string) => readdirSync(dir).map((f) => join(dir, f)).filter((p) => statSync(p).isFile());
   await page.setInputFiles('#load-files', [...files(runDir), ...files(join(runDir, 'snapshots'))]);
   await page.waitForFunction(() => /picked files.*embedding snapshots/.test(document.getElementById('model-info')?.textContent ?? ''));
   assert.equal(await greedy(page, 'The ', 40), sampled);
   sameCurve(await embeddingCurve(page, 'run'), 'picked files');
+  assert.deepEqual(await page.$$eval('#evals tbody tr', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.val))), cliEvals.map((r) => r.val_loss));
   await page.close();
   assert.deepEqual(errors, []);
 });

@@ -3,7 +3,7 @@
  * Everything that computes runs in the training worker (worker.ts) through the library's public
  * API; this file only sends settings and draws what comes back.
  */
-import { MODEL_SETTINGS_SCHEMA, PRESETS, TRAIN_CONFIG_SCHEMA, parseSnapshotIndex } from 'scratchlm';
+import { MODEL_SETTINGS_SCHEMA, PRESETS, TRAIN_CONFIG_SCHEMA, learningCurves, parseMetrics, parseSnapshotIndex, type LearningCurves } from 'scratchlm';
 import { SNAPSHOT_INDEX, isSnapshotFile } from './model-files.js';
 import { LossChart } from './chart.js';
 import type { FromWorker, ModelFiles, ModelInfo, SampleSettings, Setup, ToWorker } from './protocol.js';
@@ -128,6 +128,9 @@ buildBtn.addEventListener('click', async () => {
     const { text, source } = await trainingText();
     const setup: Setup = { text, source, tokenizer: tokSel.value as 'char' | 'bpe', vocabSize: Number(vocab.value), settings: settings(), sampleEvery: Math.max(1, Number($<HTMLInputElement>('sample-every').value) || 100) };
     chart.reset();
+    pendingCurves = null;
+    $('chart').dataset.source = 'page';
+    $('curves-note').textContent = '';
     recent.length = 0;
     for (const id of ['s-step', 's-loss', 's-val', 's-tps', 's-lr']) setStat(id, '–');
     $('sample').textContent = '';
@@ -139,6 +142,8 @@ buildBtn.addEventListener('click', async () => {
   }
 });
 let pendingTrain = false;
+/** A loaded run's own learning curves (its metrics.jsonl), shown once the worker has the model. */
+let pendingCurves: LearningCurves | null = null;
 pauseBtn.addEventListener('click', () => {
   clearErrors();
   send({ type: running ? 'pause' : 'train' });
@@ -156,6 +161,31 @@ function showModel(info: ModelInfo): void {
   tabs.modelChanged(info);
 }
 
+/** A CLI run's curves from its metrics.jsonl: the loss chart, the evaluations table and the probe curves. */
+function showRunCurves(c: LearningCurves): void {
+  chart.reset();
+  recent.length = 0;
+  for (const id of ['s-step', 's-loss', 's-val', 's-tps', 's-lr']) setStat(id, '–');
+  const rows = $('evals').querySelector('tbody')!;
+  rows.replaceChildren();
+  for (const [iter, loss] of c.train) chart.addTrain(iter, loss);
+  for (const e of c.evals) {
+    chart.addVal(e.iter, e.val);
+    rows.append(el('tr', { 'data-iter': String(e.iter), 'data-train': String(e.train), 'data-val': String(e.val) }, el('td', {}, String(e.iter)), el('td', {}, e.train.toFixed(4)), el('td', {}, e.val.toFixed(4))));
+  }
+  const lastTrain = c.train.at(-1);
+  const lastEval = c.evals.at(-1);
+  if (lastTrain) {
+    setStat('s-step', `${lastTrain[0] + 1} (the run's)`, lastTrain[0] + 1);
+    setStat('s-loss', lastTrain[1].toFixed(3), lastTrain[1]);
+  }
+  if (lastEval) setStat('s-val', `${lastEval.val.toFixed(3)} @${lastEval.iter}`, lastEval.val);
+  $('chart').dataset.source = 'run';
+  $('chart').dataset.points = String(c.train.length + c.evals.length);
+  $('curves-note').textContent = `The curves are the run's own (its metrics.jsonl): ${c.train.length} logged steps, ${c.evals.length} evaluations${c.probes.length ? `, ${c.probes.length} probes` : ''}.`;
+  tabs.runProbes(c.probes, c.probePoints);
+}
+
 const handlers: { [K in FromWorker['type']]?: (m: Extract<FromWorker, { type: K }>) => void } = {
   ready: (m) => {
     $('engine').textContent = m.note;
@@ -166,6 +196,8 @@ const handlers: { [K in FromWorker['type']]?: (m: Extract<FromWorker, { type: K 
   status: (m) => ($('model-info').textContent = m.text),
   model: (m) => {
     showModel(m.info);
+    if (pendingCurves) showRunCurves(pendingCurves);
+    pendingCurves = null;
     if (pendingTrain) {
       pendingTrain = false;
       send({ type: 'train' });
@@ -243,6 +275,8 @@ async function keep(name: string, files: ModelFiles): Promise<void> {
 
 function loadFiles(files: ModelFiles, name: string): void {
   clearErrors();
+  const metrics = files['metrics.jsonl'];
+  pendingCurves = metrics ? learningCurves(parseMetrics(new TextDecoder().decode(metrics))) : null;
   const copy: ModelFiles = {};
   for (const [k, v] of Object.entries(files)) copy[k] = v.slice();
   send({ type: 'load', files: copy, name });
@@ -304,6 +338,7 @@ $<HTMLFormElement>('remote-form').addEventListener('submit', async (e) => {
     if (meta) {
       const m = JSON.parse(new TextDecoder().decode(files[meta])) as { files?: { weights?: string } };
       if (m.files?.weights) await get(m.files.weights, true);
+      await get('metrics.jsonl', false); // the run's learning curves
       // the run's embedding snapshots over training, when it took them
       if (await get(SNAPSHOT_INDEX, false)) {
         for (const e of parseSnapshotIndex(new TextDecoder().decode(files[SNAPSHOT_INDEX]))) await get(`snapshots/${e.file}`, false);

@@ -20,6 +20,8 @@ export class ProbesPanel implements Panel {
   private probes: Probe[] = [];
   private points: ProbePoint[] = [];
   private plot: uPlot | null = null;
+  /** Where the points come from, for the caption ('' for this page's training). */
+  private source = '';
 
   constructor(private readonly send: Send) {
     this.spec.value = 'I drink coffee every => morning| elephant\nThe United => States| Kingdom| banana';
@@ -46,7 +48,18 @@ export class ProbesPanel implements Panel {
 
   modelChanged(): void {
     this.points = [];
+    this.source = '';
     this.draw();
+  }
+
+  /** A CLI run's probes and their values at each of its evaluations (metrics.jsonl). */
+  showRun(probes: Probe[], points: ProbePoint[]): void {
+    if (probes.length === 0) return; // the run recorded none: keep the page's own
+    this.probes = probes;
+    this.points = [...points];
+    this.source = " (the run's own, from its metrics.jsonl)";
+    this.spec.value = probes.map((p) => `${p.prompt} =>${p.candidates.join('|')}`).join('\n');
+    if (!this.root.hidden) this.draw();
   }
 
   message(m: FromWorker): void {
@@ -75,7 +88,7 @@ export class ProbesPanel implements Panel {
     const last = this.points.at(-1);
     this.table.replaceChildren(
       ...(last
-        ? [el('table', { class: 'probs', id: 'probe-last' }, el('caption', {}, `at step ${last.step}`), el('tbody', {}, ...this.probes.flatMap((p, i) => p.candidates.map((cand, j) => el('tr', { 'data-prob': String(last.values[i]?.[j] ?? NaN) }, el('th', { scope: 'row' }, `${p.prompt} →${cand}`), el('td', {}, (last.values[i]?.[j] ?? NaN).toExponential(2)))))))]
+        ? [el('table', { class: 'probs', id: 'probe-last' }, el('caption', {}, `at step ${last.step}${this.source}`), el('tbody', {}, ...this.probes.flatMap((p, i) => p.candidates.map((cand, j) => el('tr', { 'data-prob': String(last.values[i]?.[j] ?? NaN) }, el('th', { scope: 'row' }, `${p.prompt} →${cand}`), el('td', {}, (last.values[i]?.[j] ?? NaN).toExponential(2)))))))]
         : [el('p', { class: 'help' }, 'no evaluations recorded yet')]),
     );
   }

@@ -2,7 +2,7 @@
  * The views beside the training: each is a tab (WAI-ARIA tabs: arrow keys move between them)
  * with a panel that asks the worker and draws its answer.
  */
-import type { FromWorker, InspectRequest, ModelInfo, ToWorker } from './protocol.js';
+import type { FromWorker, InspectRequest, ModelInfo, Probe, ProbePoint, ToWorker } from './protocol.js';
 import { AttentionPanel } from './panel-attention.js';
 import { EmbeddingsPanel } from './panel-embeddings.js';
 import { GeneratePanel } from './panel-generate.js';
@@ -92,6 +92,11 @@ export class Tabs {
   refresh(): void {
     this.panels[this.current]!.shown?.();
   }
+  /** A loaded run's probe curves (from its metrics.jsonl) in the Probes view. */
+  runProbes(probes: Probe[], points: ProbePoint[]): void {
+    for (const p of this.panels) if (p instanceof ProbesPanel) p.showRun(probes, points);
+  }
+
   modelChanged(info: ModelInfo): void {
     for (const p of this.panels) p.modelChanged?.(info);
   }

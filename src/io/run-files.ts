@@ -6,12 +6,9 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeF
 import { join } from 'node:path';
 import { ScratchError } from '../core/errors.js';
 import { fileErrorMessage, readJson, removeStaleTemps, writeAtomic } from './files.js';
+import { parseMetrics, type MetricsRecord } from './metrics-text.js';
 
-/** One line of metrics.jsonl: a logged step, or an evaluation (`eval: true`). */
-export interface MetricsRecord {
-  iter: number;
-  [key: string]: number | boolean | string | readonly object[];
-}
+export type { MetricsRecord };
 
 /** Creates the run folder and checks that files can be written there. */
 export function ensureRunFolder(dir: string): void {
@@ -65,18 +62,7 @@ export function metricsPath(dir: string): string {
 export function readMetrics(dir: string): MetricsRecord[] {
   const path = metricsPath(dir);
   if (!existsSync(path)) return [];
-  const out: MetricsRecord[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const r = JSON.parse(line) as MetricsRecord;
-      // a record is an object with a step number; anything else (a line cut by a crash, an edit) is skipped
-      if (r !== null && typeof r === 'object' && !Array.isArray(r) && Number.isFinite(r.iter)) out.push(r);
-    } catch {
-      // a line cut by a crash: ignore it
-    }
-  }
-  return out;
+  return parseMetrics(readFileSync(path, 'utf8'));
 }
 
 /** Keeps the records before step `iter` (a resumed run writes the rest again). */
