@@ -5,12 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeReaders } from './fuzz/readers.js';
 import { mutations, truncations, type ReaderCounts } from './fuzz/mutate.js';
 import { tokenizerFuzz } from './fuzz/tokenizers.js';
+import { fuzzWatched } from './fuzz/watchdog.js';
 
 const work = mkdtempSync(join(tmpdir(), 'scratchlm-fuzz-test-'));
 let total = 0;
@@ -33,4 +34,28 @@ test('tokenizer fuzz: 2,000 strings round-trip through GPT-2 and a trained BPE; 
   assert.equal(r.strings, 2000);
   rmSync(work, { recursive: true, force: true });
   console.log(`# fuzz: ${total} reader cases, ${r.strings} tokenizer strings`);
+});
+
+test('the fuzz watchdog ends a case that never returns, reports it and keeps its files', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scratchlm-fuzz-watch-'));
+  try {
+    // truncations of a 4-byte file: lengths 0 and 1 load, length 2 loops forever
+    const c = await fuzzWatched('hangs on 2 bytes', { runs: 10, seed: 1, dir: join(dir, 'case'), hangMs: 1000, readersModule: new URL('./fuzz/hang-readers.js', import.meta.url).href });
+    assert.ok(c.hang, JSON.stringify(c));
+    assert.equal(c.hang.caseNumber, 3); // the third case started, and never ended
+    assert.ok(c.hang.afterMs >= 1000);
+    assert.equal(c.failures.length, 1);
+    assert.match(c.failures[0]!.why, /ran for more than 1000 ms \(a hang\)/);
+    assert.deepEqual([...readFileSync(join(c.hang.kept, 'a.bin'))], [7, 8]);
+    rmSync(c.hang.kept, { recursive: true, force: true });
+    // a reader that returns runs to the end in the worker, with the same counts as in this thread
+    const ok = await fuzzWatched('token file', { runs: 20, seed: 5, dir: join(dir, 'case2'), hangMs: 60_000, truncMax: 8, truncSteps: 4 });
+    const here: ReaderCounts = { reader: 'token file', cases: 0, loaded: 0, rejected: 0, failures: [] };
+    truncations(makeReaders().find((r) => r.name === 'token file')!, join(dir, 'case3'), here, 8, 4);
+    mutations(makeReaders().find((r) => r.name === 'token file')!, join(dir, 'case3'), here, 20, 5);
+    assert.equal(ok.hang, undefined);
+    assert.deepEqual({ ...ok, failures: ok.failures.length }, { ...here, failures: here.failures.length });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

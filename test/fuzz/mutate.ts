@@ -202,6 +202,13 @@ export interface Outcome {
 
 const SLOW_MS = 3000;
 
+/**
+ * A counter runCase bumps as each case starts, in memory a watchdog thread reads (see
+ * watchdog.ts): a case that never returns (an infinite loop) stops the counter, which a check
+ * made after the case returns could never see.
+ */
+export const heartbeat: { beat: Int32Array | null } = { beat: null };
+
 /** Writes `files` into `dir` (only them) and runs the reader's load on it. */
 export function runCase(reader: Reader, dir: string, files: Map<string, Uint8Array>): Outcome {
   rmSync(dir, { recursive: true, force: true });
@@ -211,6 +218,7 @@ export function runCase(reader: Reader, dir: string, files: Map<string, Uint8Arr
     writeFileSync(join(dir, n), b);
     total += b.length;
   }
+  if (heartbeat.beat) Atomics.add(heartbeat.beat, 0, 1); // the case's files are on disk: a hang from here on is kept
   const before = process.memoryUsage().arrayBuffers;
   const t0 = performance.now();
   let out: Outcome;

@@ -3,27 +3,29 @@
  * file, then seeded fast-check mutations), then the tokenizer fuzz; prints the counts per reader
  * and exits 1 when any case failed. FUZZ_RUNS changes the mutations per reader; FUZZ_SEED the seed.
  * An argument picks readers by part of their name (several, comma-separated), 'readers' or 'tokenizers'.
+ * Each reader runs in a worker under a watchdog (watchdog.ts): a case that runs longer than
+ * FUZZ_HANG_MS (default 60 s) is a hang, reported with its files kept, and the next reader starts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeReaders } from './readers.js';
-import { mutations, truncations, type ReaderCounts } from './mutate.js';
+import { fuzzWatched } from './watchdog.js';
 import { tokenizerFuzz } from './tokenizers.js';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 100_000);
 const seed = Number(process.env.FUZZ_SEED ?? 20261201);
+const hangMs = Number(process.env.FUZZ_HANG_MS ?? 60_000);
 const only = process.argv[2];
 let failed = 0;
 const work = mkdtempSync(join(tmpdir(), 'scratchlm-fuzz-'));
 for (const reader of makeReaders()) {
   if (only && only !== 'readers' && !only.split(',').some((o) => reader.name.includes(o))) continue;
-  const c: ReaderCounts = { reader: reader.name, cases: 0, loaded: 0, rejected: 0, failures: [] };
   const t0 = performance.now();
-  truncations(reader, join(work, 'case'), c);
-  mutations(reader, join(work, 'case'), c, runs, seed);
+  const c = await fuzzWatched(reader.name, { runs, seed, hangMs, dir: join(work, 'case') });
   const s = ((performance.now() - t0) / 1000).toFixed(0);
-  console.log(`${reader.name}: ${c.cases} cases (${c.loaded} loaded, ${c.rejected} rejected with a one-line error, ${c.failures.length} failed) in ${s} s`);
+  if (c.hang) console.log(`${reader.name}: HANG at case ${c.hang.caseNumber} (no return for ${(c.hang.afterMs / 1000).toFixed(0)} s); its files: ${c.hang.kept}`);
+  else console.log(`${reader.name}: ${c.cases} cases (${c.loaded} loaded, ${c.rejected} rejected with a one-line error, ${c.failures.length} failed) in ${s} s`);
   for (const f of c.failures.slice(0, 20)) if (f) console.log(`  FAILED ${f.why}\n    case: ${f.example}`);
   failed += c.failures.length;
 }
