@@ -6,7 +6,7 @@
  * after a kill gives the same files. test/soak.test.ts runs a short version; `npm run soak` 20+.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI } from '../paths.js';
 import { GPT, Rng, buildRunConfig, hasCheckpoint, loadCheckpointWeights, readCheckpointMeta, readMetrics, refBackend, tokenizerFromJSON } from '../../src/index.js';
@@ -73,9 +73,13 @@ function cli(dir: string, args: string[]) {
  * ms after the stderr line for which it first returns a number. Resolves once its output is all
  * read, with whether it was killed.
  */
-function runAndKill(dir: string, args: string[], ms: number, when?: (line: string) => number | null): Promise<{ killed: boolean; code: number | null; stderr: string; output: string }> {
+function runAndKill(dir: string, args: string[], ms: number, when?: (line: string) => number | null, onTemp?: string): Promise<{ killed: boolean; code: number | null; stderr: string; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    // aimed at a checkpoint write: SIGKILL as soon as a checkpoint's temporary file shows up in `onTemp`
+    const watcher = onTemp && existsSync(onTemp) ? watch(onTemp, (_e, f) => {
+      if (f && TEMP.test(f) && /^(latest|best)-/.test(f) && !killed) killed = child.kill('SIGKILL');
+    }) : null;
     let stderr = '';
     let killed = false;
     child.stdout.on('data', (d) => onLines(String(d)));
@@ -103,6 +107,7 @@ function runAndKill(dir: string, args: string[], ms: number, when?: (line: strin
     }
     child.on('close', (code) => {
       clearTimeout(timer);
+      watcher?.close();
       resolve({ killed, code, stderr, output });
     });
   });
@@ -173,7 +178,10 @@ export async function trainSoak(dir: string, opts: { kills: number; steps: numbe
     // a random moment: mostly a little after the n-th progress line (a step's, or, a third of the
     // time, an evaluation's, after which the checkpoints are written), sometimes while starting
     const args = ['train', '--out', 'killed', ...base, ...(resume ? ['--resume'] : [])];
-    const r = rng.random() < 0.1 ? await runAndKill(dir, args, rng.random() * startMs) : await runAndKill(dir, args, 4 * straightMs, killAfterLine(rng, stepMs));
+    // (a fifth of the resumed attempts are aimed at a checkpoint write instead: killed the moment
+    // a checkpoint's temporary file appears, which random moments hit only now and then)
+    const pick = rng.random();
+    const r = pick < 0.1 ? await runAndKill(dir, args, rng.random() * startMs) : resume && pick > 0.8 ? await runAndKill(dir, args, 4 * straightMs, undefined, run) : await runAndKill(dir, args, 4 * straightMs, killAfterLine(rng, stepMs));
     if (!r.killed) {
       if (r.code !== 0) res.problems.push(`run ended with ${r.code}: ${r.stderr.trim()}`);
       if (r.code === 0) break; // finished before the kill: done
