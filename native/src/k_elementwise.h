@@ -236,13 +236,18 @@ static void enc_fwd_chunk(void *ctx, int c, int nc, int tid) {
   char *base = j->base;
   float *out = F(0);
   const int32_t *ids = I32(1);
-  const float *wte = F(2), *wpe = F(3);
+  const float *wte = F(2), *wpe = FN(3); /* no position table: rotary positions */
   int T = a[5], C = a[6];
   size_t lo, hi;
   split(j->n, c, nc, 1, &lo, &hi);
   for (size_t r = lo; r < hi; r++) {
-    const float *w = wte + (size_t)ids[r] * C, *p = wpe + (size_t)(r % T) * C;
+    const float *w = wte + (size_t)ids[r] * C;
     float *o = out + r * C;
+    if (!wpe) {
+      memcpy(o, w, C * sizeof(float));
+      continue;
+    }
+    const float *p = wpe + (size_t)(r % T) * C;
 #pragma omp simd
     for (int i = 0; i < C; i++) o[i] = w[i] + p[i];
   }
@@ -254,15 +259,21 @@ static void enc_bwd_chunk(void *ctx, int c, int nc, int tid) {
   EwJob *j = ctx;
   const double *a = j->a;
   char *base = j->base;
-  float *dwte = F(0), *dwpe = F(1);
+  float *dwte = F(0), *dwpe = FN(1);
   const float *dout = F(2);
   const int32_t *ids = I32(3);
   int T = a[5], C = a[6];
   size_t lo, hi;
   split(C, c, nc, 16, &lo, &hi);
   for (size_t r = 0; r < j->n; r++) {
-    float *w = dwte + (size_t)ids[r] * C, *p = dwpe + (size_t)(r % T) * C;
+    float *w = dwte + (size_t)ids[r] * C;
     const float *d = dout + r * C;
+    if (!dwpe) {
+#pragma omp simd
+      for (size_t i = lo; i < hi; i++) w[i] += d[i];
+      continue;
+    }
+    float *p = dwpe + (size_t)(r % T) * C;
 #pragma omp simd
     for (size_t i = lo; i < hi; i++) {
       w[i] += d[i];

@@ -18,6 +18,8 @@ const OPS = [
   'attentionForward', 'attentionBackward', 'geluForward', 'geluBackward', 'residualForward', 'residualBackward',
   'crossEntropyForward', 'crossEntropyBackward', 'dropoutForward', 'dropoutBackward', 'adamw', 'sumSquares', 'scale',
   'attentionDecode',
+  'rmsnormForward', 'rmsnormBackward', 'qkForward', 'qkBackward', 'relu2Forward', 'relu2Backward', 'swigluForward', 'swigluBackward',
+  'softcapForward', 'softcapBackward',
 ] as const;
 const OP = Object.fromEntries(OPS.map((o, i) => [o, i])) as Record<(typeof OPS)[number], number>;
 
@@ -44,12 +46,12 @@ export function nativeKernels(name: string, ref: Kernels, arena: NativeArena, ru
   const k: Record<string, unknown> = {
     name,
     encoderForward(x: Parameters<Kernels['encoderForward']>[0]) {
-      if (isF64(x.out, x.wte, x.wpe) || !x.wpe) return ref.encoderForward(x); // no position table (rotary): the reference
+      if (isF64(x.out, x.wte, x.wpe)) return ref.encoderForward(x); // wpe null: no position table (rotary)
       set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), ptr(x.wte, 'wte'), ptr(x.wpe, 'wpe'), x.B, x.T, x.C);
       run(OP.encoderForward, x.B * x.T * x.C >= PARALLEL_MIN);
     },
     encoderBackward(x: Parameters<Kernels['encoderBackward']>[0]) {
-      if (isF64(x.dwte, x.dwpe, x.dout) || !x.dwpe) return ref.encoderBackward(x);
+      if (isF64(x.dwte, x.dwpe, x.dout)) return ref.encoderBackward(x);
       set(ptr(x.dwte, 'dwte'), ptr(x.dwpe, 'dwpe'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), x.B, x.T, x.C);
       run(OP.encoderBackward, x.B * x.T * x.C >= PARALLEL_MIN);
     },
@@ -144,6 +146,62 @@ export function nativeKernels(name: string, ref: Kernels, arena: NativeArena, ru
       if (isF64(x.inp)) return ref.sumSquares(x);
       set(ptr(x.inp, 'inp'), x.N);
       return run(OP.sumSquares, true);
+    },
+    rmsnormForward(x: Parameters<Kernels['rmsnormForward']>[0]) {
+      if (isF64(x.out, x.rstd, x.inp, x.weight)) return ref.rmsnormForward(x);
+      set(ptr(x.out, 'out'), ptr(x.rstd, 'rstd'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), x.N, x.C, x.eps);
+      run(OP.rmsnormForward, x.N * x.C >= PARALLEL_MIN);
+    },
+    rmsnormBackward(x: Parameters<Kernels['rmsnormBackward']>[0]) {
+      if (isF64(x.dinp, x.dweight, x.dout, x.inp, x.weight, x.rstd)) return ref.rmsnormBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.dweight, 'dweight'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), ptr(x.rstd, 'rstd'), x.N, x.C);
+      run(OP.rmsnormBackward, x.N * x.C >= PARALLEL_MIN);
+    },
+    qkForward(x: Parameters<Kernels['qkForward']>[0]) {
+      // a head wider than the kernel's one-head scratch (1024) takes the reference
+      if (isF64(x.out, x.rstd, x.inp, x.cos, x.sin) || x.C / x.NH > 1024) return ref.qkForward(x);
+      // positions from plain JS memory (a decode step's: a few rows) are read by the reference loops
+      if (x.pos && arena.offset(x.pos) < 0) return ref.qkForward(x);
+      checkHeads(x.C, x.NH);
+      set(ptr(x.out, 'out'), ptr(x.rstd, 'rstd'), ptr(x.inp, 'inp'), ptr(x.cos, 'cos'), ptr(x.sin, 'sin'), ptr(x.pos, 'pos'), x.B, x.T, x.C, x.NH, x.eps);
+      run(OP.qkForward, x.B * x.T * x.C >= PARALLEL_MIN);
+    },
+    qkBackward(x: Parameters<Kernels['qkBackward']>[0]) {
+      if (isF64(x.dinp, x.dout, x.inp, x.rstd, x.cos, x.sin) || x.C / x.NH > 1024) return ref.qkBackward(x);
+      if (x.pos && arena.offset(x.pos) < 0) return ref.qkBackward(x);
+      checkHeads(x.C, x.NH);
+      set(ptr(x.dinp, 'dinp'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.rstd, 'rstd'), ptr(x.cos, 'cos'), ptr(x.sin, 'sin'), ptr(x.pos, 'pos'), x.B, x.T, x.C, x.NH);
+      run(OP.qkBackward, x.B * x.T * x.C >= PARALLEL_MIN);
+    },
+    relu2Forward(x: Parameters<Kernels['relu2Forward']>[0]) {
+      if (isF64(x.out, x.inp)) return ref.relu2Forward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N);
+      run(OP.relu2Forward, true);
+    },
+    relu2Backward(x: Parameters<Kernels['relu2Backward']>[0]) {
+      if (isF64(x.dinp, x.inp, x.dout)) return ref.relu2Backward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.inp, 'inp'), ptr(x.dout, 'dout'), x.N);
+      run(OP.relu2Backward, true);
+    },
+    swigluForward(x: Parameters<Kernels['swigluForward']>[0]) {
+      if (isF64(x.out, x.inp)) return ref.swigluForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N, x.H);
+      run(OP.swigluForward, x.N * x.H >= PARALLEL_MIN);
+    },
+    swigluBackward(x: Parameters<Kernels['swigluBackward']>[0]) {
+      if (isF64(x.dinp, x.inp, x.dout)) return ref.swigluBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.inp, 'inp'), ptr(x.dout, 'dout'), x.N, x.H);
+      run(OP.swigluBackward, x.N * x.H >= PARALLEL_MIN);
+    },
+    softcapForward(x: Parameters<Kernels['softcapForward']>[0]) {
+      if (isF64(x.out, x.inp)) return ref.softcapForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N, x.cap);
+      run(OP.softcapForward, true);
+    },
+    softcapBackward(x: Parameters<Kernels['softcapBackward']>[0]) {
+      if (isF64(x.dinp, x.out, x.dout)) return ref.softcapBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.out, 'out'), ptr(x.dout, 'dout'), x.N, x.cap);
+      run(OP.softcapBackward, true);
     },
     scale(x: Parameters<Kernels['scale']>[0]) {
       if (isF64(x.inout)) return ref.scale(x);
