@@ -136,3 +136,14 @@ test('readText: non-UTF-8 is a clear error, never replacement characters', () =>
     { numRuns: 100, seed: 5 },
   );
 });
+
+test("a custom pre-tokenizer pattern that leaves text between matches: the same ids as Hugging Face's tokenizers on the exported tokenizer.json (Split 'Isolated')", async () => {
+  for (const pattern of ['[a-z]+', ' ?\\p{L}+', '\\d']) {
+    const tok = trainBpe('the cat sat on the mat 123 '.repeat(20), 270, { pattern }).tokenizer;
+    const hf = HfTokenizer.fromString(JSON.stringify(toHuggingFace(tok)));
+    for (const text of ['the cat 😀 sat, 42!', '\n\n  x', 'abc-d 12']) {
+      assert.deepEqual(tok.encode(text), (await hf.encode(text)).getIds(), `${pattern} on ${JSON.stringify(text)}`);
+      assert.equal(tok.decode(tok.encode(text)), text);
+    }
+  }
+});

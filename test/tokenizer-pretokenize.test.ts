@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { get_encoding } from 'tiktoken';
-import { GPT2_PATTERN, loadTiktokenFile, pretokenize } from '../src/index.js';
+import { GPT2_PATTERN, loadTiktokenFile, pretokenize, trainBpe } from '../src/index.js';
 import { toJsRegExp } from '../src/tokenizer/pretokenize.js';
 import { REPO } from './paths.js';
 import { trickyText } from './tokenizer-strings.js';
@@ -25,9 +25,20 @@ test("GPT-2's pattern: worked examples", () => {
 
 test('a pattern that can match the empty string steps over whole characters (found by the fuzzer: pattern "" hung on an emoji)', () => {
   // before the fix the empty match at the emoji's second half went back to its first, forever
-  assert.deepEqual(pretokenize('a😀b', ''), []);
-  assert.deepEqual(pretokenize('😀x😀y', '\\p{L}*'), ['x', 'y']);
-  assert.deepEqual(pretokenize('😀😀 ab', '[a-z]*'), ['ab']);
+  // (text between matches is a chunk of its own, so nothing is lost)
+  assert.deepEqual(pretokenize('a😀b', ''), ['a😀b']);
+  assert.deepEqual(pretokenize('😀x😀y', '\\p{L}*'), ['😀', 'x', '😀', 'y']);
+  assert.deepEqual(pretokenize('😀😀 ab', '[a-z]*'), ['😀😀 ', 'ab']);
+});
+
+test("text a custom pattern does not match is kept as chunks of its own (Hugging Face's Split 'Isolated'): encoding loses nothing", () => {
+  assert.deepEqual(pretokenize('abc-d', 'a|d'), ['a', 'bc-', 'd']);
+  assert.deepEqual(pretokenize('  x  ', 'x'), ['  ', 'x', '  ']);
+  assert.deepEqual(pretokenize('', 'x'), []);
+  for (const pattern of ['', '[a-z]+', ' ?\\p{L}+', '\\d']) {
+    const tok = trainBpe('the cat sat on the mat 123 '.repeat(20), 270, { pattern }).tokenizer;
+    for (const text of ['the cat 😀 sat, 42!', '', '\n\n  x']) assert.equal(tok.decode(tok.encode(text)), text, `pattern ${JSON.stringify(pattern)}`);
+  }
 });
 
 test('the GPT-2 scanner equals the GPT-2 pattern run as a RegExp, on 5,000 generated strings', () => {

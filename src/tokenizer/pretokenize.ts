@@ -205,9 +205,13 @@ export function splitterFor(pattern: string): Splitter {
   } catch (e) {
     throw new ScratchError(`pre-tokenizer pattern ${JSON.stringify(pattern)} is not a valid regular expression (${(e as Error).message}); use 'gpt2', 'gpt4' or a valid regex`);
   }
+  // Text between matches is a chunk of its own (Hugging Face's Split with behavior 'Isolated', as
+  // our tokenizer.json export declares), so a pattern that does not cover every character loses
+  // nothing; GPT-2's and GPT-4's patterns cover all text, so for them nothing changes.
   return (text, start, end, emit) => {
     const seg = start === 0 && end === text.length ? text : text.slice(start, end);
     re.lastIndex = 0;
+    let last = 0;
     for (let m = re.exec(seg); m !== null; m = re.exec(seg)) {
       if (m[0].length === 0) {
         // step over the whole character: a unicode regex put back inside a surrogate pair matches
@@ -217,8 +221,11 @@ export function splitterFor(pattern: string): Splitter {
         re.lastIndex = i + (pair ? 2 : 1);
         continue;
       }
+      if (m.index > last) emit(start + last, start + m.index);
       emit(start + m.index, start + m.index + m[0].length);
+      last = m.index + m[0].length;
     }
+    if (last < seg.length) emit(start + last, end);
   };
 }
 
