@@ -9,7 +9,12 @@
 import { parseArgs } from 'node:util';
 import { type Backend, type KernelKind, type Kernels, createBackend, refBackend } from '../src/index.js';
 
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, kernels: { type: 'string' }, threads: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, kernels: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean' } } });
+// --help runs nothing, after parseArgs has refused any unknown flag (test/readme-shell.test.ts checks the README's lines so)
+if (flags.help) {
+  console.log('usage: node dist/bench/kernels.js [--quick] [--kernels ref|wasm|native|...] [--threads N] [--json]');
+  process.exit(0);
+}
 const quick = flags.quick === true;
 
 /** Median seconds per call of fn, measured over about `budget` seconds after a warm-up. */

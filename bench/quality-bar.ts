@@ -49,8 +49,16 @@ const { values, positionals } = parseArgs({
     kernels: { type: 'string', default: 'wasm' },
     ablate: { type: 'string' },
     budget: { type: 'string' },
+    help: { type: 'boolean' },
   },
 });
+// --help runs nothing, after parseArgs has refused any unknown flag (test/readme-shell.test.ts checks the README's lines so)
+if (values.help) {
+  console.log('usage: node dist/bench/quality-bar.js [--system scratchlm|pytorch] [--seeds 1337,1,...] [--threads N] [--kernels K] [--preset P] [--set k=v,...] [--label L] [--out FILE.jsonl]\n' +
+    '       node dist/bench/quality-bar.js --summary FILE.jsonl ...\n       node dist/bench/quality-bar.js --time "label=settings;..." [--rounds N] [--steps N]\n' +
+    '       node dist/bench/quality-bar.js --ablate "label=settings;..." --budget MS --seeds 1,2,3 [--out FILE.jsonl]');
+  process.exit(0);
+}
 
 /** "a=1,b=rope" → ['--a', '1', '--b', 'rope'] with flag names (maxIters → --max-iters). */
 function settingFlags(text: string): string[] {

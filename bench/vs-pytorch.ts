@@ -29,8 +29,14 @@ const { values } = parseArgs({
     generate: { type: 'boolean' },
     tokens: { type: 'string' },
     'prompt-tokens': { type: 'string', default: '16' },
+    help: { type: 'boolean' },
   },
 });
+// --help runs nothing, after parseArgs has refused any unknown flag (test/readme-shell.test.ts checks the README's lines so)
+if (values.help) {
+  console.log('usage: node dist/bench/vs-pytorch.js [--generate] [--preset baby|shakespeare|gpt2] [--threads N] [--rounds N] [--iters N] [--kernels K] [--tokens N] [--prompt-tokens N]');
+  process.exit(0);
+}
 
 /** Runs a benchmark process; `unset` names variables of this environment it must not see. */
 function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv, unset: string[] = []): { ms_per_iter: number; tokens_per_s: number; openblas_core?: string } {

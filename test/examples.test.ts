@@ -7,8 +7,9 @@
  *     `npx scratchlm train --preset brown` run (1 layer, 16 wide: made here in a second).
  * SCRATCHLM_TINY=1 caps every fit() at 3 steps and every generate() at 20 tokens, so the blocks
  * keep their real step counts. A block preceded by `<!-- test: skip REASON -->` is not run, and
- * the reason must be given. Shell blocks are not run here: test/cli-hints.test.ts parses every
- * `npx scratchlm ...` line in them against the commands' flag specs. examples/page is bundled
+ * the reason must be given. Shell blocks are run by test/readme-shell.test.ts, and
+ * test/cli-hints.test.ts parses every `npx scratchlm ...` line in them against the commands' flag
+ * specs. examples/page is bundled
  * with Vite as its comment says and clicked through in headless Chromium.
  */
 import { test } from 'node:test';
