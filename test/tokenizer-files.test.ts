@@ -147,3 +147,14 @@ test("a custom pre-tokenizer pattern that leaves text between matches: the same 
     }
   }
 });
+
+test('a tokenizer file with an empty special token is refused with one line (found by the fuzz watchdog: encoding hung)', () => {
+  const tok = trainBpe('the cat sat on the mat '.repeat(20), 270).tokenizer;
+  const hf = toHuggingFace(tok) as { added_tokens: object[] };
+  hf.added_tokens.push({ id: 270, content: '', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const dir = mkdtempSync(join(tmpdir(), 'scratchlm-emptyspecial-'));
+  const path = join(dir, 'tokenizer.json');
+  writeFileSync(path, JSON.stringify(hf));
+  assert.throws(() => loadTokenizer(path), (e: unknown) => e instanceof ScratchError && e.message.startsWith(path) && /special token with id 270 is the empty string/.test(e.message) && !e.message.includes('\n'));
+  assert.throws(() => new BpeTokenizer({ pattern: 'gpt2', byteIds: Array.from({ length: 256 }, (_, b) => b), merges: [], specialTokens: new Map([['', 256]]) }), ScratchError);
+});

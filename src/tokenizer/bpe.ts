@@ -95,6 +95,8 @@ export class BpeTokenizer implements Tokenizer {
       total += len[id]!;
     }
     for (const [s, id] of this.specialTokens) {
+      // an empty special token would match everywhere (the special-token scan never moved on: found by the fuzzer)
+      if (s.length === 0) throw new ScratchError(`special token with id ${id} is the empty string; a special token must be a non-empty string`);
       claim(id, () => `special token ${JSON.stringify(s)}`);
       this.specialById.set(id, s);
     }
