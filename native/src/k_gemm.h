@@ -211,34 +211,10 @@ static void gemm_mt(int M, int N, int K, const float *A, ptrdiff_t rsa, ptrdiff_
 /* out (BT, OC) = inp (BT, C) weight (OC, C)^T + bias */
 static void matvec(float *out, const float *inp, const float *w, const float *bias, int BT, int C, int OC, int nth);
 
-/*
- * out (BT, OC) = inp W^T + bias for a narrow OC that is not a multiple of NR (65 characters: two
- * full 32-wide tiles and one with a single live column, a third of the tile work wasted). The
- * transposed product out^T (OC, BT) = W inp^T puts OC along the MR-high side instead (65 rows in
- * tiles of 14: 93 % live), into scratch, then out^T is transposed into out: BT x OC floats, small
- * beside the product's 2 BT C OC flops.
- */
-static void matmul_fwd_narrow(float *out, const float *inp, const float *w, const float *bias, int BT, int C, int OC, int nth) {
-  float *t = scratch_extra(0, (size_t)OC * BT);
-  gemm_mt(OC, BT, C, w, C, 1, inp, 1, C, t, BT, 0, NULL, nth);
-  for (int i0 = 0; i0 < BT; i0 += 64) { /* in 64-row strips so both sides stay in cache */
-    int i1 = imin(BT, i0 + 64);
-    for (int o = 0; o < OC; o++) {
-      const float *src = t + (size_t)o * BT;
-      float b = bias ? bias[o] : 0.0f;
-      for (int i = i0; i < i1; i++) out[(size_t)i * OC + o] = src[i] + b;
-    }
-  }
-}
-
 static double k_matmul_fwd(const double *a, char *base, int nth) {
   int BT = a[4], C = a[5], OC = a[6];
   if (BT <= MATVEC_MAX_ROWS && C > 0) { /* decoding: read W's rows directly (k_decode.h) */
     matvec(F(0), F(1), F(2), FN(3), BT, C, OC, nth);
-    return 0;
-  }
-  if (OC % NR != 0 && OC < 4 * NR && BT >= 8 * MR) { /* a narrow output (a character-level LM head) */
-    matmul_fwd_narrow(F(0), F(1), F(2), FN(3), BT, C, OC, nth);
     return 0;
   }
   gemm_mt(BT, OC, C, F(1), C, 1, F(2), 1, C, F(0), OC, 0, FN(3), nth);
