@@ -184,6 +184,13 @@ typedef struct {
   char *base;
 } DecodeJob;
 
+/*
+ * Heads [lo, hi) of one query over L cached positions. The passes run position by position over
+ * all the chunk's heads, so K and V are read in address order (rows of C floats, one after the
+ * other), which the hardware prefetcher streams; a head at a time jumps C floats between its
+ * 64-float pieces, and in a decode step the cache comes from memory (the weights in between
+ * evicted it), so each piece waited on its own miss.
+ */
 static void decode_chunk(void *ctx, int c, int nc, int tid) {
   (void)tid;
   DecodeJob *j = ctx;
@@ -195,15 +202,14 @@ static void decode_chunk(void *ctx, int c, int nc, int tid) {
   float scale = 1.0f / sqrtf((float)hs);
   size_t lo, hi;
   split(NH, c, nc, 1, &lo, &hi);
+  for (int t = 0; t < L; t++) {
+    const float *kr = k + (size_t)t * C;
+    for (size_t h = lo; h < hi; h++) att[h * L + t] = dotf(q + h * hs, kr + h * hs, hs) * scale;
+  }
   for (size_t h = lo; h < hi; h++) {
-    const float *qh = q + h * hs;
     float *at = att + h * L;
     float mx = -INFINITY;
-    for (int t = 0; t < L; t++) {
-      float s = dotf(qh, k + (size_t)t * C + h * hs, hs) * scale;
-      at[t] = s;
-      mx = s > mx ? s : mx;
-    }
+    for (int t = 0; t < L; t++) mx = at[t] > mx ? at[t] : mx;
     float sum = 0;
 #pragma omp simd reduction(+ : sum)
     for (int t = 0; t < L; t++) {
@@ -214,13 +220,18 @@ static void decode_chunk(void *ctx, int c, int nc, int tid) {
     float inv = 1.0f / sum;
 #pragma omp simd
     for (int t = 0; t < L; t++) at[t] *= inv;
-    float *o = out + h * hs;
-    for (int i = 0; i < hs; i++) o[i] = 0;
-    for (int t = 0; t < L; t++) {
-      const float *vr = v + (size_t)t * C + h * hs;
-      float w = at[t];
+  }
+  float *o = out + lo * hs;
+  const size_t n = (hi - lo) * hs;
+  for (size_t i = 0; i < n; i++) o[i] = 0;
+  for (int t = 0; t < L; t++) {
+    const float *vr = v + (size_t)t * C + lo * hs;
+    for (size_t h = lo; h < hi; h++) {
+      float w = att[h * L + t];
+      float *oh = out + h * hs;
+      const float *vh = vr + (h - lo) * hs;
 #pragma omp simd
-      for (int i = 0; i < hs; i++) o[i] += w * vr[i];
+      for (int i = 0; i < hs; i++) oh[i] += w * vh[i];
     }
   }
 }
