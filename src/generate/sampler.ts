@@ -202,6 +202,7 @@ export class Sampler {
     // candidates, most likely first; null means the whole vocabulary in index order
     let cand: Int32Array | null = o.topK !== undefined && o.topK < V ? topIndices(z, o.topK, V, zo) : null;
     const wb = this.w; // unnormalised probabilities, filled where needed
+    if (!cand && (o.topP ?? 1) >= 1 && (o.minP ?? 0) === 0) return this.drawAll(z, zo, max, T);
     if (cand) for (const i of cand) wb[i] = Math.exp((z[zo + i]! - max) / T);
     else for (let i = 0; i < V; i++) wb[i] = Math.exp((z[zo + i]! - max) / T);
     const topP = o.topP ?? 1;
@@ -248,5 +249,30 @@ export class Sampler {
       }
     }
     return last >= 0 ? last : argmaxOf(z, V, zo); // rounding left r >= 0: the last kept token
+  }
+
+  /**
+   * choose() without filters (temperature only, the common case): the same weights, sum and draw
+   * in the same order, so the same token, in two passes instead of four (a pick over GPT-2's
+   * 50,257 tokens took about 1 ms, 16 ms of a 16-sequence step).
+   */
+  private drawAll(z: ArrayLike<number>, zo: number, max: number, T: number): number {
+    const V = this.vocabSize;
+    const wb = this.w;
+    let sum = 0;
+    for (let i = 0; i < V; i++) {
+      const w = Math.exp((z[zo + i]! - max) / T);
+      wb[i] = w;
+      sum += w;
+    }
+    let r = this.rng.random() * sum;
+    let last = -1;
+    for (let i = 0; i < V; i++) {
+      const p = wb[i]!;
+      if (p > 0) last = i;
+      r -= p;
+      if (r < 0) return i;
+    }
+    return last >= 0 ? last : argmaxOf(z, V, zo);
   }
 }
