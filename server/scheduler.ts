@@ -73,9 +73,9 @@ export class Scheduler {
     readonly maxConcurrent: number,
     readonly maxQueue: number,
     /** A pause of this long with no new job ends a burst of arrivals (0: no gathering). */
-    readonly gatherQuietMs = 10,
+    readonly gatherQuietMs = 5,
     /** The longest the loop waits for a burst to end before it steps anyway. */
-    readonly gatherMaxMs = 60,
+    readonly gatherMaxMs = 50,
   ) {}
 
   stats(): SchedulerStats {
