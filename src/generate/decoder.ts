@@ -61,6 +61,8 @@ interface Seq extends DecoderSeq {
 export class BatchDecoder {
   private nextId = 0;
   private readonly live = new Set<Seq>();
+  /** The decode step's logits, reused from step to step (see decodeStep's `out`). */
+  private logitsBuf = new Float32Array(0);
 
   constructor(readonly model: GPT) {
     check(!model.training, 'decoding runs in evaluation mode: call model.train(null) first');
@@ -114,7 +116,8 @@ export class BatchDecoder {
     const batch = list.filter((s) => s.cache && s.cache.length < blockSize);
     const full = list.filter((s) => s.cache && s.cache.length >= blockSize);
     if (batch.length > 0) {
-      const logits = decodeStep(this.model, batch.map((s) => s.cache!), batch.map((s) => s.ctx[s.ctx.length - 1]!));
+      if (this.logitsBuf.length < batch.length * V) this.logitsBuf = new Float32Array(batch.length * V);
+      const logits = decodeStep(this.model, batch.map((s) => s.cache!), batch.map((s) => s.ctx[s.ctx.length - 1]!), this.logitsBuf);
       batch.forEach((s, i) => rows.set(s, { logits, off: i * V }));
     }
     // past the block size the window slides: every position moves, so the cache is rebuilt
