@@ -141,7 +141,6 @@ export function logprobsOf(logits: ArrayLike<number>, chosen: number, topN: numb
   return { logprob: logits[off + chosen]! - lse, top };
 }
 
-/** One sequence's sampler: its settings, its generator and the tokens it has seen. */
 /**
  * Working rows of choose(), shared by every sampler of a vocabulary size: they hold nothing between
  * calls, and a pair per sampler was 800 KB of fresh pages per sequence for GPT-2's vocabulary
@@ -157,6 +156,7 @@ function scratchFor(V: number): { z: Float64Array; w: Float64Array } {
   return sc;
 }
 
+/** One sequence's sampler: its settings, its generator and the tokens it has seen. */
 export class Sampler {
   /** The sampling settings, checked. */
   readonly opts: Readonly<SamplingOptions>;
