@@ -58,12 +58,13 @@ async function main() {
     const model = new GPT({ ...cfg, vocabSize: tokenizer.vocabSize }, { backend, rng: new Rng(1) });
     model.train(null);
     const server = await startServer({ model, tokenizer, port: 0, maxConcurrent: Math.max(...streams), maxTokens });
-    const prompt = Array.from({ length: 16 }, (_, i) => (i * 7919 + 13) % tokenizer.vocabSize);
-    await streamOnce(server.url, prompt, 4, 0); // warm-up
+    // a distinct 16-token prompt per stream (the same prompt would share one prefill)
+    const prompt = (k: number) => Array.from({ length: 16 }, (_, i) => (i * 7919 + 13 + k * 101) % tokenizer.vocabSize);
+    await streamOnce(server.url, prompt(0), 4, 0); // warm-up
     for (let rep = 0; rep < Number(values.repeats); rep++) {
       for (const c of streams) {
         const t0 = performance.now();
-        const res = await Promise.all(Array.from({ length: c }, (_, i) => streamOnce(server.url, prompt, maxTokens, i + 1)));
+        const res = await Promise.all(Array.from({ length: c }, (_, i) => streamOnce(server.url, prompt(i + 1), maxTokens, i + 1)));
         const s = (performance.now() - t0) / 1000;
         const tokens = res.reduce((a, r) => a + r.tokens, 0);
         const ttfts = res.map((r) => r.ttft);

@@ -5,6 +5,12 @@
  * token. New jobs join between steps, finished, failed and cancelled sequences leave between
  * steps, and the event loop runs between steps, so new requests, disconnects and slow readers are
  * seen within one step.
+ *
+ * Arrivals gather: a step blocks the event loop (tens of ms on gpt2's shape), and a request needs
+ * a few turns of the loop (connection, headers, body) to reach submit(), so without a pause 16
+ * requests sent together joined one per step, each with its own prefill. When a job was
+ * submitted within the last `gatherQuietMs`, the loop keeps yielding until none has come for that
+ * long (at most `gatherMaxMs`), so a burst starts in one step.
  */
 import type { DecodeEngine, EngineSeq, SamplingSettings, TokenOut } from './engine.js';
 import { ApiError, overloaded } from './errors.js';
@@ -56,6 +62,7 @@ export class Scheduler {
   private readonly jobs = new Set<JobState>();
   private looping = false;
   private wake: (() => void) | null = null;
+  private lastSubmit = -Infinity;
   steps = 0;
   tokens = 0;
   /** Called after every step with the number of tokens it produced and its duration. */
@@ -65,6 +72,10 @@ export class Scheduler {
     private readonly engine: DecodeEngine,
     readonly maxConcurrent: number,
     readonly maxQueue: number,
+    /** A pause of this long with no new job ends a burst of arrivals (0: no gathering). */
+    readonly gatherQuietMs = 5,
+    /** The longest the loop waits for a burst to end before it steps anyway. */
+    readonly gatherMaxMs = 50,
   ) {}
 
   stats(): SchedulerStats {
@@ -78,6 +89,7 @@ export class Scheduler {
     const startsNow = this.queue.length === 0 && this.hasRoomFor(job.seqs.length);
     if (!startsNow && this.queue.length >= this.maxQueue) throw overloaded(1);
     const st: JobState = { job, left: job.seqs.length, ended: false, cancelled: false, running: [] };
+    this.lastSubmit = performance.now();
     this.queue.push(st);
     this.jobs.add(st);
     this.admit(); // so the queue holds only jobs that really wait
@@ -151,9 +163,17 @@ export class Scheduler {
     }
   }
 
+  /** Yields to the event loop while jobs keep arriving (see the top of the file). */
+  private async gather(): Promise<void> {
+    const t0 = performance.now();
+    while (this.gatherQuietMs > 0 && performance.now() - this.lastSubmit < this.gatherQuietMs && performance.now() - t0 < this.gatherMaxMs)
+      await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
   private async loop(): Promise<void> {
     try {
       for (;;) {
+        await this.gather();
         this.admit();
         if (!this.active.length && !this.queue.length) return;
         const batch = this.active.filter((r) => r.spec.ready());

@@ -10,6 +10,7 @@ import {
   type Backend, BatchDecoder, CharTokenizer, DecodeEngine, GPT, Rng, Sampler, type SamplingOptions, type TokenEvent, createBackend, generate, generateText, generateTexts,
   logprobsOf, noGrad, refBackend, topIndices,
 } from '../src/index.js';
+import { acquireCache, prefill, prefillBatch, releaseCache } from '../src/generate/decode.js';
 import { NATIVE_BUILT } from './native-helpers.js';
 
 const SCALE = Number(process.env.GEN_SCALE ?? 5);
@@ -120,6 +121,30 @@ for (const [label, p] of backends) {
         closeRows(got!.logprobs, want.logprobs, 1e-5, `${name}, prompt of ${prompt.length}`);
         assert.equal(got!.finish, 'length');
       }
+    }
+  });
+
+  test(`batched prefill (${label}): prompts of different lengths in one pass give each prompt's own logits and cache`, async () => {
+    for (const [kind, cfg] of [['learned', { ...CFG, blockSize: 40 }], ['rope, qk-norm', { ...CFG, blockSize: 40, nEmbd: 18, positions: 'rope', qkNorm: true }]] as const) {
+      const m = model(await p, 3, cfg);
+      const { vocabSize: V, nLayer, nEmbd: C } = m.config;
+      // 40 + 33 + 1 rows: more than the small-row limit together, not alone
+      const prompts = [Array.from({ length: 40 }, (_, i) => (i * 5) % V), Array.from({ length: 33 }, (_, i) => (i * 3 + 1) % V), [7]];
+      const batch = prompts.map(() => acquireCache(m));
+      const alone = prompts.map(() => acquireCache(m));
+      const got = prefillBatch(m, batch, prompts);
+      assert.equal(got.length, prompts.length * V);
+      prompts.forEach((pr, i) => {
+        const want = prefill(m, alone[i]!, pr);
+        for (let v = 0; v < V; v++) assert.ok(Math.abs(got[i * V + v]! - want[v]!) <= 1e-4 * SCALE, `${kind}, prompt ${i}, logit ${v}: ${got[i * V + v]} vs ${want[v]}`);
+        assert.equal(batch[i]!.length, pr.length);
+        for (let l = 0; l < nLayer; l++)
+          for (let j = 0; j < pr.length * C; j++) {
+            assert.ok(Math.abs(batch[i]!.k[l]![j]! - alone[i]!.k[l]![j]!) <= 1e-4 * SCALE, `${kind}, prompt ${i}, layer ${l}, key ${j}`);
+            assert.ok(Math.abs(batch[i]!.v[l]![j]! - alone[i]!.v[l]![j]!) <= 1e-4 * SCALE, `${kind}, prompt ${i}, layer ${l}, value ${j}`);
+          }
+      });
+      for (const c of [...batch, ...alone]) releaseCache(c);
     }
   });
 

@@ -8,7 +8,7 @@
 import { check } from '../core/errors.js';
 import type { GPT } from '../model/gpt.js';
 import { noGrad } from '../tensor/tensor.js';
-import { type KVCache, acquireCache, decodeStep, prefill, releaseCache } from './decode.js';
+import { type KVCache, acquireCache, decodeStep, prefill, prefillBatch, releaseCache } from './decode.js';
 import { Sampler, type SamplingOptions, type TokenLogprob, logprobsOf, validateSampling } from './sampler.js';
 
 /** One sequence of a BatchDecoder (opaque). */
@@ -38,6 +38,12 @@ export interface DecoderSeqOptions extends SamplingOptions {
   logprobs?: number;
 }
 
+/**
+ * Positions one batched prefill stacks at most: 16 prompts of gpt2's 1024 would be 16 K rows, and
+ * their MLP activations alone 200 MB; 2048 rows keep a prefill's scratch near a full window's.
+ */
+const PREFILL_ROWS = 2048;
+
 interface Seq extends DecoderSeq {
   id: number;
   ctx: number[];
@@ -55,6 +61,8 @@ interface Seq extends DecoderSeq {
 export class BatchDecoder {
   private nextId = 0;
   private readonly live = new Set<Seq>();
+  /** The decode step's logits, reused from step to step (see decodeStep's `out`). */
+  private logitsBuf = new Float32Array(0);
 
   constructor(readonly model: GPT) {
     check(!model.training, 'decoding runs in evaluation mode: call model.train(null) first');
@@ -94,7 +102,7 @@ export class BatchDecoder {
 
   /**
    * One new token for each of `seqs`, in their order: a prefill for each that has not run yet
-   * (sequences with the same prompt share one), one batched decode over those whose cache has
+   * (sequences with the same prompt share one; different prompts run in one batched forward), one batched decode over those whose cache has
    * room, and a rebuild from the last blockSize tokens for those past the block size.
    * Do not call inside a backend.scope (caches are allocated outside scopes).
    */
@@ -108,24 +116,35 @@ export class BatchDecoder {
     const batch = list.filter((s) => s.cache && s.cache.length < blockSize);
     const full = list.filter((s) => s.cache && s.cache.length >= blockSize);
     if (batch.length > 0) {
-      const logits = decodeStep(this.model, batch.map((s) => s.cache!), batch.map((s) => s.ctx[s.ctx.length - 1]!));
+      if (this.logitsBuf.length < batch.length * V) this.logitsBuf = new Float32Array(batch.length * V);
+      const logits = decodeStep(this.model, batch.map((s) => s.cache!), batch.map((s) => s.ctx[s.ctx.length - 1]!), this.logitsBuf);
       batch.forEach((s, i) => rows.set(s, { logits, off: i * V }));
     }
     // past the block size the window slides: every position moves, so the cache is rebuilt
     for (const s of full) rows.set(s, { logits: prefill(this.model, s.cache!, s.ctx.slice(-blockSize)), off: 0 });
-    const shared = new Map<string, { cache: KVCache; logits: Float32Array }>();
+    // fresh sequences: one prefill per distinct prompt, all of them in batched forward passes
+    // (at most PREFILL_ROWS positions each); a twin of a prompt copies its cache
+    const firsts = new Map<string, Seq>();
+    const twins: Seq[] = [];
     for (const s of fresh) {
       s.cache = acquireCache(this.model);
       const key = s.ctx.join(',');
-      const twin = shared.get(key);
-      if (twin) {
-        s.cache.copyFrom(twin.cache);
-        rows.set(s, { logits: twin.logits, off: 0 });
-      } else {
-        const logits = prefill(this.model, s.cache, s.ctx);
-        shared.set(key, { cache: s.cache, logits });
-        rows.set(s, { logits, off: 0 });
-      }
+      if (firsts.has(key)) twins.push(s);
+      else firsts.set(key, s);
+    }
+    const heads = [...firsts.values()];
+    for (let i = 0; i < heads.length; ) {
+      let j = i + 1;
+      for (let rowsN = heads[i]!.ctx.length; j < heads.length && rowsN + heads[j]!.ctx.length <= PREFILL_ROWS; j++) rowsN += heads[j]!.ctx.length;
+      const group = heads.slice(i, j);
+      const logits = prefillBatch(this.model, group.map((s) => s.cache!), group.map((s) => s.ctx));
+      group.forEach((s, g) => rows.set(s, { logits, off: g * V }));
+      i = j;
+    }
+    for (const s of twins) {
+      const first = firsts.get(s.ctx.join(','))!;
+      s.cache!.copyFrom(first.cache!);
+      rows.set(s, rows.get(first)!);
     }
     return list.map((s) => {
       const { logits, off } = rows.get(s)!;

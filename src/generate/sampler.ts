@@ -141,6 +141,21 @@ export function logprobsOf(logits: ArrayLike<number>, chosen: number, topN: numb
   return { logprob: logits[off + chosen]! - lse, top };
 }
 
+/**
+ * Working rows of choose(), shared by every sampler of a vocabulary size: they hold nothing between
+ * calls, and a pair per sampler was 800 KB of fresh pages per sequence for GPT-2's vocabulary
+ * (about 15 ms of page faults per request on the 2-core container).
+ */
+const scratchRows = new Map<number, { z: Float64Array; w: Float64Array }>();
+function scratchFor(V: number): { z: Float64Array; w: Float64Array } {
+  let sc = scratchRows.get(V);
+  if (!sc) {
+    sc = { z: new Float64Array(V), w: new Float64Array(V) };
+    scratchRows.set(V, sc);
+  }
+  return sc;
+}
+
 /** One sequence's sampler: its settings, its generator and the tokens it has seen. */
 export class Sampler {
   /** The sampling settings, checked. */
@@ -160,8 +175,9 @@ export class Sampler {
     validateSampling(opts);
     this.opts = Object.freeze({ ...opts });
     this.rng = opts.rng ?? new Rng(opts.seed ?? 1337);
-    this.z = new Float64Array(vocabSize);
-    this.w = new Float64Array(vocabSize);
+    const sc = scratchFor(vocabSize);
+    this.z = sc.z;
+    this.w = sc.w;
   }
 
   /** The prompt's tokens count for the repetition penalty. */
@@ -202,6 +218,7 @@ export class Sampler {
     // candidates, most likely first; null means the whole vocabulary in index order
     let cand: Int32Array | null = o.topK !== undefined && o.topK < V ? topIndices(z, o.topK, V, zo) : null;
     const wb = this.w; // unnormalised probabilities, filled where needed
+    if (!cand && (o.topP ?? 1) >= 1 && (o.minP ?? 0) === 0) return this.drawAll(z, zo, max, T);
     if (cand) for (const i of cand) wb[i] = Math.exp((z[zo + i]! - max) / T);
     else for (let i = 0; i < V; i++) wb[i] = Math.exp((z[zo + i]! - max) / T);
     const topP = o.topP ?? 1;
@@ -248,5 +265,30 @@ export class Sampler {
       }
     }
     return last >= 0 ? last : argmaxOf(z, V, zo); // rounding left r >= 0: the last kept token
+  }
+
+  /**
+   * choose() without filters (temperature only, the common case): the same weights, sum and draw
+   * in the same order, so the same token, in two passes instead of four (a pick over GPT-2's
+   * 50,257 tokens took about 1 ms, 16 ms of a 16-sequence step).
+   */
+  private drawAll(z: ArrayLike<number>, zo: number, max: number, T: number): number {
+    const V = this.vocabSize;
+    const wb = this.w;
+    let sum = 0;
+    for (let i = 0; i < V; i++) {
+      const w = Math.exp((z[zo + i]! - max) / T);
+      wb[i] = w;
+      sum += w;
+    }
+    let r = this.rng.random() * sum;
+    let last = -1;
+    for (let i = 0; i < V; i++) {
+      const p = wb[i]!;
+      if (p > 0) last = i;
+      r -= p;
+      if (r < 0) return i;
+    }
+    return last >= 0 ? last : argmaxOf(z, V, zo);
   }
 }
