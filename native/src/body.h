@@ -29,6 +29,7 @@ static inline void split(size_t n, int c, int nc, size_t align, size_t *lo, size
 #include "k_rows.h"
 #include "k_elementwise.h"
 #include "k_decode.h"
+#include "k_modern.h"
 
 const KernelTable VARIANT_TABLE = {
   VARIANT_NAME,
@@ -53,5 +54,13 @@ const KernelTable VARIANT_TABLE = {
     [OP_SUMSQ] = k_sumsq,
     [OP_SCALE] = k_scale,
     [OP_ATTENTION_DECODE] = k_attention_decode,
+    [OP_RMSNORM_FWD] = k_rmsnorm_fwd,
+    [OP_RMSNORM_BWD] = k_rmsnorm_bwd,
+    [OP_QK_FWD] = k_qk_fwd,
+    [OP_QK_BWD] = k_qk_bwd,
+    [OP_RELU2_FWD] = k_relu2_fwd,
+    [OP_RELU2_BWD] = k_relu2_bwd,
+    [OP_SOFTCAP_FWD] = k_softcap_fwd,
+    [OP_SOFTCAP_BWD] = k_softcap_bwd,
   },
 };

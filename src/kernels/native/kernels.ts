@@ -17,7 +17,8 @@ const OPS = [
   'encoderForward', 'encoderBackward', 'matmulForward', 'matmulBackward', 'layernormForward', 'layernormBackward',
   'attentionForward', 'attentionBackward', 'geluForward', 'geluBackward', 'residualForward', 'residualBackward',
   'crossEntropyForward', 'crossEntropyBackward', 'dropoutForward', 'dropoutBackward', 'adamw', 'sumSquares', 'scale',
-  'attentionDecode',
+  'attentionDecode', 'rmsnormForward', 'rmsnormBackward', 'qkForward', 'qkBackward', 'relu2Forward', 'relu2Backward',
+  'softcapForward', 'softcapBackward',
 ] as const;
 const OP = Object.fromEntries(OPS.map((o, i) => [o, i])) as Record<(typeof OPS)[number], number>;
 
@@ -37,6 +38,8 @@ export function nativeKernels(name: string, ref: Kernels, arena: NativeArena, ru
     return off;
   };
   const isF64 = (...bs: (Buf | null | undefined)[]): boolean => bs.some((b) => b instanceof Float64Array);
+  /** Null, or a buffer of this backend (ptr() would throw): the reference takes other memory. */
+  const mine = (b: Buf | Int32Array | null | undefined): boolean => b === null || b === undefined || arena.offset(b) >= 0;
   const set = (...v: number[]): void => {
     for (let i = 0; i < v.length; i++) a[i] = v[i]!;
   };
@@ -149,6 +152,46 @@ export function nativeKernels(name: string, ref: Kernels, arena: NativeArena, ru
       if (isF64(x.inout)) return ref.scale(x);
       set(ptr(x.inout, 'inout'), x.N, x.s);
       run(OP.scale, true);
+    },
+    rmsnormForward(x: Parameters<Kernels['rmsnormForward']>[0]) {
+      if (isF64(x.out, x.rstd, x.inp, x.weight)) return ref.rmsnormForward(x);
+      set(ptr(x.out, 'out'), ptr(x.rstd, 'rstd'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), x.N, x.C, x.eps);
+      run(OP.rmsnormForward, x.N * x.C >= PARALLEL_MIN);
+    },
+    rmsnormBackward(x: Parameters<Kernels['rmsnormBackward']>[0]) {
+      if (isF64(x.dinp, x.dweight, x.dout, x.inp, x.weight, x.rstd)) return ref.rmsnormBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.dweight, 'dweight'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.weight, 'weight'), ptr(x.rstd, 'rstd'), x.N, x.C);
+      run(OP.rmsnormBackward, x.N * x.C >= PARALLEL_MIN);
+    },
+    qkForward(x: Parameters<Kernels['qkForward']>[0]) {
+      if (isF64(x.out, x.rstd, x.inp, x.cos, x.sin) || !mine(x.pos) || !mine(x.cos) || !mine(x.sin) || x.C % x.NH !== 0) return ref.qkForward(x);
+      set(ptr(x.out, 'out'), ptr(x.rstd, 'rstd'), ptr(x.inp, 'inp'), ptr(x.cos, 'cos'), ptr(x.sin, 'sin'), ptr(x.pos, 'pos'), x.B, x.T, x.C, x.NH, x.eps);
+      run(OP.qkForward, x.B * x.T * x.C * 3 >= PARALLEL_MIN);
+    },
+    qkBackward(x: Parameters<Kernels['qkBackward']>[0]) {
+      if (isF64(x.dinp, x.dout, x.inp, x.rstd, x.cos, x.sin) || !mine(x.pos) || !mine(x.cos) || !mine(x.sin) || x.C % x.NH !== 0) return ref.qkBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.dout, 'dout'), ptr(x.inp, 'inp'), ptr(x.rstd, 'rstd'), ptr(x.cos, 'cos'), ptr(x.sin, 'sin'), ptr(x.pos, 'pos'), x.B, x.T, x.C, x.NH);
+      run(OP.qkBackward, x.B * x.T * x.C * 3 >= PARALLEL_MIN);
+    },
+    relu2Forward(x: Parameters<Kernels['relu2Forward']>[0]) {
+      if (isF64(x.out, x.inp)) return ref.relu2Forward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N);
+      run(OP.relu2Forward, true);
+    },
+    relu2Backward(x: Parameters<Kernels['relu2Backward']>[0]) {
+      if (isF64(x.dinp, x.inp, x.dout)) return ref.relu2Backward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.inp, 'inp'), ptr(x.dout, 'dout'), x.N);
+      run(OP.relu2Backward, true);
+    },
+    softcapForward(x: Parameters<Kernels['softcapForward']>[0]) {
+      if (isF64(x.out, x.inp)) return ref.softcapForward(x);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), x.N, x.cap);
+      run(OP.softcapForward, true);
+    },
+    softcapBackward(x: Parameters<Kernels['softcapBackward']>[0]) {
+      if (isF64(x.dinp, x.out, x.dout)) return ref.softcapBackward(x);
+      set(ptr(x.dinp, 'dinp'), ptr(x.out, 'out'), ptr(x.dout, 'dout'), x.N, x.cap);
+      run(OP.softcapBackward, true);
     },
   };
   // ops added to the interface after this backend: the reference kernel, on the same memory
