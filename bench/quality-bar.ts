@@ -60,11 +60,15 @@ if (values.help) {
   process.exit(0);
 }
 
-/** "a=1,b=rope" → ['--a', '1', '--b', 'rope'] with flag names (maxIters → --max-iters). */
+/**
+ * "a=1,b=rope,qkNorm=true,tieEmbeddings=false" → ['--a', '1', '--b', 'rope', '--qk-norm',
+ * '--no-tie-embeddings'] with flag names (maxIters → --max-iters); the CLI's booleans are switches.
+ */
 function settingFlags(text: string): string[] {
   return text.split(',').filter(Boolean).flatMap((kv) => {
     const [k, v] = kv.split('=');
-    return ['--' + k!.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()), v!];
+    const flag = k!.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+    return v === 'true' ? ['--' + flag] : v === 'false' ? ['--no-' + flag] : ['--' + flag, v!];
   });
 }
 

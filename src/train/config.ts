@@ -103,13 +103,14 @@ export const PRESETS: Readonly<Record<string, Readonly<Record<string, unknown>>>
   /**
    * The modern recipe on baby's data, shape, batch and evaluation: rotary positions, RMSNorm,
    * QK-norm, ReLU², untied zero-initialised head and projections, Muon for the blocks' matrices,
-   * warmup-stable-decay. 580 steps: a Muon step measured 1.75x a baby step's CPU time, so 580
-   * steps take about half of baby's 2000 (README, "The modern recipe").
+   * warmup-stable-decay. 532 steps: on the native kernels (one thread, 2026-12-02) its step cost
+   * 1.88x a baby step's CPU time, so 532 steps take half of baby's 2000 (README, "Measuring the
+   * recipe"); there it reached a mean val loss of 1.814 over 3 seeds, where baby's 2000 steps gave 1.890.
    */
   'baby-fast': Object.freeze({
     ...BABY, positions: 'rope', norm: 'rmsnorm', qkNorm: true, mlp: 'relu2', tieEmbeddings: false, zeroInitProj: true,
     optimizer: 'muon', muonLr: 0.02, lr: 2e-3, minLr: 1e-4, warmupIters: 50, schedule: 'wsd', cooldownFrac: 0.4,
-    maxIters: 580, lrDecayIters: 580,
+    maxIters: 532, lrDecayIters: 532,
   }),
   /**
    * The built-in Brown corpus run (the main job), on its 16384-id BPE (data/brown/bpe16384):
