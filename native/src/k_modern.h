@@ -256,16 +256,10 @@ static void softcap_bwd_chunk(void *ctx, int c, int nc, int tid) {
   }
 }
 
-#define EW_OP(name, chunk, nidx)                                   \
-  static double name(const double *a, char *base, int nth) {      \
-    EwJob j = {a, base, (size_t)a[nidx], {0}};                     \
-    pool_run(chunk, &j, ew_chunks(j.n, 8192, nth), nth);           \
-    return 0;                                                      \
-  }
-EW_OP(k_relu2_fwd, relu2_fwd_chunk, 2)
-EW_OP(k_relu2_bwd, relu2_bwd_chunk, 3)
-EW_OP(k_softcap_fwd, softcap_fwd_chunk, 2)
-EW_OP(k_softcap_bwd, softcap_bwd_chunk, 3)
+EW_ENTRY(k_relu2_fwd, relu2_fwd_chunk, 2, 8192)
+EW_ENTRY(k_relu2_bwd, relu2_bwd_chunk, 3, 8192)
+EW_ENTRY(k_softcap_fwd, softcap_fwd_chunk, 2, 8192)
+EW_ENTRY(k_softcap_bwd, softcap_bwd_chunk, 3, 8192)
 
 /* a: out, inp, N, H: rows [gate | up] -> silu(gate) * up */
 static void swiglu_fwd_chunk(void *ctx, int c, int nc, int tid) {
