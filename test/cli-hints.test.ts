@@ -14,6 +14,7 @@ import ts from 'typescript';
 import { REPO } from './paths.js';
 import { helpText, parseCommand, usageLine, type CommandSpec } from '../cli/args.js';
 import { COMMANDS } from '../cli/registry.js';
+import { readmeShellLines } from './readme-shell.js';
 
 /** A stand-in for a template's `${...}`: a value the hint cannot know statically. */
 const HOLE = '\u27e8x\u27e9';
@@ -171,29 +172,21 @@ function tsFiles(dir: string): string[] {
 /** Hints in the README: command lines in shell blocks (continuations joined) and `code spans`. */
 export function readmeHints(md: string): Hint[] {
   const out: Hint[] = [];
-  const lines = md.split('\n');
-  let inSh = false;
-  let fence = false;
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l.startsWith('```')) {
-      inSh = !fence && /^```(sh|bash|shell|console)\s*$/.test(l); // an opening fence in a shell language
-      fence = !fence;
-      continue;
-    }
-    if (fence) {
-      if (!inSh) continue;
-      let cmd = l;
-      while (cmd.endsWith('\\') && i + 1 < lines.length) cmd = cmd.slice(0, -1) + ' ' + lines[++i]!;
-      const m = /^\s*(?:\$\s+)?(npx\s+)?scratchlm\s+(.*)$/.exec(cmd);
-      if (m) out.push({ where: `README.md:${i + 1}`, text: m[2]!, npx: Boolean(m[1]), shell: true });
-      continue;
-    }
-    for (const span of l.matchAll(/`([^`]+)`/g)) {
-      const m = /^(npx\s+)?scratchlm\s+(.*)$/.exec(span[1]!.replace(/\\\|/g, '|'));
-      if (m) out.push({ where: `README.md:${i + 1}`, text: m[2]!, npx: Boolean(m[1]) });
-    }
+  for (const { line, text } of readmeShellLines(md)) {
+    const m = /^(?:\$\s+)?(npx\s+)?scratchlm\s+(.*)$/.exec(text);
+    if (m) out.push({ where: `README.md:${line}`, text: m[2]!, npx: Boolean(m[1]), shell: true });
   }
+  // code spans, outside fenced blocks
+  let fence = false;
+  md.split('\n').forEach((l, i) => {
+    if (l.startsWith('```')) fence = !fence;
+    else if (!fence) {
+      for (const span of l.matchAll(/`([^`]+)`/g)) {
+        const m = /^(npx\s+)?scratchlm\s+(.*)$/.exec(span[1]!.replace(/\\\|/g, '|'));
+        if (m) out.push({ where: `README.md:${i + 1}`, text: m[2]!, npx: Boolean(m[1]) });
+      }
+    }
+  });
   return out;
 }
 
