@@ -4,6 +4,7 @@
  * probe's candidate probabilities per evaluation). The CLI writes it (src/io/run-files.ts); the
  * playground reads it to show a CLI run's own curves.
  */
+import { isObject, parseJsonLines } from './jsonl.js';
 
 /** One line of metrics.jsonl: a logged step, or an evaluation (`eval: true`). */
 export interface MetricsRecord {
@@ -13,18 +14,8 @@ export interface MetricsRecord {
 
 /** The records of a metrics.jsonl text; lines that do not parse (cut by a crash, an edit) are skipped. */
 export function parseMetrics(text: string): MetricsRecord[] {
-  const out: MetricsRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const r = JSON.parse(line) as MetricsRecord;
-      // a record is an object with a step number; anything else is skipped
-      if (r !== null && typeof r === 'object' && !Array.isArray(r) && Number.isFinite(r.iter)) out.push(r);
-    } catch {
-      // a line cut by a crash: ignore it
-    }
-  }
-  return out;
+  // a record is an object with a step number; anything else is skipped
+  return parseJsonLines(text, (v): v is MetricsRecord => isObject(v) && Number.isFinite(v.iter));
 }
 
 /** A run's learning curves, as `learningCurves` reads them from its metrics records. */

@@ -8,6 +8,7 @@
  *                                f32 scale per row, int8 values
  */
 import { ScratchError } from '../core/errors.js';
+import { isObject, parseJsonLines } from './jsonl.js';
 
 /** The first bytes of an emb-<step>.bin file. */
 export const SNAPSHOT_MAGIC = 'SLMEMB1\n';
@@ -37,17 +38,8 @@ export interface EmbeddingSnapshot {
 
 /** The index's entries, oldest first. Lines cut by a crash (not JSON, or without step and file) are skipped. */
 export function parseSnapshotIndex(text: string): SnapshotEntry[] {
-  const out: SnapshotEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const e = JSON.parse(line) as SnapshotEntry;
-      if (typeof e.step === 'number' && typeof e.file === 'string') out.push(e);
-    } catch {
-      // a cut line
-    }
-  }
-  return out.sort((a, b) => a.step - b.step);
+  const entries = parseJsonLines(text, (v): v is SnapshotEntry => isObject(v) && typeof v.step === 'number' && typeof v.file === 'string');
+  return entries.sort((a, b) => a.step - b.step);
 }
 
 /** The bytes of one emb-<step>.bin as embedding rows; `name` is for messages (a path or a URL). */
