@@ -51,8 +51,9 @@ test('the fuzz watchdog ends a case that never returns, reports it and keeps its
     // a reader that returns runs to the end in the worker, with the same counts as in this thread
     const ok = await fuzzWatched('token file', { runs: 20, seed: 5, dir: join(dir, 'case2'), hangMs: 60_000, truncMax: 8, truncSteps: 4 });
     const here: ReaderCounts = { reader: 'token file', cases: 0, loaded: 0, rejected: 0, failures: [] };
-    truncations(makeReaders().find((r) => r.name === 'token file')!, join(dir, 'case3'), here, 8, 4);
-    mutations(makeReaders().find((r) => r.name === 'token file')!, join(dir, 'case3'), here, 20, 5);
+    const tokenFile = makeReaders().find((r) => r.name === 'token file')!;
+    truncations(tokenFile, join(dir, 'case3'), here, 8, 4);
+    mutations(tokenFile, join(dir, 'case3'), here, 20, 5);
     assert.equal(ok.hang, undefined);
     assert.deepEqual({ ...ok, failures: ok.failures.length }, { ...here, failures: here.failures.length });
   } finally {

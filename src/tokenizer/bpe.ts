@@ -11,7 +11,7 @@ import { ScratchError } from '../core/errors.js';
 import { bytesToPrintable, utf8Into } from './bytes.js';
 import { gpt2ChunkEnd, splitterFor, type Splitter } from './pretokenize.js';
 import { PairTable } from './pair-table.js';
-import { findSpecials } from './special.js';
+import { checkSpecialNames, findSpecials } from './special.js';
 import type { EncodeOptions, StreamDecoder, Tokenizer } from './types.js';
 
 /** Everything that defines a BPE vocabulary (what `toJSON` saves). */
@@ -94,9 +94,9 @@ export class BpeTokenizer implements Tokenizer {
       len[id] = len[a]! + len[b]!;
       total += len[id]!;
     }
+    // an empty special token would match everywhere (the special-token scan never moved on: found by the fuzzer)
+    checkSpecialNames([...this.specialTokens.keys()]);
     for (const [s, id] of this.specialTokens) {
-      // an empty special token would match everywhere (the special-token scan never moved on: found by the fuzzer)
-      if (s.length === 0) throw new ScratchError(`special token with id ${id} is the empty string; a special token must be a non-empty string`);
       claim(id, () => `special token ${JSON.stringify(s)}`);
       this.specialById.set(id, s);
     }
