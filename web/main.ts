@@ -127,14 +127,9 @@ buildBtn.addEventListener('click', async () => {
   try {
     const { text, source } = await trainingText();
     const setup: Setup = { text, source, tokenizer: tokSel.value as 'char' | 'bpe', vocabSize: Number(vocab.value), settings: settings(), sampleEvery: Math.max(1, Number($<HTMLInputElement>('sample-every').value) || 100) };
-    chart.reset();
     pendingCurves = null;
-    $('chart').dataset.source = 'page';
-    $('curves-note').textContent = '';
-    recent.length = 0;
-    for (const id of ['s-step', 's-loss', 's-val', 's-tps', 's-lr']) setStat(id, '–');
+    clearCurves('page');
     $('sample').textContent = '';
-    $('evals').querySelector('tbody')!.replaceChildren();
     pendingTrain = true;
     send({ type: 'setup', setup });
   } catch (e) {
@@ -161,26 +156,33 @@ function showModel(info: ModelInfo): void {
   tabs.modelChanged(info);
 }
 
-/** A CLI run's curves from its metrics.jsonl: the loss chart, the evaluations table and the probe curves. */
-function showRunCurves(c: LearningCurves): void {
+/** Empties the chart, the figures and the evaluations table for curves from `source`. */
+function clearCurves(source: 'page' | 'run'): void {
   chart.reset();
   recent.length = 0;
   for (const id of ['s-step', 's-loss', 's-val', 's-tps', 's-lr']) setStat(id, '–');
-  const rows = $('evals').querySelector('tbody')!;
-  rows.replaceChildren();
+  $('evals').querySelector('tbody')!.replaceChildren();
+  $('chart').dataset.source = source;
+  $('curves-note').textContent = '';
+}
+
+/** One evaluation: the chart's val point, the val figure and a row of the table. */
+function addEval(iter: number, train: number, val: number): void {
+  chart.addVal(iter, val);
+  setStat('s-val', `${val.toFixed(3)} @${iter}`, val);
+  $('evals').querySelector('tbody')!.append(el('tr', { 'data-iter': String(iter), 'data-train': String(train), 'data-val': String(val) }, el('td', {}, String(iter)), el('td', {}, train.toFixed(4)), el('td', {}, val.toFixed(4))));
+}
+
+/** A CLI run's curves from its metrics.jsonl: the loss chart, the evaluations table and the probe curves. */
+function showRunCurves(c: LearningCurves): void {
+  clearCurves('run');
   for (const [iter, loss] of c.train) chart.addTrain(iter, loss);
-  for (const e of c.evals) {
-    chart.addVal(e.iter, e.val);
-    rows.append(el('tr', { 'data-iter': String(e.iter), 'data-train': String(e.train), 'data-val': String(e.val) }, el('td', {}, String(e.iter)), el('td', {}, e.train.toFixed(4)), el('td', {}, e.val.toFixed(4))));
-  }
+  for (const e of c.evals) addEval(e.iter, e.train, e.val);
   const lastTrain = c.train.at(-1);
-  const lastEval = c.evals.at(-1);
   if (lastTrain) {
     setStat('s-step', `${lastTrain[0] + 1} (the run's)`, lastTrain[0] + 1);
     setStat('s-loss', lastTrain[1].toFixed(3), lastTrain[1]);
   }
-  if (lastEval) setStat('s-val', `${lastEval.val.toFixed(3)} @${lastEval.iter}`, lastEval.val);
-  $('chart').dataset.source = 'run';
   $('chart').dataset.points = String(c.train.length + c.evals.length);
   $('curves-note').textContent = `The curves are the run's own (its metrics.jsonl): ${c.train.length} logged steps, ${c.evals.length} evaluations${c.probes.length ? `, ${c.probes.length} probes` : ''}.`;
   tabs.runProbes(c.probes, c.probePoints);
@@ -213,11 +215,7 @@ const handlers: { [K in FromWorker['type']]?: (m: Extract<FromWorker, { type: K 
     setStat('s-tps', fmt(Math.round(tps)), tps);
     setStat('s-lr', m.lr.toExponential(2), m.lr);
   },
-  eval: (m) => {
-    chart.addVal(m.iter, m.val);
-    setStat('s-val', `${m.val.toFixed(3)} @${m.iter}`, m.val);
-    $('evals').querySelector('tbody')!.append(el('tr', { 'data-iter': String(m.iter), 'data-train': String(m.train), 'data-val': String(m.val) }, el('td', {}, String(m.iter)), el('td', {}, m.train.toFixed(4)), el('td', {}, m.val.toFixed(4))));
-  },
+  eval: (m) => addEval(m.iter, m.train, m.val),
   sample: (m) => {
     $('sample').textContent = m.text;
     $('sample-step').textContent = `(at step ${m.iter})`;
