@@ -45,7 +45,8 @@ function job(tag: number, n: number, got: number[], ready = () => true) {
 
 test('scheduler: requests that arrive together share steps; a later one joins between steps', async () => {
   const e = new FakeEngine();
-  const s = new Scheduler(e, 8, 8);
+  // no gathering of arrivals (its own test below): the loop steps on its first turn, so c arrives mid-run
+  const s = new Scheduler(e, 8, 8, 0);
   const a: number[] = [];
   const b: number[] = [];
   const c: number[] = [];
@@ -65,6 +66,28 @@ test('scheduler: requests that arrive together share steps; a later one joins be
   assert.deepEqual(e.batches[0], [100, 200]);
   assert.ok(e.batches.some((x) => x.length === 3), 'the late request joined the running ones');
   assert.equal(e.live.size, 0, 'finished sequences are removed from the engine');
+});
+
+test('scheduler: arrivals a few ms apart start in one step; a burst that never pauses still steps after gatherMaxMs', async () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const e = new FakeEngine();
+  const s = new Scheduler(e, 8, 8, 500, 5000);
+  const jobs = [100, 200, 300].map((t) => job(t, 2, []));
+  s.submit(jobs[0].job);
+  await sleep(20);
+  s.submit(jobs[1].job);
+  await sleep(20);
+  s.submit(jobs[2].job);
+  await Promise.all(jobs.map((j) => j.ended));
+  assert.deepEqual(e.batches[0], [100, 200, 300], 'gaps shorter than gatherQuietMs keep the burst open');
+  const e2 = new FakeEngine();
+  const s2 = new Scheduler(e2, 8, 8, 60_000, 30);
+  const t0 = performance.now();
+  const one = job(7, 1, []);
+  s2.submit(one.job);
+  assert.equal(await one.ended, null);
+  assert.ok(performance.now() - t0 < 30_000, 'gatherMaxMs bounds the wait when the quiet window is longer');
+  assert.deepEqual(e2.batches, [[7]]);
 });
 
 test('scheduler: a sequence that is not ready sits out steps and resumes on kick; cancel removes it', async () => {
