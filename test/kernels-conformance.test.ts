@@ -73,7 +73,9 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
       { BT: 1, C: 768, OC: 2307 }, { BT: 2, C: 5, OC: 3 }, { BT: 7, C: 130, OC: 65, nobias: 1 }, { BT: 8, C: 9, OC: 1001, big: 1e4 }, { BT: 3, C: 3, OC: 1 }, { BT: 1, C: 2049, OC: 13 },
       { BT: 9, C: 1100, OC: 1030 }, { BT: 30, C: 47, OC: 1003, big: 1e4 }, { BT: 32, C: 768, OC: 67 }, { BT: 33, C: 65, OC: 131 }, { BT: 5, C: 16, OC: 6, nobias: 1 },
       // a narrow output under many rows (a character-level LM head: edge tiles of one live column)
-      { BT: 230, C: 37, OC: 65 }, { BT: 300, C: 129, OC: 100, nobias: 1, big: 1e4 }, { BT: 113, C: 5, OC: 1 }, { BT: 768, C: 128, OC: 65 }],
+      { BT: 230, C: 37, OC: 65 }, { BT: 300, C: 129, OC: 100, nobias: 1, big: 1e4 }, { BT: 113, C: 5, OC: 1 }, { BT: 768, C: 128, OC: 65 },
+      // native reads the rows of inp in place; a remainder of more than half a tile (57 = 32 + 25, or 3 x 16 + 9) stays a padded edge tile
+      { BT: 45, C: 20, OC: 57 }, { BT: 47, C: 300, OC: 57, nobias: 1 }],
     make: ({ BT, C, OC, nobias, big }, m, r) => ({
       out: m.rand(BT * OC, r),
       inp: m.rand(BT * C, r, big ?? 1),

@@ -24,6 +24,27 @@ static inline void split(size_t n, int c, int nc, size_t align, size_t *lo, size
   *hi = per * (c + 1) < n ? per * (c + 1) : n;
 }
 
+static inline float hsum(V x) {
+  float s = 0;
+#pragma GCC unroll 16
+  for (int i = 0; i < VW; i++) s += x[i];
+  return s;
+}
+
+/* dot of n floats */
+static inline float dotf(const float *x, const float *y, int n) {
+  V a0 = {0}, a1 = {0};
+  int i = 0;
+  for (; i + 2 * VW <= n; i += 2 * VW) {
+    a0 += *(const Vu *)(x + i) * *(const Vu *)(y + i);
+    a1 += *(const Vu *)(x + i + VW) * *(const Vu *)(y + i + VW);
+  }
+  for (; i + VW <= n; i += VW) a0 += *(const Vu *)(x + i) * *(const Vu *)(y + i);
+  float s = hsum(a0 + a1);
+  for (; i < n; i++) s += x[i] * y[i];
+  return s;
+}
+
 #include "k_gemm.h"
 #include "k_attention.h"
 #include "k_rows.h"

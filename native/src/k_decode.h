@@ -4,27 +4,6 @@
  * product), and single-query attention over the cached keys and values.
  */
 
-static inline float hsum(V x) {
-  float s = 0;
-#pragma GCC unroll 16
-  for (int i = 0; i < VW; i++) s += x[i];
-  return s;
-}
-
-/* dot of n floats */
-static inline float dotf(const float *x, const float *y, int n) {
-  V a0 = {0}, a1 = {0};
-  int i = 0;
-  for (; i + 2 * VW <= n; i += 2 * VW) {
-    a0 += *(const Vu *)(x + i) * *(const Vu *)(y + i);
-    a1 += *(const Vu *)(x + i + VW) * *(const Vu *)(y + i + VW);
-  }
-  for (; i + VW <= n; i += VW) a0 += *(const Vu *)(x + i) * *(const Vu *)(y + i);
-  float s = hsum(a0 + a1);
-  for (; i < n; i++) s += x[i] * y[i];
-  return s;
-}
-
 typedef struct {
   float *out;
   const float *inp, *w, *bias;
