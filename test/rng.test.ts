@@ -48,3 +48,24 @@ test('dropout hash: drops a fraction p, adjacent elements and neighbouring seeds
     near(agree, p * p + (1 - p) * (1 - p), 'agreement with seed + 1');
   }
 });
+
+test('expNonPositive: within 5e-16 of Math.exp on [-708, 0], exact at 0, 0 below -745, NaN stays NaN', async () => {
+  const { expNonPositive } = await import('../src/core/exp.js');
+  const r = new Rng(11);
+  let worst = 0;
+  for (let i = 0; i < 200000; i++) {
+    const x = i % 2 ? -r.random() * 708 : -r.random() * 3; // the samplers' arguments are mostly near 0
+    worst = Math.max(worst, Math.abs(expNonPositive(x) - Math.exp(x)) / Math.exp(x));
+  }
+  assert.ok(worst < 5e-16, `worst relative error ${worst}`);
+  // the range reduction's seams: multiples of ln2/64 and their neighbours
+  for (let k = 0; k < 64 * 40; k++) {
+    for (const x of [-k * (Math.LN2 / 64), -(k + 0.5) * (Math.LN2 / 64)]) assert.ok(Math.abs(expNonPositive(x) - Math.exp(x)) <= 5e-16 * Math.exp(x), `x = ${x}`);
+  }
+  assert.equal(expNonPositive(0), 1);
+  assert.equal(expNonPositive(-0), 1);
+  assert.ok(Math.abs(expNonPositive(-740) - Math.exp(-740)) < 1e-323); // subnormal: the absolute error is what is left
+  assert.equal(expNonPositive(-746), 0);
+  assert.equal(expNonPositive(-Infinity), 0);
+  assert.ok(Number.isNaN(expNonPositive(NaN)));
+});

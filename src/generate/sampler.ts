@@ -8,6 +8,7 @@
  * renormalised) → min-p (relative to the most likely token) → one draw from the seeded generator.
  */
 import { check } from '../core/errors.js';
+import { expNonPositive } from '../core/exp.js';
 import { Rng } from '../core/rng.js';
 
 /**
@@ -135,7 +136,7 @@ export function logprobsOf(logits: ArrayLike<number>, chosen: number, topN: numb
   let max = -Infinity;
   for (let i = 0; i < n; i++) if (logits[off + i]! > max) max = logits[off + i]!;
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp(logits[off + i]! - max);
+  for (let i = 0; i < n; i++) sum += expNonPositive(logits[off + i]! - max);
   const lse = max + Math.log(sum);
   const top = topN > 0 ? Array.from(topIndices(logits, topN, n, off), (t) => ({ token: t, logprob: logits[off + t]! - lse })) : [];
   return { logprob: logits[off + chosen]! - lse, top };
@@ -219,8 +220,9 @@ export class Sampler {
     let cand: Int32Array | null = o.topK !== undefined && o.topK < V ? topIndices(z, o.topK, V, zo) : null;
     const wb = this.w; // unnormalised probabilities, filled where needed
     if (!cand && (o.topP ?? 1) >= 1 && (o.minP ?? 0) === 0) return this.drawAll(z, zo, max, T);
-    if (cand) for (const i of cand) wb[i] = Math.exp((z[zo + i]! - max) / T);
-    else for (let i = 0; i < V; i++) wb[i] = Math.exp((z[zo + i]! - max) / T);
+    const invT = 1 / T;
+    if (cand) for (const i of cand) wb[i] = expNonPositive((z[zo + i]! - max) * invT);
+    else for (let i = 0; i < V; i++) wb[i] = expNonPositive((z[zo + i]! - max) * invT);
     const topP = o.topP ?? 1;
     if (topP < 1) {
       let Z = 0;
@@ -270,14 +272,16 @@ export class Sampler {
   /**
    * choose() without filters (temperature only, the common case): the same weights, sum and draw
    * in the same order, so the same token, in two passes instead of four (a pick over GPT-2's
-   * 50,257 tokens took about 1 ms, 16 ms of a 16-sequence step).
+   * 50,257 tokens took about 1 ms, 16 ms of a 16-sequence step). The weights come from
+   * expNonPositive (core/exp.ts), 2.5x cheaper than Math.exp and the same in every engine.
    */
   private drawAll(z: ArrayLike<number>, zo: number, max: number, T: number): number {
     const V = this.vocabSize;
     const wb = this.w;
+    const invT = 1 / T;
     let sum = 0;
     for (let i = 0; i < V; i++) {
-      const w = Math.exp((z[zo + i]! - max) / T);
+      const w = expNonPositive((z[zo + i]! - max) * invT);
       wb[i] = w;
       sum += w;
     }
