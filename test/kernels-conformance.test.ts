@@ -289,6 +289,16 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
       return { dinp: m.rand(N, r), out, dout: m.rand(N, r), N, cap: 15 };
     },
   },
+  // the returned index must equal the reference's; the weights within tolerance
+  sampleRow: {
+    shapes: [{ V: 1, T: 1 }, { V: 7, T: 0.7 }, { V: 33, T: 2, u: 0 }, { V: 33, T: 1, u: 0.9999999 }, { V: 300, T: 0.05, scale: 30 }, { V: 65, T: 1, ninf: 1 }, { V: 50257, T: 0.8 }, { V: 50257, T: 1.3, scale: 4 }],
+    make: ({ V, T, u, scale, ninf }, m, r) => {
+      const logits = m.rand(V, r, scale ?? 1);
+      if (ninf) for (let i = 0; i < V; i += 3) logits[i] = -Infinity; // masked tokens
+      return { logits, weights: m.rand(V, r), V, invT: 1 / T!, u: u ?? r.random() };
+    },
+    skip: ['logits'], // read only, and compare() cannot subtract the -Infinity entries
+  },
 };
 
 /** With an offset, every row at its own position (as decoding passes them); else null. */

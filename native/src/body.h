@@ -51,6 +51,7 @@ static inline float dotf(const float *x, const float *y, int n) {
 #include "k_elementwise.h"
 #include "k_decode.h"
 #include "k_modern.h"
+#include "k_sample.h"
 
 const KernelTable VARIANT_TABLE = {
   VARIANT_NAME,
@@ -85,5 +86,6 @@ const KernelTable VARIANT_TABLE = {
     [OP_SWIGLU_BWD] = k_swiglu_bwd,
     [OP_SOFTCAP_FWD] = k_softcap_fwd,
     [OP_SOFTCAP_BWD] = k_softcap_bwd,
+    [OP_SAMPLE_ROW] = k_sample_row,
   },
 };

@@ -9,7 +9,7 @@ import { check } from '../core/errors.js';
 import type { GPT } from '../model/gpt.js';
 import { noGrad } from '../tensor/tensor.js';
 import { type KVCache, acquireCache, decodeStep, prefill, prefillBatch, releaseCache } from './decode.js';
-import { Sampler, type SamplingOptions, type TokenLogprob, logprobsOf, validateSampling } from './sampler.js';
+import { type DrawKernels, Sampler, type SamplingOptions, type TokenLogprob, logprobsOf, validateSampling } from './sampler.js';
 
 /** One sequence of a BatchDecoder (opaque). */
 export interface DecoderSeq {
@@ -61,11 +61,18 @@ interface Seq extends DecoderSeq {
 export class BatchDecoder {
   private nextId = 0;
   private readonly live = new Set<Seq>();
-  /** The decode step's logits, reused from step to step (see decodeStep's `out`). */
-  private logitsBuf = new Float32Array(0);
+  /**
+   * The decode step's logits, reused from step to step (see decodeStep's `out`), in the backend's
+   * memory so that its sampleRow kernel reads them in place; grown by doubling (a backend's
+   * buffers outside a scope are never freed).
+   */
+  private logitsBuf: Float32Array | null = null;
+  /** The samplers' draws run on the model's backend (see Sampler's DrawKernels). */
+  private readonly draw: DrawKernels;
 
   constructor(readonly model: GPT) {
     check(!model.training, 'decoding runs in evaluation mode: call model.train(null) first');
+    this.draw = { kernels: model.backend.kernels, weights: model.backend.allocF32(model.config.vocabSize) };
   }
 
   /** Sequences added and not removed. */
@@ -84,7 +91,7 @@ export class BatchDecoder {
     validateSampling(opts);
     if (opts.logprobs !== undefined) check(Number.isInteger(opts.logprobs) && opts.logprobs >= 0, `logprobs must be a whole number ≥ 0, got ${opts.logprobs}`);
     const ctx = Array.from(prompt.slice(-this.model.config.blockSize));
-    const sampler = new Sampler(opts, V);
+    const sampler = new Sampler(opts, V, this.draw);
     sampler.addPrompt(ctx);
     const s: Seq = { id: this.nextId++, ctx, generated: 0, cache: null, sampler, logprobs: opts.logprobs, removed: false };
     this.live.add(s);
@@ -116,7 +123,7 @@ export class BatchDecoder {
     const batch = list.filter((s) => s.cache && s.cache.length < blockSize);
     const full = list.filter((s) => s.cache && s.cache.length >= blockSize);
     if (batch.length > 0) {
-      if (this.logitsBuf.length < batch.length * V) this.logitsBuf = new Float32Array(batch.length * V);
+      if (!this.logitsBuf || this.logitsBuf.length < batch.length * V) this.logitsBuf = this.model.backend.allocF32(Math.max(batch.length, 2 * (this.logitsBuf?.length ?? 0) / V) * V);
       const logits = decodeStep(this.model, batch.map((s) => s.cache!), batch.map((s) => s.ctx[s.ctx.length - 1]!), this.logitsBuf);
       batch.forEach((s, i) => rows.set(s, { logits, off: i * V }));
     }

@@ -212,6 +212,19 @@ export interface ScaleArgs {
   s: number;
 }
 
+/**
+ * Arguments of Kernels.sampleRow: one draw from softmax(logits / T) by the inverse CDF, what a
+ * temperature-only sampler does per token (50,257 weights for GPT-2, the largest per-token cost
+ * of batched decoding outside the model).
+ */
+export interface SampleRowArgs {
+  logits: Buf; // (V) one row
+  weights: Buf; // (V) scratch, overwritten: float32 exp((logits - max) / T) (core/exp.ts's method, in float64)
+  V: number;
+  invT: number; // 1 / temperature, > 0
+  u: number; // uniform in [0, 1), from the caller's seeded generator
+}
+
 /** Arguments of Kernels.rmsnormForward. */
 export interface RmsnormForwardArgs {
   out: Buf; // (N, C) = inp * rstd * weight
@@ -344,6 +357,7 @@ export const KERNEL_OPS = [
   'swigluBackward',
   'softcapForward',
   'softcapBackward',
+  'sampleRow',
 ] as const;
 /** The name of one kernel op (an entry of KERNEL_OPS). */
 export type KernelOp = (typeof KERNEL_OPS)[number];
@@ -386,6 +400,12 @@ export interface Kernels {
   swigluBackward(a: SwigluBackwardArgs): void;
   softcapForward(a: SoftcapForwardArgs): void;
   softcapBackward(a: SoftcapBackwardArgs): void;
+  /**
+   * The first index whose running sum of weights passes u x (their sum), subtracting in index
+   * order in float64 (rounding can leave none: then the last index of positive weight; with none,
+   * the first largest logit).
+   */
+  sampleRow(a: SampleRowArgs): number;
 }
 
 /** Compile-time guard: Kernels has exactly the ops of KERNEL_OPS (plus its name). */

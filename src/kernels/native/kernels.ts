@@ -19,7 +19,7 @@ const OPS = [
   'crossEntropyForward', 'crossEntropyBackward', 'dropoutForward', 'dropoutBackward', 'adamw', 'sumSquares', 'scale',
   'attentionDecode',
   'rmsnormForward', 'rmsnormBackward', 'qkForward', 'qkBackward', 'relu2Forward', 'relu2Backward', 'swigluForward', 'swigluBackward',
-  'softcapForward', 'softcapBackward',
+  'softcapForward', 'softcapBackward', 'sampleRow',
 ] as const;
 const OP = Object.fromEntries(OPS.map((o, i) => [o, i])) as Record<(typeof OPS)[number], number>;
 
@@ -207,6 +207,12 @@ export function nativeKernels(name: string, ref: Kernels, arena: NativeArena, ru
       if (isF64(x.inout)) return ref.scale(x);
       set(ptr(x.inout, 'inout'), x.N, x.s);
       run(OP.scale, true);
+    },
+    sampleRow(x: Parameters<Kernels['sampleRow']>[0]) {
+      // logits copied out to JavaScript memory (a prefill's): the reference, which gives the same draw
+      if (isF64(x.logits, x.weights) || arena.offset(x.logits) < 0 || arena.offset(x.weights) < 0) return ref.sampleRow(x);
+      set(ptr(x.logits, 'logits'), ptr(x.weights, 'weights'), x.V, x.invT, x.u);
+      return run(OP.sampleRow, false);
     },
   };
   // ops added to the interface after this backend: the reference kernel, on the same memory

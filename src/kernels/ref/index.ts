@@ -13,6 +13,7 @@ import {
 } from './layers.js';
 import { adamw, crossEntropyBackward, crossEntropyForward, scale, sumSquares } from './loss.js';
 import { matmulBackward, matmulForward } from './matmul.js';
+import { sampleRow } from './sample.js';
 import {
   qkBackward,
   qkForward,
@@ -59,6 +60,7 @@ export const refKernels: Kernels = Object.freeze({
   swigluBackward,
   softcapForward,
   softcapBackward,
+  sampleRow,
 });
 
 /** The reference backend: JavaScript heap memory, reclaimed by the garbage collector. */

@@ -290,6 +290,9 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
       set(ptr(x.dinp, 'dinp'), ptr(x.out, 'out'), ptr(x.dout, 'dout'), x.N, 1 / x.cap);
       pool.run(FN.softcapBackward, x.N >= PARALLEL_MIN);
     },
+    // one row, sequential walk: the reference loops on the same memory (a page samples one
+    // sequence at a time, and JavaScript's float64 loops are as fast as scalar wasm here)
+    sampleRow: (x) => refKernels.sampleRow(x),
   };
   return Object.freeze(k);
 }
