@@ -53,7 +53,7 @@ export { generateText, generateTexts, promptIds, sampleChars, type TextSampleOpt
 export { BatchDecoder, type DecoderSeq, type DecoderSeqOptions, type TokenChoice } from './generate/decoder.js';
 export { benchGenerate, GENERATE_BENCH_SHAPES, type GenerateBenchShape, type GenerateBenchResult, type GenerateBenchOptions } from './generate/bench.js';
 export { DecodeEngine, type GenerationRequest, type TokenEvent, type FinishReason, type EngineOptions } from './generate/engine.js';
-export { Sampler, validateSampling, topIndices, argmaxOf, logprobsOf, type SamplingOptions, type TokenLogprob } from './generate/sampler.js';
+export { Sampler, validateSampling, topIndices, argmaxOf, logprobsOf, type DrawKernels, type SamplingOptions, type TokenLogprob } from './generate/sampler.js';
 export { KVCache, prefill, prefillBatch, decodeStep, acquireCache, releaseCache, kvCacheFloats } from './generate/decode.js';
 export { TextStream, type StreamPiece } from './generate/stream.js';
 export { createBackend, KERNEL_KINDS, type BackendOptions, type KernelKind } from './kernels/create.js';
