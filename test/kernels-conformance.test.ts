@@ -71,7 +71,7 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
     shapes: [{ BT: 1, C: 1, OC: 1 }, { BT: 3, C: 17, OC: 5 }, { BT: 17, C: 3, OC: 9, nobias: 1 }, { BT: 13, C: 33, OC: 65 }, { BT: 66, C: 128, OC: 130 }, { BT: 64, C: 72, OC: 384, big: 1e4 }, { BT: 40, C: 1100, OC: 1030 }, // the last packs W in k-chunks
       // few rows take the matrix-vector path (decoding; wasm up to 8, native up to 32, in blocks of 4 rows x 4 or 2 weight rows): odd widths, threads, extreme values
       { BT: 1, C: 768, OC: 2307 }, { BT: 2, C: 5, OC: 3 }, { BT: 7, C: 130, OC: 65, nobias: 1 }, { BT: 8, C: 9, OC: 1001, big: 1e4 }, { BT: 3, C: 3, OC: 1 }, { BT: 1, C: 2049, OC: 13 },
-      { BT: 9, C: 1100, OC: 1030 }, { BT: 30, C: 47, OC: 1003, big: 1e4 }, { BT: 32, C: 768, OC: 67 }, { BT: 33, C: 65, OC: 131 }, { BT: 5, C: 16, OC: 6, nobias: 1 },
+      { BT: 9, C: 1100, OC: 1030 }, { BT: 30, C: 47, OC: 1003, big: 1e4 }, { BT: 16, C: 777, OC: 70 }, { BT: 12, C: 800, OC: 2305, big: 1e4 }, { BT: 15, C: 5, OC: 3 }, { BT: 32, C: 768, OC: 67 }, { BT: 33, C: 65, OC: 131 }, { BT: 5, C: 16, OC: 6, nobias: 1 },
       // a narrow output under many rows (a character-level LM head: edge tiles of one live column)
       { BT: 230, C: 37, OC: 65 }, { BT: 300, C: 129, OC: 100, nobias: 1, big: 1e4 }, { BT: 113, C: 5, OC: 1 }, { BT: 768, C: 128, OC: 65 },
       // native reads the rows of inp in place; a remainder of more than half a tile (57 = 32 + 25, or 3 x 16 + 9) stays a padded edge tile
