@@ -203,6 +203,21 @@ test('an inference model has no gradient buffers and generates the same as a tra
   assert.deepEqual([...generate(inf, [1, 2], 15, { temperature: 0 })], [...generate(full, [1, 2], 15, { temperature: 0 })]);
 });
 
+test('repeated generation on one model takes no new backend memory (decoders share their step buffers)', async () => {
+  const be = (await createBackend({ kernels: 'wasm', threads: 1 })) as Backend & { memoryBytes(): number; close?: () => void };
+  try {
+    const tok = CharTokenizer.fromText('abcdefghijklmnopqrstuvwxyz .,!?');
+    const m = model(be, 6, { ...CFG, vocabSize: tok.vocabSize });
+    const once = () => generateTexts(m, tok, { prompts: ['ab', 'cd', 'ef'], maxTokens: 8, temperature: 0.8, seed: 2 }).map((x) => x.text);
+    const first = once();
+    const peak = be.memoryBytes();
+    for (let i = 0; i < 5; i++) assert.deepEqual(once(), first);
+    assert.equal(be.memoryBytes(), peak, 'each call allocated persistent buffers');
+  } finally {
+    be.close?.();
+  }
+});
+
 test('text: stop strings end the text before them, across tokens; several prompts and samples batched', () => {
   const tok = CharTokenizer.fromText('abcdefghijklmnopqrstuvwxyz .,!?\nABCD');
   const m = model(refBackend, 6, { ...CFG, vocabSize: tok.vocabSize });

@@ -44,6 +44,27 @@ export interface DecoderSeqOptions extends SamplingOptions {
  */
 const PREFILL_ROWS = 2048;
 
+/**
+ * A decode step's logits (reused from step to step, see decodeStep's `out`) and the samplers'
+ * weights row, in the backend's memory so that its sampleRow kernel reads them in place. One pair
+ * per model, shared by all its decoders: a backend's buffers outside a scope are never freed, and
+ * every generateText call makes a decoder; they are used only inside a synchronous step(), so
+ * decoders cannot get in each other's way. The logits grow by doubling.
+ */
+interface StepBuffers {
+  weights: Float32Array;
+  logits: Float32Array | null;
+}
+const stepBufs = new WeakMap<GPT, StepBuffers>();
+function stepBuffers(model: GPT): StepBuffers {
+  let b = stepBufs.get(model);
+  if (!b) {
+    b = { weights: model.backend.allocF32(model.config.vocabSize), logits: null };
+    stepBufs.set(model, b);
+  }
+  return b;
+}
+
 interface Seq extends DecoderSeq {
   id: number;
   ctx: number[];
@@ -56,23 +77,20 @@ interface Seq extends DecoderSeq {
 
 /**
  * Decodes several sequences together: one batched forward per step over every live sequence, each with
- * its own KV cache and sampler.
+ * its own KV cache and sampler. Make it and step it outside any backend.scope: its caches and step
+ * buffers are the backend's persistent memory.
  */
 export class BatchDecoder {
   private nextId = 0;
   private readonly live = new Set<Seq>();
-  /**
-   * The decode step's logits, reused from step to step (see decodeStep's `out`), in the backend's
-   * memory so that its sampleRow kernel reads them in place; grown by doubling (a backend's
-   * buffers outside a scope are never freed).
-   */
-  private logitsBuf: Float32Array | null = null;
   /** The samplers' draws run on the model's backend (see Sampler's DrawKernels). */
   private readonly draw: DrawKernels;
+  private readonly bufs: StepBuffers;
 
   constructor(readonly model: GPT) {
     check(!model.training, 'decoding runs in evaluation mode: call model.train(null) first');
-    this.draw = { kernels: model.backend.kernels, weights: model.backend.allocF32(model.config.vocabSize) };
+    this.bufs = stepBuffers(model);
+    this.draw = { kernels: model.backend.kernels, weights: this.bufs.weights };
   }
 
   /** Sequences added and not removed. */
@@ -123,8 +141,9 @@ export class BatchDecoder {
     const batch = list.filter((s) => s.cache && s.cache.length < blockSize);
     const full = list.filter((s) => s.cache && s.cache.length >= blockSize);
     if (batch.length > 0) {
-      if (!this.logitsBuf || this.logitsBuf.length < batch.length * V) this.logitsBuf = this.model.backend.allocF32(Math.max(batch.length, 2 * (this.logitsBuf?.length ?? 0) / V) * V);
-      const logits = decodeStep(this.model, batch.map((s) => s.cache!), batch.map((s) => s.ctx[s.ctx.length - 1]!), this.logitsBuf);
+      const b = this.bufs;
+      if (!b.logits || b.logits.length < batch.length * V) b.logits = this.model.backend.allocF32(Math.max(batch.length, 2 * (b.logits?.length ?? 0) / V) * V);
+      const logits = decodeStep(this.model, batch.map((s) => s.cache!), batch.map((s) => s.ctx[s.ctx.length - 1]!), b.logits);
       batch.forEach((s, i) => rows.set(s, { logits, off: i * V }));
     }
     // past the block size the window slides: every position moves, so the cache is rebuilt
