@@ -63,8 +63,12 @@ static void pack_b(int kc, int nc, const float *B, ptrdiff_t rsb, ptrdiff_t csb,
   }
 }
 
-/* acc = A panel (kc x MR) times B panel (kc x NR); then C = acc (+ bias) or C += acc. */
-static inline __attribute__((always_inline)) void ukernel(int kc, const float *restrict ap, const float *restrict bp, float *restrict c, ptrdiff_t ldc, int add, const float *bias) {
+/*
+ * acc = A (MR x kc, element (i, k) at a[i * ris + k * kst]) times B panel (kc x NR); then
+ * C = acc (+ bias) or C += acc. A packed panel is ris = 1, kst = MR; A read in place (its rows
+ * contiguous, lda apart) is ris = lda, kst = 1. Callers pass constants where they have them.
+ */
+static inline __attribute__((always_inline)) void ukernel(int kc, const float *restrict a, ptrdiff_t ris, ptrdiff_t kst, const float *restrict bp, float *restrict c, ptrdiff_t ldc, int add, const float *bias) {
   V acc[MR][NV];
   if (add == 2) /* C's tile is read at the end and is not in cache: ask for it now */
 #pragma GCC unroll 32
@@ -81,11 +85,11 @@ static inline __attribute__((always_inline)) void ukernel(int kc, const float *r
     for (int v = 0; v < NV; v++) b[v] = *(const V *)(bp + v * VW);
 #pragma GCC unroll 32
     for (int i = 0; i < MR; i++) {
-      float ai = ap[i]; /* scalar * vector: a broadcast (an embedded {1toN} operand on AVX-512) */
+      float ai = a[i * ris]; /* scalar * vector: a broadcast (an embedded {1toN} operand on AVX-512) */
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[i][v] += ai * b[v];
     }
-    ap += MR;
+    a += kst;
     bp += NR;
   }
   if (add) {
@@ -110,13 +114,13 @@ static inline __attribute__((always_inline)) void ukernel(int kc, const float *r
 }
 
 static __attribute__((noinline)) void ukernel_full(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc, int add, const float *bias) {
-  ukernel(kc, ap, bp, c, ldc, add, bias);
+  ukernel(kc, ap, 1, MR, bp, c, ldc, add, bias);
 }
 
 /* An edge tile (mr < MR or nr < NR): the kernel into a local tile, then the valid part out. */
 static void ukernel_edge(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc, int add, const float *bias, int mr, int nr) {
   float tile[MR * NR] __attribute__((aligned(64)));
-  ukernel(kc, ap, bp, tile, NR, 0, NULL);
+  ukernel(kc, ap, 1, MR, bp, tile, NR, 0, NULL);
   for (int i = 0; i < mr; i++) {
     float *ci = c + i * ldc;
     const float *ti = tile + i * NR;
@@ -142,38 +146,8 @@ static void ukernel_edge(int kc, const float *ap, const float *bp, float *c, ptr
 #endif
 
 /* ukernel with A's MR rows read in place (row i at a + i * lda), full tiles only. */
-static __attribute__((noinline)) void ukernel_rows(int kc, const float *restrict a, ptrdiff_t lda, const float *restrict bp, float *restrict c, ptrdiff_t ldc, int add, const float *bias) {
-  V acc[MR][NV];
-  if (add == 2) /* C's tile is read at the end and is not in cache: ask for it now */
-#pragma GCC unroll 32
-    for (int i = 0; i < MR; i++)
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; v++) __builtin_prefetch(c + i * ldc + v * VW, 1, 3);
-#pragma GCC unroll 32
-  for (int i = 0; i < MR; i++)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) acc[i][v] = (V){0};
-  for (int k = 0; k < kc; k++) {
-    V b[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) b[v] = *(const V *)(bp + v * VW);
-#pragma GCC unroll 32
-    for (int i = 0; i < MR; i++) {
-      float ai = a[i * lda + k];
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; v++) acc[i][v] += ai * b[v];
-    }
-    bp += NR;
-  }
-#pragma GCC unroll 32
-  for (int i = 0; i < MR; i++)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) {
-      Vu *ci = (Vu *)(c + i * ldc + v * VW);
-      if (add) *ci += acc[i][v];
-      else if (bias) *ci = acc[i][v] + *(const Vu *)(bias + v * VW);
-      else *ci = acc[i][v];
-    }
+static __attribute__((noinline)) void ukernel_rows(int kc, const float *a, ptrdiff_t lda, const float *bp, float *c, ptrdiff_t ldc, int add, const float *bias) {
+  ukernel(kc, a, lda, 1, bp, c, ldc, add, bias);
 }
 
 /* C[i][j] (+)= sum over kc of A[i][k] B[k][j] for mc rows and columns j0..n-1, as dots along k (csa == rsb == 1). */

@@ -210,7 +210,7 @@ export function nativeKernels(name: string, ref: Kernels, arena: NativeArena, ru
     },
     sampleRow(x: Parameters<Kernels['sampleRow']>[0]) {
       // logits copied out to JavaScript memory (a prefill's): the reference, which gives the same draw
-      if (isF64(x.logits, x.weights) || arena.offset(x.logits) < 0 || arena.offset(x.weights) < 0) return ref.sampleRow(x);
+      if (isF64(x.logits, x.weights) || !arena.owns(x.logits) || !arena.owns(x.weights)) return ref.sampleRow(x);
       set(ptr(x.logits, 'logits'), ptr(x.weights, 'weights'), x.V, x.invT, x.u);
       return run(OP.sampleRow, false);
     },
