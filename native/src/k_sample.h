@@ -41,18 +41,9 @@ static double k_sample_row(const double *a, char *base, int nth) {
   float *w = F(1);
   int n = a[2];
   double invT = a[3], u = a[4];
-  /* the max, VW lanes at a time; NaN never wins (its compares are false), as in the reference */
-  typedef int32_t VM __attribute__((vector_size(VW * 4)));
-  V mv = (V){0} - INFINITY;
-  int q = 0;
-  for (; q + VW <= n; q += VW) {
-    V zv = *(const Vu *)(z + q);
-    VM gt = zv > mv;
-    mv = (V)(((VM)zv & gt) | ((VM)mv & ~gt));
-  }
-  float mx = -INFINITY;
-  for (int l = 0; l < VW; l++) mx = mv[l] > mx ? mv[l] : mx;
-  for (; q < n; q++) mx = z[q] > mx ? z[q] : mx;
+  float mx = -INFINITY; /* NaN never wins (its compares are false), as in the reference */
+#pragma omp simd reduction(max : mx)
+  for (int q = 0; q < n; q++) mx = z[q] > mx ? z[q] : mx;
   VD acc = {0};
   int i = 0;
   for (; i + VDN <= n; i += VDN) {
