@@ -4,12 +4,15 @@
  * kind the best step's total, the least disturbed on a shared machine, and the step's median and
  * best wall time beside their sum (the rest is JavaScript).
  *
- *   node dist/bench/decode-profile.js [--threads 1] [--n 16] [--preset gpt2|baby]
+ * The products read the weights packed for decoding (packDecodeWeights, as the server does)
+ * unless --packed off.
+ *
+ *   node dist/bench/decode-profile.js [--threads 1] [--n 16] [--preset gpt2|baby] [--packed on|off]
  */
 import { parseArgs } from 'node:util';
-import { acquireCache, createBackend, decodeStep, GENERATE_BENCH_SHAPES, GPT, prefill, Rng, type Backend } from '../src/index.js';
+import { acquireCache, createBackend, decodeStep, GENERATE_BENCH_SHAPES, GPT, packDecodeWeights, prefill, Rng, type Backend } from '../src/index.js';
 
-const { values } = parseArgs({ options: { preset: { type: 'string', default: 'gpt2' }, threads: { type: 'string', default: '1' }, n: { type: 'string', default: '16' } } });
+const { values } = parseArgs({ options: { preset: { type: 'string', default: 'gpt2' }, threads: { type: 'string', default: '1' }, n: { type: 'string', default: '16' }, packed: { type: 'string', default: 'on' } } });
 const shape = GENERATE_BENCH_SHAPES[values.preset as keyof typeof GENERATE_BENCH_SHAPES];
 if (!shape) throw new Error(`--preset must be one of ${Object.keys(GENERATE_BENCH_SHAPES).join(', ')}`);
 const N = Number(values.n);
@@ -25,7 +28,7 @@ for (const [name, f] of Object.entries(real)) {
   timed[name] = (x: { C?: number; OC?: number }) => {
     const t = performance.now();
     const r = (f as (x: unknown) => unknown).call(real, x);
-    const key = name === 'matmulForward' ? `${name} ${x.C}x${x.OC}` : name;
+    const key = name === 'matmulForward' || name === 'matmulPacked' ? `${name} ${x.C}x${x.OC}` : name;
     const e = acc.get(key) ?? { ms: new Array<number>(ROUNDS).fill(0), calls: 0 };
     e.ms[round]! += performance.now() - t;
     e.calls++;
@@ -41,12 +44,13 @@ const caches = Array.from({ length: N }, (_, k) => {
   prefill(model, c, Array.from({ length: 16 }, (_, i) => (i * 37 + k * 101) % V));
   return c;
 });
+const packs = values.packed === 'off' ? null : packDecodeWeights(model);
 acc.clear();
 const out = new Float32Array(N * V);
 const steps: number[] = [];
 for (round = 0; round < ROUNDS; round++) {
   const t = performance.now();
-  decodeStep(model, caches, caches.map((_, i) => (i * 7 + 5) % V), out);
+  decodeStep(model, caches, caches.map((_, i) => (i * 7 + 5) % V), out, packs);
   steps.push(performance.now() - t);
   for (const c of caches) c.length = 16;
 }

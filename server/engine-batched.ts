@@ -25,7 +25,8 @@ export class BatchedEngine implements DecodeEngine {
   private readonly scorer: RecomputeEngine;
 
   constructor(model: GPT, maxSequences: number) {
-    this.lib = new LibEngine(model, { maxSequences });
+    // the served weights never change, so decode steps read a copy packed for the kernels (packed.ts)
+    this.lib = new LibEngine(model, { maxSequences, packWeights: true });
     this.scorer = new RecomputeEngine(model);
   }
 

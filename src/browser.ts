@@ -50,7 +50,8 @@ export { trainLoop, estimateLoss, NonFiniteLossError, type TrainableModel, type 
 export { progressBar, progressLine, formatDuration, lossCurveSvg, type ProgressInfo, type CurvePoint } from './train/report.js';
 export { letterWords, wordList, wordShare, medianOf, type WordShare } from './generate/word-share.js';
 export { generateText, generateTexts, promptIds, sampleChars, type TextSampleOptions, type TextBatchOptions, type TextSample } from './generate/text.js';
-export { BatchDecoder, type DecoderSeq, type DecoderSeqOptions, type TokenChoice } from './generate/decoder.js';
+export { BatchDecoder, type BatchDecoderOptions, type DecoderSeq, type DecoderSeqOptions, type TokenChoice } from './generate/decoder.js';
+export { packDecodeWeights } from './generate/packed.js';
 export { benchGenerate, GENERATE_BENCH_SHAPES, type GenerateBenchShape, type GenerateBenchResult, type GenerateBenchOptions } from './generate/bench.js';
 export { DecodeEngine, type GenerationRequest, type TokenEvent, type FinishReason, type EngineOptions } from './generate/engine.js';
 export { Sampler, validateSampling, topIndices, argmaxOf, logprobsOf, type DrawKernels, type SamplingOptions, type TokenLogprob } from './generate/sampler.js';

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   type Backend, BatchDecoder, CharTokenizer, DecodeEngine, GPT, Rng, Sampler, type SamplingOptions, type TokenEvent, createBackend, generate, generateText, generateTexts,
-  logprobsOf, noGrad, refBackend, topIndices,
+  Tensor, logprobsOf, noGrad, ops, packDecodeWeights, refBackend, topIndices,
 } from '../src/index.js';
 import { acquireCache, prefill, prefillBatch, releaseCache } from '../src/generate/decode.js';
 import { NATIVE_BUILT } from './native-helpers.js';
@@ -54,8 +54,8 @@ function recompute(m: GPT, prompt: number[], n: number, sampling: SamplingOption
 }
 
 /** Runs requests through one engine; tokens and full log-probability rows per sequence. */
-function viaEngine(m: GPT, reqs: { prompt: number[]; n: number; sampling: SamplingOptions; joinAt?: number }[], maxSequences = 8) {
-  const e = new DecodeEngine(m, { maxSequences });
+function viaEngine(m: GPT, reqs: { prompt: number[]; n: number; sampling: SamplingOptions; joinAt?: number }[], maxSequences = 8, packWeights = false) {
+  const e = new DecodeEngine(m, { maxSequences, packWeights });
   const V = m.config.vocabSize;
   const out = reqs.map(() => ({ tokens: [] as number[], logprobs: [] as Float64Array[], finish: '' }));
   const ids = new Map<number, number>();
@@ -146,6 +146,31 @@ for (const [label, p] of backends) {
       });
       for (const c of [...batch, ...alone]) releaseCache(c);
     }
+  });
+
+  test(`packed weights (${label}): 17 sequences decoded from the packed copy equal recomputation; a re-pack follows new weights`, async () => {
+    // widths that are not multiples of any panel (12, 24, 48): 48 x 144, 48 x 192, 192 x 48, 48 x 101
+    const m = model(await p, 4, { vocabSize: 101, blockSize: 24, nLayer: 2, nHead: 4, nEmbd: 48, bias: true });
+    const reqs = Array.from({ length: 17 }, (_, i) => ({ prompt: [i % 101, (i * 7 + 3) % 101], n: 6, sampling: i % 2 ? { temperature: 0.9, seed: i } : { temperature: 0 } }));
+    for (const round of [0, 1]) {
+      if (round === 1) for (let i = 0; i < m.params.data.length; i += 3) m.params.data[i] = -m.params.data[i]!; // new weights: a new engine packs them again
+      const got = viaEngine(m, reqs, 17, true);
+      reqs.forEach((r, i) => {
+        const want = recompute(m, r.prompt, r.n, r.sampling);
+        assert.deepEqual(got[i]!.tokens, want.tokens, `round ${round}, sequence ${i}`);
+        // 2e-4: this wider model's float32 rounding between the decode and forward paths reaches
+        // 5.3e-5 on wasm too, whose panel is 1 (no packing); a wrong packing is off by whole units
+        closeRows(got[i]!.logprobs, want.logprobs, 2e-4, `round ${round}, sequence ${i}`);
+      });
+    }
+    const packed = packDecodeWeights(m)!;
+    assert.equal(packed.size, 2 * 4 + 1);
+    const w = packed.get('h.0.mlp.c_fc.weight')!;
+    assert.deepEqual([w.C, w.OC, w.P], [48, 192, m.backend.kernels.packPanel]);
+    if (w.P === 1) assert.equal(w.data, m.params.get('h.0.mlp.c_fc.weight').data, 'panel 1: the weight itself, no copy');
+    // a gradient cannot flow through the snapshot
+    const x = new Tensor(m.backend.allocF32(48), [1, 48], m.backend, true);
+    assert.throws(() => ops.linearPacked(x, w, null), /no backward pass: call it inside noGrad/);
   });
 
   test(`batched sequences (${label}): joining, leaving and queued ones equal each run alone`, async () => {

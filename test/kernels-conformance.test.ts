@@ -6,7 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Backend, type KernelOp, type Kernels, KERNEL_OPS, Rng, createBackend, ops, refBackend, refKernels } from '../src/index.js';
+import { type Backend, type KernelOp, type Kernels, KERNEL_OPS, Rng, createBackend, ops, packedFloats, refBackend, refKernels } from '../src/index.js';
 import { NATIVE_BUILT, nativeVariantsHere } from './native-helpers.js';
 
 type Args<K extends KernelOp> = Parameters<Kernels[K]>[0];
@@ -83,6 +83,23 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
       bias: nobias ? null : m.rand(OC, r),
       BT, C, OC,
     }),
+  },
+  // P: the native variants' panels (portable 12, avx2 24, avx512 48: their fast paths), the
+  // weight's own layout (1, the wasm and reference panel) and an odd width (the reference path)
+  packWeight: {
+    shapes: [{ C: 1, OC: 1, P: 12 }, { C: 5, OC: 3, P: 48 }, { C: 17, OC: 49, P: 48 }, { C: 33, OC: 96, P: 48 }, { C: 130, OC: 25, P: 24 }, { C: 9, OC: 1001, P: 12 }, { C: 300, OC: 770, P: 48 }, { C: 7, OC: 13, P: 1 }, { C: 7, OC: 13, P: 5 }],
+    make: ({ C, OC, P }, m, r) => ({ out: m.rand(packedFloats(C, OC, P), r), weight: m.rand(OC * C, r), C, OC, P }),
+  },
+  matmulPacked: {
+    shapes: [{ BT: 1, C: 1, OC: 1, P: 48 }, { BT: 2, C: 5, OC: 3, P: 48 }, { BT: 16, C: 130, OC: 97, P: 48 }, { BT: 9, C: 17, OC: 48, P: 48, nobias: 1 }, { BT: 13, C: 768, OC: 2307, P: 48, big: 1 }, { BT: 32, C: 33, OC: 1001, P: 48 },
+      { BT: 8, C: 64, OC: 50, P: 48, scale: 1e4 }, { BT: 1, C: 3072, OC: 70, P: 48 }, { BT: 5, C: 7, OC: 25, P: 24 }, { BT: 16, C: 300, OC: 770, P: 24, big: 1 }, { BT: 4, C: 9, OC: 23, P: 24, nobias: 1 },
+      { BT: 3, C: 17, OC: 13, P: 12 }, { BT: 17, C: 130, OC: 1001, P: 12, big: 1 }, { BT: 6, C: 40, OC: 13, P: 1 }, { BT: 40, C: 40, OC: 130, P: 1 }, { BT: 3, C: 11, OC: 13, P: 5 }],
+    make: ({ BT, C, OC, P, nobias, scale }, m, r) => {
+      const weight = m.rand(OC * C, r, scale ?? 1);
+      const packed = m.zeros(packedFloats(C, OC, P));
+      refKernels.packWeight({ out: packed, weight, C, OC, P });
+      return { out: m.rand(BT * OC, r), inp: m.rand(BT * C, r), packed, bias: nobias ? null : m.rand(OC, r), BT, C, OC, P };
+    },
   },
   matmulBackward: {
     shapes: [{ BT: 1, C: 1, OC: 1 }, { BT: 3, C: 17, OC: 5 }, { BT: 17, C: 3, OC: 9, partial: 1 }, { BT: 13, C: 33, OC: 65 }, { BT: 66, C: 128, OC: 130 }, { BT: 70, C: 64, OC: 65, partial: 2 }, { BT: 70001, C: 9, OC: 7 }], // the last packs in batch chunks
@@ -371,6 +388,15 @@ for (const v of nativeVariants)
 
 after(async () => {
   for (const [, p] of backends) (await p as { close?: () => void }).close?.();
+});
+
+test('kernels conformance: every backend packs weights in panels the cases above cover', async () => {
+  for (const [label, p] of backends) assert.ok([1, 12, 24, 48].includes((await p).kernels.packPanel), `${label}: packPanel ${(await p).kernels.packPanel}`);
+  const panels = new Map([['portable', 12], ['avx2', 24], ['avx512', 48]]);
+  for (const [label, p] of backends) {
+    const v = /^native (\w+),/.exec(label)?.[1];
+    if (v) assert.equal((await p).kernels.packPanel, panels.get(v), label);
+  }
 });
 
 test('kernels conformance: native kernels built here', { skip: NATIVE_BUILT ? false : 'the native addon is not built (npm run build:native)' }, () => {

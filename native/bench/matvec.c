@@ -2,7 +2,8 @@
  * The decode step's weight products alone, on the gpt2 shape (12 layers of qkv 768x2304,
  * attn proj 768x768, fc 768x3072, fc proj 3072x768, then the 768x50257 head), each layer with its
  * own weights so they come from memory as in a real step. Prints ms per product kind and GFLOP/s
- * at BT rows.   cc -O3 -march=native -fopenmp-simd -ffp-contract=fast -pthread \
+ * at BT rows, for W as it is (matvec, k_decode.h) and packed for decoding (k_packed.h), the two
+ * alternating within each round.   cc -O3 -march=native -fopenmp-simd -ffp-contract=fast -pthread \
  *   native/bench/matvec.c -o /tmp/mvb -lm && /tmp/mvb 16 1   (rows, threads)
  */
 #define _GNU_SOURCE
@@ -63,33 +64,56 @@ int main(int argc, char **argv) {
   enum { NL = 12 };
   const int Cs[5] = {768, 768, 768, 3072, 768}, OCs[5] = {2304, 768, 3072, 768, 50257};
   const char *names[5] = {"qkv", "proj", "fc", "fcproj", "head"};
-  float *w[5][NL], *b[5];
+  float *w[5][NL], *wp[5][NL], *b[5];
   for (int k = 0; k < 5; k++) {
-    for (int l = 0; l < (k == 4 ? 1 : NL); l++) { w[k][l] = alloc64((size_t)Cs[k] * OCs[k]); fill(w[k][l], (size_t)Cs[k] * OCs[k], k * 100 + l); }
+    for (int l = 0; l < (k == 4 ? 1 : NL); l++) {
+      w[k][l] = alloc64((size_t)Cs[k] * OCs[k]); fill(w[k][l], (size_t)Cs[k] * OCs[k], k * 100 + l);
+      wp[k][l] = alloc64((size_t)Cs[k] * ((OCs[k] + PK_W - 1) / PK_W * PK_W));
+      PackJob pj = {wp[k][l], w[k][l], Cs[k], OCs[k]};
+      pool_run(pack_chunk, &pj, nth, nth);
+    }
     b[k] = alloc64(OCs[k]); fill(b[k], OCs[k], 7);
   }
   float *x = alloc64((size_t)BT * 3072), *out = alloc64((size_t)BT * 50257);
   fill(x, (size_t)BT * 3072, 3);
-  double t[5][64] = {{0}};
-  for (int r = 0; r < rounds; r++)
-    for (int l = 0; l < NL; l++)
-      for (int k = 0; k < 5; k++) {
-        if (k == 4 && l != NL - 1) continue;
-        double t0 = now();
-        matvec(out, x, w[k][k == 4 || hot ? 0 : l], k == 4 ? NULL : b[k], BT, Cs[k], OCs[k], nth);
-        t[k][r] += now() - t0;
-      }
-  double total = 0;
-  for (int k = 0; k < 5; k++) {
-    double s[64]; for (int r = 0; r < rounds; r++) s[r] = t[k][r];
-    for (int i = 0; i < rounds; i++) for (int j = i + 1; j < rounds; j++) if (s[j] < s[i]) { double q = s[i]; s[i] = s[j]; s[j] = q; }
-    double m = s[rounds / 2], fl = 2.0 * BT * Cs[k] * OCs[k] * (k == 4 ? 1 : NL);
-    total += m;
-    printf("%-7s %7.2f ms  %6.1f GFLOP/s  %5.1f GB/s\n", names[k], m, fl / m / 1e6, 4.0 * Cs[k] * OCs[k] * (k == 4 ? 1 : NL) / m / 1e6);
+  if (rounds > 64) rounds = 64;
+  double t[2][5][64] = {{{0}}};
+  float *out2 = alloc64((size_t)BT * 50257);
+  for (int k = 0; k < 5; k++) { /* the two layouts agree */
+    matvec(out, x, w[k][0], b[k], BT, Cs[k], OCs[k], nth);
+    PackedJob pj = {out2, x, wp[k][0], b[k], BT, Cs[k], OCs[k]};
+    pool_run(packed_chunk, &pj, nth, nth);
+    double md = 0;
+    for (size_t i = 0; i < (size_t)BT * OCs[k]; i++) md = fmax(md, fabs(out[i] - out2[i]));
+    if (md > 1e-4) { printf("%s: packed and matvec differ by %g\n", names[k], md); return 1; }
   }
-  double tot[64];
-  for (int r = 0; r < rounds; r++) { tot[r] = 0; for (int k = 0; k < 5; k++) tot[r] += t[k][r]; }
-  for (int i = 0; i < rounds; i++) for (int j = i + 1; j < rounds; j++) if (tot[j] < tot[i]) { double q = tot[i]; tot[i] = tot[j]; tot[j] = q; }
-  printf("BT=%d nth=%d: all products: sum of medians %.2f ms, best round %.2f, median round %.2f\n", BT, nth, total, tot[0], tot[rounds / 2]);
+  for (int r = 0; r < rounds; r++)
+    for (int m = 0; m < 2; m++)
+      for (int l = 0; l < NL; l++)
+        for (int k = 0; k < 5; k++) {
+          if (k == 4 && l != NL - 1) continue;
+          int li = k == 4 || hot ? 0 : l;
+          double t0 = now();
+          if (m == 0) matvec(out, x, w[k][li], k == 4 ? NULL : b[k], BT, Cs[k], OCs[k], nth);
+          else {
+            PackedJob pj = {out, x, wp[k][li], k == 4 ? NULL : b[k], BT, Cs[k], OCs[k]};
+            pool_run(packed_chunk, &pj, nth, nth);
+          }
+          t[m][k][r] += now() - t0;
+        }
+  for (int m = 0; m < 2; m++) {
+    double total = 0;
+    for (int k = 0; k < 5; k++) {
+      double s[64]; for (int r = 0; r < rounds; r++) s[r] = t[m][k][r];
+      for (int i = 0; i < rounds; i++) for (int j = i + 1; j < rounds; j++) if (s[j] < s[i]) { double q = s[i]; s[i] = s[j]; s[j] = q; }
+      double md = s[rounds / 2], fl = 2.0 * BT * Cs[k] * OCs[k] * (k == 4 ? 1 : NL);
+      total += md;
+      printf("%-6s %-7s %7.2f ms  %6.1f GFLOP/s  %5.1f GB/s\n", m ? "packed" : "matvec", names[k], md, fl / md / 1e6, 4.0 * Cs[k] * OCs[k] * (k == 4 ? 1 : NL) / md / 1e6);
+    }
+    double tot[64];
+    for (int r = 0; r < rounds; r++) { tot[r] = 0; for (int k = 0; k < 5; k++) tot[r] += t[m][k][r]; }
+    for (int i = 0; i < rounds; i++) for (int j = i + 1; j < rounds; j++) if (tot[j] < tot[i]) { double q = tot[i]; tot[i] = tot[j]; tot[j] = q; }
+    printf("%s BT=%d nth=%d: all products: sum of medians %.2f ms, best round %.2f, median round %.2f\n", m ? "packed" : "matvec", BT, nth, total, tot[0], tot[rounds / 2]);
+  }
   return 0;
 }

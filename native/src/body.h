@@ -52,6 +52,7 @@ static inline float dotf(const float *x, const float *y, int n) {
 #include "k_decode.h"
 #include "k_modern.h"
 #include "k_sample.h"
+#include "k_packed.h"
 
 const KernelTable VARIANT_TABLE = {
   VARIANT_NAME,
@@ -87,5 +88,8 @@ const KernelTable VARIANT_TABLE = {
     [OP_SOFTCAP_FWD] = k_softcap_fwd,
     [OP_SOFTCAP_BWD] = k_softcap_bwd,
     [OP_SAMPLE_ROW] = k_sample_row,
+    [OP_PACK_PANEL] = k_pack_panel,
+    [OP_PACK_WEIGHT] = k_pack_weight,
+    [OP_MATMUL_PACKED] = k_matmul_packed,
   },
 };

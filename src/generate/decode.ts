@@ -17,7 +17,7 @@
 import { check } from '../core/errors.js';
 import type { Buf } from '../kernels/types.js';
 import type { GPT } from '../model/gpt.js';
-import { attention } from '../tensor/ops.js';
+import { type PackedWeight, attention } from '../tensor/ops.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 
 /** One sequence's cached keys and values: per layer (blockSize, C) each, rows = positions. */
@@ -186,9 +186,10 @@ export function prefillBatch(model: GPT, caches: readonly KVCache[], prompts: re
  * read once per step, not once per sequence. Returns the logits (N, V), copied out: into `out`
  * (its first N x V floats) when given, else into a new array. A caller that steps again and again
  * passes the same `out`: a fresh 16 x 50,257-float array each step cost 20-30 ms of page faults
- * on the 2-core container, more than half the step's compute.
+ * on the 2-core container, more than half the step's compute. `packed` (packDecodeWeights, as of
+ * the current weights): the products read those copies, which the fast kernels stream faster.
  */
-export function decodeStep(model: GPT, caches: readonly KVCache[], tokens: readonly number[], out?: Float32Array): Float32Array {
+export function decodeStep(model: GPT, caches: readonly KVCache[], tokens: readonly number[], out?: Float32Array, packed?: ReadonlyMap<string, PackedWeight> | null): Float32Array {
   const { blockSize, nLayer, nHead, nEmbd: C } = model.config;
   const N = tokens.length;
   check(N >= 1 && caches.length === N, `decodeStep needs one cache per token, got ${caches.length} for ${N}`);
@@ -196,7 +197,7 @@ export function decodeStep(model: GPT, caches: readonly KVCache[], tokens: reado
   const be = model.backend;
   const k = be.kernels;
   const logits = be.scope(() =>
-    noGrad(() => {
+    noGrad(() => model.withPacked(packed ?? null, () => {
       const ids = be.allocI32(N);
       ids.set(tokens);
       const pos = new Int32Array(N);
@@ -224,7 +225,7 @@ export function decodeStep(model: GPT, caches: readonly KVCache[], tokens: reado
       const o = out.subarray(0, head.length);
       o.set(head);
       return o;
-    }),
+    })),
   );
   for (const c of caches) c.length++;
   return logits;

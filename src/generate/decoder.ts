@@ -8,7 +8,9 @@
 import { check } from '../core/errors.js';
 import type { GPT } from '../model/gpt.js';
 import { noGrad } from '../tensor/tensor.js';
+import type { PackedWeight } from '../tensor/ops.js';
 import { type KVCache, acquireCache, decodeStep, prefill, prefillBatch, releaseCache } from './decode.js';
+import { packDecodeWeights } from './packed.js';
 import { type DrawKernels, Sampler, type SamplingOptions, type TokenLogprob, logprobsOf, validateSampling } from './sampler.js';
 
 /** One sequence of a BatchDecoder (opaque). */
@@ -36,6 +38,17 @@ export interface TokenChoice {
 export interface DecoderSeqOptions extends SamplingOptions {
   /** Log-probabilities of each token with this many alternatives (absent: none; 0: the token's only). */
   logprobs?: number;
+}
+
+/** Options of a BatchDecoder. */
+export interface BatchDecoderOptions {
+  /**
+   * Decode steps read a copy of the linear weights packed for the backend (packed.ts), made when
+   * the decoder is: faster steps for a long-lived decoder (a server), at the cost of one pass over
+   * the weights and, on the native kernels, a second copy of them. The weights must not change
+   * while the decoder runs. Default false.
+   */
+  packWeights?: boolean;
 }
 
 /**
@@ -86,10 +99,16 @@ export class BatchDecoder {
   /** The samplers' draws run on the model's backend (see Sampler's DrawKernels). */
   private readonly draw: DrawKernels;
   private readonly bufs: StepBuffers;
+  /** The packed weights decode steps read (null: the weights as they are). */
+  private readonly packed: ReadonlyMap<string, PackedWeight> | null;
 
-  constructor(readonly model: GPT) {
+  constructor(
+    readonly model: GPT,
+    opts: BatchDecoderOptions = {},
+  ) {
     check(!model.training, 'decoding runs in evaluation mode: call model.train(null) first');
     this.bufs = stepBuffers(model);
+    this.packed = opts.packWeights ? packDecodeWeights(model) : null;
     this.draw = { kernels: model.backend.kernels, weights: this.bufs.weights };
   }
 
@@ -143,7 +162,7 @@ export class BatchDecoder {
     if (batch.length > 0) {
       const b = this.bufs;
       if (!b.logits || b.logits.length < batch.length * V) b.logits = this.model.backend.allocF32(Math.max(batch.length, 2 * (b.logits?.length ?? 0) / V) * V);
-      const logits = decodeStep(this.model, batch.map((s) => s.cache!), batch.map((s) => s.ctx[s.ctx.length - 1]!), b.logits);
+      const logits = decodeStep(this.model, batch.map((s) => s.cache!), batch.map((s) => s.ctx[s.ctx.length - 1]!), b.logits, this.packed);
       batch.forEach((s, i) => rows.set(s, { logits, off: i * V }));
     }
     // past the block size the window slides: every position moves, so the cache is rebuilt

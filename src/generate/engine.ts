@@ -63,6 +63,8 @@ export interface EngineOptions {
    * floats); more wait in a queue and join as others finish. Default 8.
    */
   maxSequences?: number;
+  /** Decode from a packed copy of the weights (BatchDecoderOptions.packWeights). Default false. */
+  packWeights?: boolean;
 }
 
 interface Seq {
@@ -93,7 +95,7 @@ export class DecodeEngine {
   ) {
     this.maxSequences = opts.maxSequences ?? 8;
     check(Number.isInteger(this.maxSequences) && this.maxSequences >= 1, `maxSequences must be a whole number ≥ 1, got ${opts.maxSequences}`);
-    this.decoder = new BatchDecoder(model);
+    this.decoder = new BatchDecoder(model, { packWeights: opts.packWeights === true });
   }
 
   /** Sequences queued or running (0: nothing left to step). */

@@ -43,6 +43,33 @@ export interface MatmulForwardArgs {
   C: number;
   OC: number;
 }
+/**
+ * Arguments of Kernels.packWeight: a weight (OC, C) rearranged for matmulPacked, in panels of P
+ * output columns, k-major: out[(p * C + k) * P + j] = weight[p * P + j][k], and 0 where
+ * p * P + j >= OC. out holds packedFloats(C, OC, P) floats.
+ */
+export interface PackWeightArgs {
+  out: Buf; // (ceil(OC / P), C, P)
+  weight: Buf; // (OC, C)
+  C: number;
+  OC: number;
+  P: number;
+}
+/** Arguments of Kernels.matmulPacked: out = inp @ weight^T + bias, with weight as packWeight left it. */
+export interface MatmulPackedArgs {
+  out: Buf; // (BT, OC)
+  inp: Buf; // (BT, C)
+  packed: Buf; // packWeight's out for the same C, OC and P
+  bias: Buf | null; // (OC)
+  BT: number;
+  C: number;
+  OC: number;
+  P: number;
+}
+/** Floats a weight of (OC, C) takes packed in panels of P columns (the last panel zero-padded). */
+export function packedFloats(C: number, OC: number, P: number): number {
+  return Math.ceil(OC / P) * P * C;
+}
 /** Arguments of Kernels.matmulBackward: the gradients of inp, weight and bias (each may be skipped). */
 export interface MatmulBackwardArgs {
   dinp: Buf | null; // (BT, C)   += dout @ weight
@@ -331,6 +358,8 @@ export const KERNEL_OPS = [
   'encoderBackward',
   'matmulForward',
   'matmulBackward',
+  'packWeight',
+  'matmulPacked',
   'layernormForward',
   'layernormBackward',
   'attentionForward',
@@ -368,10 +397,19 @@ export type KernelOp = (typeof KERNEL_OPS)[number];
  */
 export interface Kernels {
   readonly name: string;
+  /**
+   * The panel width P that matmulPacked is fastest with on these kernels (its register tile's
+   * width); every backend accepts any P >= 1.
+   */
+  readonly packPanel: number;
   encoderForward(a: EncoderForwardArgs): void;
   encoderBackward(a: EncoderBackwardArgs): void;
   matmulForward(a: MatmulForwardArgs): void;
   matmulBackward(a: MatmulBackwardArgs): void;
+  /** Rearranges a weight for matmulPacked (decoding reads it as one sequential stream). */
+  packWeight(a: PackWeightArgs): void;
+  /** matmulForward with the weight packed by packWeight: the product of decode steps. */
+  matmulPacked(a: MatmulPackedArgs): void;
   layernormForward(a: LayernormForwardArgs): void;
   layernormBackward(a: LayernormBackwardArgs): void;
   attentionForward(a: AttentionForwardArgs): void;
@@ -408,8 +446,8 @@ export interface Kernels {
   sampleRow(a: SampleRowArgs): number;
 }
 
-/** Compile-time guard: Kernels has exactly the ops of KERNEL_OPS (plus its name). */
-type _Exact = Exclude<keyof Kernels, KernelOp | 'name'> extends never
+/** Compile-time guard: Kernels has exactly the ops of KERNEL_OPS (plus its name and packPanel). */
+type _Exact = Exclude<keyof Kernels, KernelOp | 'name' | 'packPanel'> extends never
   ? Exclude<KernelOp, keyof Kernels> extends never
     ? true
     : never

@@ -18,7 +18,7 @@ import { ScratchError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { refBackend } from '../kernels/ref/index.js';
 import type { Backend, Buf } from '../kernels/types.js';
-import { add, attention, crossEntropy, dropout, embedding, gelu, layerNorm, linear, qkTransform, relu2, rmsNorm, rotaryTables, rows, softcap, swiglu } from '../tensor/ops.js';
+import { type PackedWeight, add, attention, crossEntropy, dropout, embedding, gelu, layerNorm, linear, linearPacked, qkTransform, relu2, rmsNorm, rotaryTables, rows, softcap, swiglu } from '../tensor/ops.js';
 import { Tensor } from '../tensor/tensor.js';
 import { gptConfig, type GPTConfig } from './config.js';
 import { ParamStore, paramSpecs } from './params.js';
@@ -72,6 +72,8 @@ export class GPT {
   readonly eps: number;
   /** Training mode turns dropout on; it draws from this generator. */
   private dropoutRng: Rng | null = null;
+  /** Packed copies of linear weights, by parameter name, while `withPacked` runs (else null). */
+  private packed: ReadonlyMap<string, PackedWeight> | null = null;
   /** Rotary cos/sin tables (blockSize, headSize / 2), or null for learned positions. */
   readonly rotary: { cos: Buf; sin: Buf } | null;
 
@@ -156,6 +158,35 @@ export class GPT {
     return this.params.has(n) ? this.params.get(n) : null;
   }
 
+  /**
+   * Runs fn with the linear layers multiplying by `packed` copies of their weights where it has
+   * one (Kernels.packWeight's layout, for decode steps). The copies must hold the current weights.
+   */
+  withPacked<T>(packed: ReadonlyMap<string, PackedWeight> | null, fn: () => T): T {
+    const prev = this.packed;
+    this.packed = packed;
+    try {
+      return fn();
+    } finally {
+      this.packed = prev;
+    }
+  }
+
+  /** The weights the linear layers multiply by, (OC, C) each: c_attn, c_proj, c_fc, c_proj per block, then the head. */
+  linearWeights(): string[] {
+    const names: string[] = [];
+    for (let l = 0; l < this.config.nLayer; l++) for (const w of ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']) names.push(`h.${l}.${w}.weight`);
+    names.push(this.config.tieEmbeddings ? 'wte.weight' : 'lm_head.weight');
+    return names;
+  }
+
+  /** x @ W^T + b for the weight named w (its packed copy inside withPacked) and the bias named b, if any. */
+  private lin(x: Tensor, w: string, b: string | null): Tensor {
+    const bias = b ? this.O(b) : null;
+    const p = this.packed?.get(w);
+    return p ? linearPacked(x, p, bias) : linear(x, this.P(w), bias);
+  }
+
   private drop(t: Tensor): Tensor {
     const p = this.config.dropout;
     return this.dropoutRng && p > 0 ? dropout(t, p, this.dropoutRng) : t;
@@ -203,7 +234,7 @@ export class GPT {
   qkv(l: number, x: Tensor, positions: Int32Array | null): Tensor {
     const h = `h.${l}`;
     const ln1 = this.norm(x, `${h}.ln_1`); // (..., C)
-    return this.qk(linear(ln1, this.P(`${h}.attn.c_attn.weight`), this.O(`${h}.attn.c_attn.bias`)), positions); // (..., 3C)
+    return this.qk(this.lin(ln1, `${h}.attn.c_attn.weight`, `${h}.attn.c_attn.bias`), positions); // (..., 3C)
   }
 
   /** q and k made ready for attention: QK-norm, then rotary positions; qkv as is for GPT-2. */
@@ -216,15 +247,15 @@ export class GPT {
   /** x + dropout(c_proj(att)): block l's attention output back into the residual stream. */
   attnOut(l: number, x: Tensor, att: Tensor): Tensor {
     const h = `h.${l}`;
-    return add(x, this.drop(linear(att, this.P(`${h}.attn.c_proj.weight`), this.O(`${h}.attn.c_proj.bias`))));
+    return add(x, this.drop(this.lin(att, `${h}.attn.c_proj.weight`, `${h}.attn.c_proj.bias`)));
   }
 
   /** x + dropout(c_proj(act(c_fc(ln_2(x))))): block l's MLP (H wide; GELU, ReLU² or SwiGLU). */
   mlp(l: number, x: Tensor): Tensor {
     const h = `h.${l}`;
     const ln2 = this.norm(x, `${h}.ln_2`); // (..., C)
-    const fc = this.act(linear(ln2, this.P(`${h}.mlp.c_fc.weight`), this.O(`${h}.mlp.c_fc.bias`))); // (..., H)
-    return add(x, this.drop(linear(fc, this.P(`${h}.mlp.c_proj.weight`), this.O(`${h}.mlp.c_proj.bias`)))); // (..., C)
+    const fc = this.act(this.lin(ln2, `${h}.mlp.c_fc.weight`, `${h}.mlp.c_fc.bias`)); // (..., H)
+    return add(x, this.drop(this.lin(fc, `${h}.mlp.c_proj.weight`, `${h}.mlp.c_proj.bias`))); // (..., C)
   }
 
   /** The MLP's activation on c_fc's output: (..., H), or (..., 2H) → (..., H) for SwiGLU. */
@@ -241,7 +272,7 @@ export class GPT {
   unembed(x: Tensor): Tensor {
     const c = this.config;
     const ln = this.norm(x, 'ln_f'); // (..., C)
-    const logits = linear(ln, this.P(c.tieEmbeddings ? 'wte.weight' : 'lm_head.weight'), null); // (..., V)
+    const logits = this.lin(ln, c.tieEmbeddings ? 'wte.weight' : 'lm_head.weight', null); // (..., V)
     return c.logitSoftcap > 0 ? softcap(logits, c.logitSoftcap) : logits;
   }
 }

@@ -5,7 +5,7 @@
 import { ScratchError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import type { Buf } from '../kernels/types.js';
-import { gradOf, makeResult, Tensor } from './tensor.js';
+import { gradOf, isGradEnabled, makeResult, Tensor } from './tensor.js';
 
 function scratchGrad(x: Tensor): Buf {
   // an input that needs no gradient still needs somewhere for the kernel to write
@@ -49,6 +49,32 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
       OC,
     });
   });
+}
+
+/**
+ * A weight (OC, C) as Kernels.packWeight left it, in panels of P output columns; with P = 1 the
+ * layout is the weight's own, and `data` may be the weight itself.
+ */
+export interface PackedWeight {
+  readonly data: Buf;
+  readonly C: number;
+  readonly OC: number;
+  readonly P: number;
+}
+
+/**
+ * linear over a packed weight: the same product, for decoding. Forward only (the packed copy is
+ * a snapshot, not a parameter), so it runs only where no gradient is recorded.
+ */
+export function linearPacked(x: Tensor, weight: PackedWeight, bias: Tensor | null): Tensor {
+  const { C, OC, P } = weight;
+  const xc = x.shape[x.shape.length - 1];
+  if (xc !== C) throw new ScratchError(`linearPacked: input has ${xc} channels, weight expects ${C}`);
+  if (isGradEnabled() && (x.requiresGrad || bias?.requiresGrad)) throw new ScratchError('linearPacked has no backward pass: call it inside noGrad');
+  const BT = x.size / C;
+  const out = x.alloc(BT * OC); // (BT, OC)
+  x.kernels.matmulPacked({ out, inp: x.data, packed: weight.data, bias: bias ? bias.data : null, BT, C, OC, P });
+  return new Tensor(out, [...x.shape.slice(0, -1), OC], x.backend);
 }
 
 /** LayerNorm over the last dimension. */

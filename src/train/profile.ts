@@ -15,7 +15,7 @@ export function profiledBackend(backend: Backend): { backend: Backend; profile: 
   };
   reset();
   const inner = backend.kernels as unknown as Record<KernelOp, (a: unknown) => unknown>;
-  const wrapped: Record<string, unknown> = { name: `${backend.kernels.name}+profile` };
+  const wrapped: Record<string, unknown> = { name: `${backend.kernels.name}+profile`, packPanel: backend.kernels.packPanel };
   for (const op of KERNEL_OPS) {
     wrapped[op] = (a: unknown) => {
       const t0 = performance.now();

@@ -1,6 +1,6 @@
 import { ScratchError } from '../../core/errors.js';
 import { dropThreshold } from '../ref/dropout.js';
-import { KERNEL_OPS, type Buf, type KernelOp, type Kernels } from '../types.js';
+import { KERNEL_OPS, type Buf, type KernelOp, type Kernels, packedFloats } from '../types.js';
 import type { NativeArena } from './arena.js';
 
 /**
@@ -19,7 +19,7 @@ const OPS = [
   'crossEntropyForward', 'crossEntropyBackward', 'dropoutForward', 'dropoutBackward', 'adamw', 'sumSquares', 'scale',
   'attentionDecode',
   'rmsnormForward', 'rmsnormBackward', 'qkForward', 'qkBackward', 'relu2Forward', 'relu2Backward', 'swigluForward', 'swigluBackward',
-  'softcapForward', 'softcapBackward', 'sampleRow',
+  'softcapForward', 'softcapBackward', 'sampleRow', 'packPanel', 'packWeight', 'matmulPacked',
 ] as const;
 const OP = Object.fromEntries(OPS.map((o, i) => [o, i])) as Record<(typeof OPS)[number], number>;
 
@@ -43,8 +43,25 @@ export function nativeKernels(name: string, ref: Kernels, arena: NativeArena, ru
     for (let i = 0; i < v.length; i++) a[i] = v[i]!;
   };
 
+  /** The variant's panel width (k_packed.h: its register tile, 3 vectors wide). */
+  const panel = run(OP.packPanel, false);
   const k: Record<string, unknown> = {
     name,
+    packPanel: panel,
+    packWeight(x: Parameters<Kernels['packWeight']>[0]) {
+      if (isF64(x.out, x.weight) || x.P !== panel) return ref.packWeight(x);
+      checkPacked(x.out.length, x.C, x.OC, x.P);
+      set(ptr(x.out, 'out'), ptr(x.weight, 'weight'), x.C, x.OC, x.P);
+      run(OP.packWeight, x.C * x.OC >= PARALLEL_MIN);
+    },
+    matmulPacked(x: Parameters<Kernels['matmulPacked']>[0]) {
+      if (isF64(x.out, x.inp, x.packed, x.bias)) return ref.matmulPacked(x);
+      if (x.P === 1) return (k.matmulForward as Kernels['matmulForward'])({ out: x.out, inp: x.inp, weight: x.packed, bias: x.bias, BT: x.BT, C: x.C, OC: x.OC });
+      if (x.P !== panel) return ref.matmulPacked(x);
+      checkPacked(x.packed.length, x.C, x.OC, x.P);
+      set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), ptr(x.packed, 'packed'), ptr(x.bias, 'bias'), x.BT, x.C, x.OC, x.P);
+      run(OP.matmulPacked, x.BT * x.C * x.OC >= PARALLEL_MIN);
+    },
     encoderForward(x: Parameters<Kernels['encoderForward']>[0]) {
       if (isF64(x.out, x.wte, x.wpe)) return ref.encoderForward(x); // wpe null: no position table (rotary)
       set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), ptr(x.wte, 'wte'), ptr(x.wpe, 'wpe'), x.B, x.T, x.C);
@@ -218,6 +235,12 @@ export function nativeKernels(name: string, ref: Kernels, arena: NativeArena, ru
   // ops added to the interface after this backend: the reference kernel, on the same memory
   for (const op of KERNEL_OPS as readonly KernelOp[]) if (!(op in k)) k[op] = (ref as unknown as Record<string, unknown>)[op];
   return Object.freeze(k) as unknown as Kernels;
+}
+
+/** A packed buffer shorter than its shape needs would let the kernel read or write past it. */
+function checkPacked(n: number, C: number, OC: number, P: number): void {
+  const need = packedFloats(C, OC, P);
+  if (n < need) throw new ScratchError(`packed weight: ${OC} x ${C} in panels of ${P} needs ${need} floats, the buffer holds ${n}`);
 }
 
 function checkHeads(C: number, NH: number): void {

@@ -12,7 +12,7 @@ import {
   residualForward,
 } from './layers.js';
 import { adamw, crossEntropyBackward, crossEntropyForward, scale, sumSquares } from './loss.js';
-import { matmulBackward, matmulForward } from './matmul.js';
+import { matmulBackward, matmulForward, matmulPacked, packWeight } from './matmul.js';
 import { sampleRow } from './sample.js';
 import {
   qkBackward,
@@ -30,10 +30,14 @@ import {
 /** The plain TypeScript kernels: naive loops, the reference every fast backend is checked against. */
 export const refKernels: Kernels = Object.freeze({
   name: 'ref',
+  // P = 1 is the weight's own layout (row o is panel o): nothing to gain from packing here
+  packPanel: 1,
   encoderForward,
   encoderBackward,
   matmulForward,
   matmulBackward,
+  packWeight,
+  matmulPacked,
   layernormForward,
   layernormBackward,
   attentionForward,

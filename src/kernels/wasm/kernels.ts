@@ -45,6 +45,13 @@ export function wasmKernels(name: string, pool: Pool, arena: Arena, packPtr: num
 
   const k: Kernels = {
     name,
+    // P = 1 is the weight's own layout, so matmulPacked is this backend's matvec/GEMM as it is
+    packPanel: 1,
+    packWeight: (x) => refKernels.packWeight(x),
+    matmulPacked(x) {
+      if (x.P !== 1) return refKernels.matmulPacked(x);
+      k.matmulForward({ out: x.out, inp: x.inp, weight: x.packed, bias: x.bias, BT: x.BT, C: x.C, OC: x.OC });
+    },
     encoderForward(x) {
       if (isF64(x.out, x.wte, x.wpe) || !x.wpe) return refKernels.encoderForward(x);
       set(ptr(x.out, 'out'), ptr(x.inp, 'inp'), ptr(x.wte, 'wte'), ptr(x.wpe, 'wpe'), x.B, x.T, x.C);
