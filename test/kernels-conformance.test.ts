@@ -92,7 +92,7 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
   },
   matmulPacked: {
     shapes: [{ BT: 1, C: 1, OC: 1, P: 48 }, { BT: 2, C: 5, OC: 3, P: 48 }, { BT: 16, C: 130, OC: 97, P: 48 }, { BT: 9, C: 17, OC: 48, P: 48, nobias: 1 }, { BT: 13, C: 768, OC: 2307, P: 48, big: 1 }, { BT: 32, C: 33, OC: 1001, P: 48 },
-      { BT: 8, C: 64, OC: 50, P: 48, scale: 1e4 }, { BT: 1, C: 3072, OC: 70, P: 48 }, { BT: 5, C: 7, OC: 25, P: 24 }, { BT: 16, C: 300, OC: 770, P: 24, big: 1 }, { BT: 4, C: 9, OC: 23, P: 24, nobias: 1 },
+      { BT: 8, C: 64, OC: 50, P: 48, scale: 1e4 }, { BT: 1, C: 3072, OC: 70, P: 48 }, { BT: 13, C: 1600, OC: 100, P: 48, big: 1 }, { BT: 6, C: 1000, OC: 50, P: 24, nobias: 1 }, // deeper than 768: k in blocks { BT: 5, C: 7, OC: 25, P: 24 }, { BT: 16, C: 300, OC: 770, P: 24, big: 1 }, { BT: 4, C: 9, OC: 23, P: 24, nobias: 1 },
       { BT: 3, C: 17, OC: 13, P: 12 }, { BT: 17, C: 130, OC: 1001, P: 12, big: 1 }, { BT: 6, C: 40, OC: 13, P: 1 }, { BT: 40, C: 40, OC: 130, P: 1 }, { BT: 3, C: 11, OC: 13, P: 5 }],
     make: ({ BT, C, OC, P, nobias, scale }, m, r) => {
       const weight = m.rand(OC * C, r, scale ?? 1);
