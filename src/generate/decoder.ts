@@ -43,8 +43,9 @@ export interface DecoderSeqOptions extends SamplingOptions {
 /** Options of a BatchDecoder. */
 export interface BatchDecoderOptions {
   /**
-   * Decode steps read a copy of the linear weights packed for the backend (packed.ts), made when
-   * the decoder is: faster steps for a long-lived decoder (a server), at the cost of one pass over
+   * Decode steps and prefills read a copy of the linear weights packed for the backend
+   * (packed.ts), made when the decoder is: faster steps and prefills for a long-lived decoder (a
+   * server), at the cost of one pass over
    * the weights and, on the native kernels, a second copy of them. The weights must not change
    * while the decoder runs. Default false.
    */
@@ -166,7 +167,7 @@ export class BatchDecoder {
       batch.forEach((s, i) => rows.set(s, { logits, off: i * V }));
     }
     // past the block size the window slides: every position moves, so the cache is rebuilt
-    for (const s of full) rows.set(s, { logits: prefill(this.model, s.cache!, s.ctx.slice(-blockSize)), off: 0 });
+    for (const s of full) rows.set(s, { logits: prefill(this.model, s.cache!, s.ctx.slice(-blockSize), this.packed), off: 0 });
     // fresh sequences: one prefill per distinct prompt, all of them in batched forward passes
     // (at most PREFILL_ROWS positions each); a twin of a prompt copies its cache
     const firsts = new Map<string, Seq>();
@@ -182,7 +183,7 @@ export class BatchDecoder {
       let j = i + 1;
       for (let rowsN = heads[i]!.ctx.length; j < heads.length && rowsN + heads[j]!.ctx.length <= PREFILL_ROWS; j++) rowsN += heads[j]!.ctx.length;
       const group = heads.slice(i, j);
-      const logits = prefillBatch(this.model, group.map((s) => s.cache!), group.map((s) => s.ctx));
+      const logits = prefillBatch(this.model, group.map((s) => s.cache!), group.map((s) => s.ctx), this.packed);
       group.forEach((s, g) => rows.set(s, { logits, off: g * V }));
       i = j;
     }
