@@ -73,7 +73,7 @@ static inline __attribute__((always_inline)) void pk_tile(const float *restrict 
   for (int k = 0; k < kc; k++) {
     V b[PK_N];
 #pragma GCC unroll 3
-    for (int v = 0; v < PK_N; v++) b[v] = *(const V *)(bp + (size_t)k * PK_W + v * VW);
+    for (int v = 0; v < PK_N; v++) b[v] = *(const Vu *)(bp + (size_t)k * PK_W + v * VW); /* unaligned type: a caller may pass any view */
 #pragma GCC unroll 3
     for (int v = 0; v < npf; v++) __builtin_prefetch(pf + (size_t)k * pfs + v * 16, 0, PK_PFL);
 #pragma GCC unroll 8
