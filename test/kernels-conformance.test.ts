@@ -87,13 +87,15 @@ const CASES: { [K in KernelOp]: Case<Args<K>> } = {
   // P: the native variants' panels (portable 12, avx2 24, avx512 48: their fast paths), the
   // weight's own layout (1, the wasm and reference panel) and an odd width (the reference path)
   packWeight: {
-    shapes: [{ C: 1, OC: 1, P: 12 }, { C: 5, OC: 3, P: 48 }, { C: 17, OC: 49, P: 48 }, { C: 33, OC: 96, P: 48 }, { C: 130, OC: 25, P: 24 }, { C: 9, OC: 1001, P: 12 }, { C: 300, OC: 770, P: 48 }, { C: 7, OC: 13, P: 1 }, { C: 7, OC: 13, P: 5 }],
+    shapes: [{ C: 1, OC: 1, P: 12 }, { C: 5, OC: 3, P: 48 }, { C: 17, OC: 49, P: 48 }, { C: 33, OC: 96, P: 48 }, { C: 130, OC: 25, P: 24 }, { C: 9, OC: 1001, P: 12 }, { C: 300, OC: 770, P: 48 }, { C: 7, OC: 13, P: 1 }, { C: 7, OC: 13, P: 5 }, { C: 0, OC: 5, P: 48 }],
     make: ({ C, OC, P }, m, r) => ({ out: m.rand(packedFloats(C, OC, P), r), weight: m.rand(OC * C, r), C, OC, P }),
   },
   matmulPacked: {
     shapes: [{ BT: 1, C: 1, OC: 1, P: 48 }, { BT: 2, C: 5, OC: 3, P: 48 }, { BT: 16, C: 130, OC: 97, P: 48 }, { BT: 9, C: 17, OC: 48, P: 48, nobias: 1 }, { BT: 13, C: 768, OC: 2307, P: 48, big: 1 }, { BT: 32, C: 33, OC: 1001, P: 48 },
       { BT: 8, C: 64, OC: 50, P: 48, scale: 1e4 }, { BT: 1, C: 3072, OC: 70, P: 48 }, { BT: 13, C: 1600, OC: 100, P: 48, big: 1 }, { BT: 6, C: 1000, OC: 50, P: 24, nobias: 1 }, // deeper than 768: k in blocks { BT: 5, C: 7, OC: 25, P: 24 }, { BT: 16, C: 300, OC: 770, P: 24, big: 1 }, { BT: 4, C: 9, OC: 23, P: 24, nobias: 1 },
-      { BT: 3, C: 17, OC: 13, P: 12 }, { BT: 17, C: 130, OC: 1001, P: 12, big: 1 }, { BT: 6, C: 40, OC: 13, P: 1 }, { BT: 40, C: 40, OC: 130, P: 1 }, { BT: 3, C: 11, OC: 13, P: 5 }],
+      { BT: 3, C: 17, OC: 13, P: 12 }, { BT: 17, C: 130, OC: 1001, P: 12, big: 1 }, { BT: 6, C: 40, OC: 13, P: 1 }, { BT: 40, C: 40, OC: 130, P: 1 }, { BT: 3, C: 11, OC: 13, P: 5 },
+      // empty: no rows (nothing to write), no inner dimension (the bias alone)
+      { BT: 0, C: 4, OC: 5, P: 48 }, { BT: 3, C: 0, OC: 5, P: 48 }, { BT: 3, C: 0, OC: 5, P: 12, nobias: 1 }, { BT: 0, C: 4, OC: 5, P: 24 }],
     make: ({ BT, C, OC, P, nobias, scale }, m, r) => {
       const weight = m.rand(OC * C, r, scale ?? 1);
       const packed = m.zeros(packedFloats(C, OC, P));

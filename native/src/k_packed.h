@@ -19,6 +19,9 @@
 #define PK_PFL 2 /* prefetch into L2 */
 #endif
 
+/* Panels of a weight with OC output columns (the last one zero-padded). */
+static inline int pk_panels(int OC) { return (OC + PK_W - 1) / PK_W; }
+
 /* The panel width this variant's matmulPacked runs fast with. */
 static double k_pack_panel(const double *a, char *base, int nth) {
   (void)a, (void)base, (void)nth;
@@ -34,9 +37,9 @@ typedef struct {
 static void pack_chunk(void *ctx, int c, int nc, int tid) {
   (void)tid;
   PackJob *j = ctx;
-  const int C = j->C, OC = j->OC, np = (OC + PK_W - 1) / PK_W;
+  const int C = j->C, OC = j->OC;
   size_t lo, hi;
-  split(np, c, nc, 1, &lo, &hi);
+  split(pk_panels(OC), c, nc, 1, &lo, &hi);
   for (size_t p = lo; p < hi; p++) {
     float *d = j->dst + p * (size_t)C * PK_W;
     /* column j of the panel is W's row p * PK_W + j: read it in order, write it strided */
@@ -54,8 +57,7 @@ static void pack_chunk(void *ctx, int c, int nc, int tid) {
 /* a: out, weight, C, OC, P (P is PK_W: the JS side sends other widths to the reference) */
 static double k_pack_weight(const double *a, char *base, int nth) {
   PackJob j = {F(0), F(1), a[2], a[3]};
-  int np = (j.OC + PK_W - 1) / PK_W;
-  pool_run(pack_chunk, &j, imax(1, imin(nth, np)), nth);
+  pool_run(pack_chunk, &j, imax(1, imin(nth, pk_panels(j.OC))), nth);
   return 0;
 }
 
@@ -139,13 +141,13 @@ typedef struct {
 static void packed_chunk(void *ctx, int c, int nc, int tid) {
   (void)tid;
   PackedJob *j = ctx;
-  const int C = j->C, OC = j->OC, BT = j->BT, np = (OC + PK_W - 1) / PK_W;
+  const int C = j->C, OC = j->OC, BT = j->BT;
   const int ng = (BT + PK_MR - 1) / PK_MR; /* row groups: passes over each block */
   /* each pass prefetches its share of the next block: PK_W / ng floats per k (npf lines of 16 floats) */
   const ptrdiff_t pfs = PK_W / ng > 0 ? PK_W / ng : 1;
   const int npf = (int)((pfs + 15) / 16);
   size_t lo, hi;
-  split(np, c, nc, 1, &lo, &hi);
+  split(pk_panels(OC), c, nc, 1, &lo, &hi);
   float tile[PK_MR * PK_W] __attribute__((aligned(64)));
   for (size_t p = lo; p < hi; p++) {
     const size_t o0 = p * PK_W;
@@ -176,8 +178,13 @@ static void packed_chunk(void *ctx, int c, int nc, int tid) {
 /* a: out, inp, packed, bias, BT, C, OC, P */
 static double k_matmul_packed(const double *a, char *base, int nth) {
   PackedJob j = {F(0), F(1), F(2), FN(3), a[4], a[5], a[6]};
-  int np = (j.OC + PK_W - 1) / PK_W;
-  int nch = (size_t)j.BT * j.C * j.OC >= 32768 ? imax(1, imin(nth, np)) : 1;
+  if (j.BT <= 0 || j.OC <= 0) return 0;
+  if (j.C <= 0) { /* an empty sum: the bias alone, as matmulForward */
+    for (int i = 0; i < j.BT; i++)
+      for (int o = 0; o < j.OC; o++) j.out[(size_t)i * j.OC + o] = j.bias ? j.bias[o] : 0.0f;
+    return 0;
+  }
+  int nch = (size_t)j.BT * j.C * j.OC >= 32768 ? imax(1, imin(nth, pk_panels(j.OC))) : 1;
   pool_run(packed_chunk, &j, nch, nth);
   return 0;
 }
