@@ -17,7 +17,7 @@
 import { check } from '../core/errors.js';
 import type { Buf } from '../kernels/types.js';
 import type { GPT } from '../model/gpt.js';
-import { type PackedWeight, attention } from '../tensor/ops.js';
+import { type PackedWeights, attention } from '../tensor/ops.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 
 /** One sequence's cached keys and values: per layer (blockSize, C) each, rows = positions. */
@@ -94,7 +94,7 @@ function allocLike(model: GPT, n: number): Buf {
  * decodeStep's (a 256-row gpt2 prefill on the native kernels: 270-280 ms → 165-185 ms, since
  * the GEMM packs each weight again on every call).
  */
-export function prefill(model: GPT, cache: KVCache, ids: readonly number[], packed?: ReadonlyMap<string, PackedWeight> | null): Float32Array {
+export function prefill(model: GPT, cache: KVCache, ids: readonly number[], packed?: PackedWeights | null): Float32Array {
   const { blockSize, nLayer, nHead, nEmbd: C } = model.config;
   const T = ids.length;
   check(T >= 1 && T <= blockSize, `prefill needs 1 to ${blockSize} tokens, got ${T}`);
@@ -135,7 +135,7 @@ export function prefill(model: GPT, cache: KVCache, ids: readonly number[], pack
  * `prefill` does for each (up to float rounding). Returns the logits (N, V), copied out.
  * `packed`: as prefill's.
  */
-export function prefillBatch(model: GPT, caches: readonly KVCache[], prompts: readonly (readonly number[])[], packed?: ReadonlyMap<string, PackedWeight> | null): Float32Array {
+export function prefillBatch(model: GPT, caches: readonly KVCache[], prompts: readonly (readonly number[])[], packed?: PackedWeights | null): Float32Array {
   const { blockSize, nLayer, nHead, nEmbd: C } = model.config;
   const N = prompts.length;
   check(N >= 1 && caches.length === N, `prefillBatch needs one cache per prompt, got ${caches.length} for ${N}`);
@@ -192,7 +192,7 @@ export function prefillBatch(model: GPT, caches: readonly KVCache[], prompts: re
  * on the 2-core container, more than half the step's compute. `packed` (packDecodeWeights, as of
  * the current weights): the products read those copies, which the fast kernels stream faster.
  */
-export function decodeStep(model: GPT, caches: readonly KVCache[], tokens: readonly number[], out?: Float32Array, packed?: ReadonlyMap<string, PackedWeight> | null): Float32Array {
+export function decodeStep(model: GPT, caches: readonly KVCache[], tokens: readonly number[], out?: Float32Array, packed?: PackedWeights | null): Float32Array {
   const { blockSize, nLayer, nHead, nEmbd: C } = model.config;
   const N = tokens.length;
   check(N >= 1 && caches.length === N, `decodeStep needs one cache per token, got ${caches.length} for ${N}`);

@@ -8,7 +8,7 @@
 import { check } from '../core/errors.js';
 import type { GPT } from '../model/gpt.js';
 import { noGrad } from '../tensor/tensor.js';
-import type { PackedWeight } from '../tensor/ops.js';
+import type { PackedWeights } from '../tensor/ops.js';
 import { type KVCache, acquireCache, decodeStep, prefill, prefillBatch, releaseCache } from './decode.js';
 import { packDecodeWeights } from './packed.js';
 import { type DrawKernels, Sampler, type SamplingOptions, type TokenLogprob, logprobsOf, validateSampling } from './sampler.js';
@@ -45,9 +45,8 @@ export interface BatchDecoderOptions {
   /**
    * Decode steps and prefills read a copy of the linear weights packed for the backend
    * (packed.ts), made when the decoder is: faster steps and prefills for a long-lived decoder (a
-   * server), at the cost of one pass over
-   * the weights and, on the native kernels, a second copy of them. The weights must not change
-   * while the decoder runs. Default false.
+   * server), at the cost of one pass over the weights and, on the native kernels, a second copy
+   * of them. The weights must not change while the decoder runs. Default false.
    */
   packWeights?: boolean;
 }
@@ -101,7 +100,7 @@ export class BatchDecoder {
   private readonly draw: DrawKernels;
   private readonly bufs: StepBuffers;
   /** The packed weights decode steps read (null: the weights as they are). */
-  private readonly packed: ReadonlyMap<string, PackedWeight> | null;
+  private readonly packed: PackedWeights | null;
 
   constructor(
     readonly model: GPT,

@@ -3,16 +3,16 @@
  * every weight once for all its sequences, and in the packed layout that read is one sequential
  * stream the fast kernels keep up with (native: the 16-sequence gpt2 step's products 22-26 ms →
  * 14-16 ms, native/bench/matvec.c); prefills gain too, because the GEMM would pack every weight
- * again on each call (a 256-row gpt2 prefill 270-280 → 165-185 ms). Backends whose panel is 1 use the weights as they are, with
- * no copy; the others hold one copy per model (the backend's buffers outside a scope are never
- * freed, so the copy is made once and re-packed in place).
+ * again on each call (a 256-row gpt2 prefill 270-280 → 165-185 ms). Backends whose panel is 1
+ * use the weights as they are, with no copy; the others hold one copy per model (the backend's
+ * buffers outside a scope are never freed, so the copy is made once and re-packed in place).
  *
  * The copy is a snapshot: a caller that changes the weights afterwards (a training step, a load)
  * packs again before decoding with it. The batched decoder packs when it is made.
  */
 import type { GPT } from '../model/gpt.js';
 import { packedFloats } from '../kernels/types.js';
-import type { PackedWeight } from '../tensor/ops.js';
+import type { PackedWeight, PackedWeights } from '../tensor/ops.js';
 
 const copies = new WeakMap<GPT, Map<string, PackedWeight>>();
 
@@ -20,7 +20,7 @@ const copies = new WeakMap<GPT, Map<string, PackedWeight>>();
  * The model's linear weights packed for its backend, by parameter name, as of now (re-packed on
  * every call); null for float64 models (gradient checks), which decode on the reference kernels.
  */
-export function packDecodeWeights(model: GPT): ReadonlyMap<string, PackedWeight> | null {
+export function packDecodeWeights(model: GPT): PackedWeights | null {
   if (model.params.data instanceof Float64Array) return null;
   const k = model.backend.kernels;
   const P = k.packPanel;

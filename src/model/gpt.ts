@@ -18,10 +18,10 @@ import { ScratchError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { refBackend } from '../kernels/ref/index.js';
 import type { Backend, Buf } from '../kernels/types.js';
-import { type PackedWeight, add, attention, crossEntropy, dropout, embedding, gelu, layerNorm, linear, linearPacked, qkTransform, relu2, rmsNorm, rotaryTables, rows, softcap, swiglu } from '../tensor/ops.js';
+import { type PackedWeights, add, attention, crossEntropy, dropout, embedding, gelu, layerNorm, linear, linearPacked, qkTransform, relu2, rmsNorm, rotaryTables, rows, softcap, swiglu } from '../tensor/ops.js';
 import { Tensor } from '../tensor/tensor.js';
 import { gptConfig, type GPTConfig } from './config.js';
-import { ParamStore, paramSpecs } from './params.js';
+import { ParamStore, isHiddenMatrix, paramSpecs } from './params.js';
 
 /** Options of the GPT network's constructor. */
 export interface GPTOptions {
@@ -73,7 +73,7 @@ export class GPT {
   /** Training mode turns dropout on; it draws from this generator. */
   private dropoutRng: Rng | null = null;
   /** Packed copies of linear weights, by parameter name, while `withPacked` runs (else null). */
-  private packed: ReadonlyMap<string, PackedWeight> | null = null;
+  private packed: PackedWeights | null = null;
   /** Rotary cos/sin tables (blockSize, headSize / 2), or null for learned positions. */
   readonly rotary: { cos: Buf; sin: Buf } | null;
 
@@ -162,7 +162,7 @@ export class GPT {
    * Runs fn with the linear layers multiplying by `packed` copies of their weights where it has
    * one (Kernels.packWeight's layout, for decode steps). The copies must hold the current weights.
    */
-  withPacked<T>(packed: ReadonlyMap<string, PackedWeight> | null, fn: () => T): T {
+  withPacked<T>(packed: PackedWeights | null, fn: () => T): T {
     const prev = this.packed;
     this.packed = packed;
     try {
@@ -172,12 +172,9 @@ export class GPT {
     }
   }
 
-  /** The weights the linear layers multiply by, (OC, C) each: c_attn, c_proj, c_fc, c_proj per block, then the head. */
+  /** The weights the linear layers multiply by, (OC, C) each: every block's 2-D weights, then the head. */
   linearWeights(): string[] {
-    const names: string[] = [];
-    for (let l = 0; l < this.config.nLayer; l++) for (const w of ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']) names.push(`h.${l}.${w}.weight`);
-    names.push(this.config.tieEmbeddings ? 'wte.weight' : 'lm_head.weight');
-    return names;
+    return [...this.params.specs.filter(isHiddenMatrix).map((s) => s.name), this.config.tieEmbeddings ? 'wte.weight' : 'lm_head.weight'];
   }
 
   /** x @ W^T + b for the weight named w (its packed copy inside withPacked) and the bias named b, if any. */

@@ -62,6 +62,9 @@ export interface PackedWeight {
   readonly P: number;
 }
 
+/** Packed copies of a model's linear weights, by parameter name (packDecodeWeights). */
+export type PackedWeights = ReadonlyMap<string, PackedWeight>;
+
 /**
  * linear over a packed weight: the same product, for decoding. Forward only (the packed copy is
  * a snapshot, not a parameter), so it runs only where no gradient is recorded.
